@@ -1,0 +1,19 @@
+// Where models and datasets live: one setting, read in place.
+#pragma once
+
+#include <string>
+
+namespace fg {
+
+// $FINEGRAIN_ASSETS if set, else ../shared beside the project root (baked in
+// at build time) when that folder exists, else "".
+std::string assets_root();
+
+// The full path of an asset, e.g. asset_path("models/vgg16_tiny_seeded.onnx").
+// Missing: an Error saying which file, where it looked and how to get it.
+std::string asset_path(const std::string& relative);
+
+// Verifies a file's SHA-256 against a SHA256SUMS-style list, if it names it.
+std::string sha256_file(const std::string& path);
+
+}  // namespace fg

@@ -1,0 +1,47 @@
+// Errors and logging shared by the library and every fg-* program.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace fg {
+
+// The library's version, as `--version` prints it.
+const char* version();
+
+// An error the user can act on: bad input, a missing file, a wrong format.
+// The message is one line and names the file (and record) concerned.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A command-line mistake (missing argument, bad option value): exit status 2.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Concatenates anything streamable into one string: cat("record ", 3, ": bad").
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::ostringstream out;
+  out.imbue(std::locale::classic());
+  (out << ... << parts);
+  return out.str();
+}
+
+// Logging to stderr, prefixed with the program name. Data never goes here.
+namespace log {
+enum class Level { quiet = 0, normal = 1, verbose = 2 };
+void set_program(const std::string& name);
+const std::string& program();
+void set_level(Level level);
+Level level();
+void info(const std::string& message);     // normal and verbose
+void detail(const std::string& message);   // verbose only
+void warn(const std::string& message);     // unless quiet
+}  // namespace log
+
+}  // namespace fg

@@ -1,0 +1,75 @@
+// Files: atomic outputs, inputs that may be stdin, exact number formatting.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fg {
+
+// An output written atomically: data goes to a temporary file beside the
+// target and is renamed onto it by commit(). Destroyed (or interrupted by
+// SIGINT/SIGTERM) before commit, it removes the temporary file, so a failed
+// stage never leaves a file that looks valid. "-" writes to stdout directly.
+// The temporary file is created in the constructor, so an unwritable target
+// fails before any long work starts.
+class AtomicOutput {
+ public:
+  explicit AtomicOutput(const std::string& path, bool binary = true);
+  ~AtomicOutput();
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  std::ostream& stream();
+  // The target path as the user gave it ("-" for stdout).
+  const std::string& path() const { return path_; }
+  bool is_stdout() const { return path_ == "-"; }
+  // Seekable outputs allow patching a header after the data is written.
+  bool seekable() const { return !is_stdout(); }
+  // Flushes, checks for write errors, renames onto the target.
+  void commit();
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  std::unique_ptr<std::ofstream> file_;
+  bool committed_ = false;
+};
+
+// An input file, or stdin for "-". Fails with a clear message when missing.
+class Input {
+ public:
+  explicit Input(const std::string& path, bool binary = true);
+  std::istream& stream();
+  const std::string& path() const { return path_; }
+  // For messages: the path, or "<stdin>".
+  std::string name() const { return path_ == "-" ? "<stdin>" : path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<std::ifstream> file_;
+};
+
+// What a file seems to be, judging by its first bytes, for error messages:
+// "gzip data", "a LIBSVM text file", "a CSV text file", "a JPEG image", ...
+std::string describe_content(const std::string& first_bytes);
+
+// Fails with a clear message if `path` cannot be created or replaced.
+void check_writable(const std::string& path);
+
+// Round-trippable text forms in the "C" locale (%.17g / %.9g).
+std::string format_double(double value);
+std::string format_float(float value);
+
+// Parses a whole token as a number; false if it is not one (no locale).
+bool parse_float(const std::string& token, float& value);
+bool parse_double(const std::string& token, double& value);
+bool parse_int(const std::string& token, long long& value);
+
+// Reads a whole text file into lines (without line ends, CR stripped).
+std::vector<std::string> read_lines(const std::string& path);
+
+}  // namespace fg

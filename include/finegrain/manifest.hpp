@@ -1,0 +1,61 @@
+// Image manifests: "path<TAB>label" lines listing a dataset.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fg {
+
+struct ManifestEntry {
+  std::string path;   // as written (relative paths are relative to the cwd)
+  std::string label;  // class name; may be empty for unlabeled images
+};
+using Manifest = std::vector<ManifestEntry>;
+
+// Reads a manifest (file or "-"). Lines: path, or path<TAB>label. Empty lines
+// and lines starting with '#' are skipped. Errors name file and line.
+Manifest read_manifest(const std::string& path);
+void write_manifest(const std::string& path, const Manifest& manifest);
+
+// The sorted distinct non-empty labels of a manifest.
+std::vector<std::string> manifest_classes(const Manifest& manifest);
+
+// True when the file's first bytes are those of an image format OpenCV
+// decodes (JPEG, PNG, BMP, TIFF, WebP, PPM/PGM, ...).
+bool looks_like_image(const std::string& path);
+
+struct ListReport {
+  std::size_t classes = 0;
+  std::size_t images = 0;
+  std::size_t non_images = 0;       // files skipped: not an image by content
+  std::size_t empty_classes = 0;    // class folders with no image
+  std::size_t unreadable_dirs = 0;  // folders that could not be listed
+  std::size_t loose_files = 0;      // files directly under the root (no class)
+};
+
+// Walks root/<class>/... (recursively inside each class) and lists the image
+// files, sorted by class then path (byte order), so the order is the same on
+// every machine. Warns about everything it skips.
+Manifest list_images(const std::string& root, ListReport& report);
+
+// Stratified split: from each class, round(test_fraction * n) images go to
+// test, chosen by a seeded shuffle; both parts keep the manifest order.
+void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed,
+                      Manifest& train, Manifest& test);
+
+// An official split. `list_file` is either a list of paths relative to the
+// dataset root (one per line, e.g. CUB-100's train.txt), or CUB's
+// images.txt ("id relative-path"), in which case `flags_file`
+// (train_test_split.txt, "id flag", 0 = train as in CUB-100's README... see
+// README) selects which ids are train. Entries are matched against `all` by
+// path relative to `root`; unmatched list lines are an error.
+struct SplitFiles {
+  std::string list;         // train.txt / test.txt, or images.txt
+  std::string flags;        // train_test_split.txt, with images.txt only
+  int train_flag = 0;       // the flag value meaning "train" in `flags`
+};
+void split_by_list(const Manifest& all, const std::string& root, const SplitFiles& split,
+                   Manifest& selected, Manifest& rest);
+
+}  // namespace fg
