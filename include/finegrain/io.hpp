@@ -36,6 +36,7 @@ class AtomicOutput {
   std::string path_;
   std::string temp_path_;
   std::unique_ptr<std::ofstream> file_;
+  int temp_slot_ = -1;  // entry in the interrupt clean-up table
   bool committed_ = false;
 };
 
