@@ -20,8 +20,7 @@ void write_libsvm(const std::string& path, const FeatureTable& table);
 // dim = 0 takes the largest index seen.
 FeatureTable read_libsvm(const std::string& path, std::size_t dim = 0);
 
-// CSV with a header "key,label,f1,...,fD"; values with 9 significant digits
-// (exact for float32); fields with commas or quotes are quoted (RFC 4180).
+// CSV with a header "key,label,f1,...,fD"; values in their shortest exact form; fields with commas or quotes are quoted (RFC 4180).
 void write_csv(const std::string& path, const FeatureTable& table);
 FeatureTable read_csv(const std::string& path);
 

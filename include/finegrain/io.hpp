@@ -61,7 +61,7 @@ std::string describe_content(const std::string& first_bytes);
 // Fails with a clear message if `path` cannot be created or replaced.
 void check_writable(const std::string& path);
 
-// Round-trippable text forms in the "C" locale (%.17g / %.9g).
+// The shortest text that reads back to exactly the same value, "C" locale.
 std::string format_double(double value);
 std::string format_float(float value);
 

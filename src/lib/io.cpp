@@ -157,16 +157,14 @@ void check_writable(const std::string& path) { AtomicOutput probe(path); }
 
 std::string format_double(double value) {
   char buffer[40];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value,
-                                    std::chars_format::general, 17);
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
   (void)error;
   return std::string(buffer, end);
 }
 
 std::string format_float(float value) {
   char buffer[40];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value,
-                                    std::chars_format::general, 9);
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
   (void)error;
   return std::string(buffer, end);
 }
