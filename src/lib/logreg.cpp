@@ -1,0 +1,135 @@
+#include "finegrain/logreg.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "finegrain/common.hpp"
+
+namespace fg {
+namespace {
+
+using Eigen::Dynamic;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+// The data term in Scalar precision (the big matrix products), everything
+// else (softmax, loss sums, the parameters) in double.
+template <class Scalar>
+class Problem {
+ public:
+  using RowMat = Eigen::Matrix<Scalar, Dynamic, Dynamic, Eigen::RowMajor>;
+  using ColMat = Eigen::Matrix<Scalar, Dynamic, Dynamic>;
+
+  Problem(const MatrixXd& Z, const std::vector<int>& y, int classes,
+          const std::vector<double>& weight, double lambda)
+      : X_(Z.cast<Scalar>()), y_(y), k_(classes), weight_(weight), lambda_(lambda) {}
+
+  double operator()(const VectorXd& theta, VectorXd& grad) {
+    const Eigen::Index n = X_.rows(), d = X_.cols(), k = k_;
+    Eigen::Map<const MatrixXd> W(theta.data(), k, d);
+    Eigen::Map<const VectorXd> b(theta.data() + k * d, k);
+    Wt_ = W.transpose().template cast<Scalar>();
+    L_.resize(n, k);
+    L_.noalias() = X_ * Wt_;
+    row_loss_.resize(n);
+    const double inv_n = 1.0 / double(n);
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      double mx = -INFINITY;
+      for (Eigen::Index c = 0; c < k; ++c) mx = std::max(mx, double(L_(i, c)) + b[c]);
+      double s = 0.0;
+      for (Eigen::Index c = 0; c < k; ++c) s += std::exp(double(L_(i, c)) + b[c] - mx);
+      const double lse = mx + std::log(s);
+      const int yi = y_[i];
+      const double wi = weight_.empty() ? 1.0 : weight_[i];
+      row_loss_[i] = wi * (lse - (double(L_(i, yi)) + b[yi]));
+      for (Eigen::Index c = 0; c < k; ++c) {
+        double p = std::exp(double(L_(i, c)) + b[c] - lse);
+        L_(i, c) = Scalar(wi * inv_n * (p - (c == yi ? 1.0 : 0.0)));
+      }
+    }
+    double loss = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) loss += row_loss_[i];
+    loss *= inv_n;
+    G_.resize(k, d);
+    G_.noalias() = L_.transpose() * X_;
+    Eigen::Map<MatrixXd> GW(grad.data(), k, d);
+    GW = G_.template cast<double>() + lambda_ * W;
+    Eigen::Map<VectorXd> gb(grad.data() + k * d, k);
+    gb.setZero();
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (Eigen::Index c = 0; c < k; ++c) gb[c] += double(L_(i, c));
+    return loss + 0.5 * lambda_ * W.squaredNorm();
+  }
+
+ private:
+  RowMat X_;
+  const std::vector<int>& y_;
+  int k_;
+  const std::vector<double>& weight_;
+  double lambda_;
+  ColMat Wt_;
+  RowMat L_;
+  ColMat G_;
+  std::vector<double> row_loss_;
+};
+
+std::vector<double> balanced_weights(const std::vector<int>& y, int classes) {
+  std::vector<double> count(classes, 0.0), w(y.size());
+  for (int c : y) count[c] += 1.0;
+  for (std::size_t i = 0; i < y.size(); ++i)
+    w[i] = double(y.size()) / (double(classes) * count[y[i]]);
+  return w;
+}
+
+}  // namespace
+
+void LogregModel::probabilities(const double* z, double* p) const {
+  const Eigen::Index k = W.rows(), d = W.cols();
+  Eigen::Map<const VectorXd> zv(z, d);
+  Eigen::Map<VectorXd> pv(p, k);
+  pv.noalias() = W * zv;
+  pv += b;
+  const double mx = pv.maxCoeff();
+  double s = 0.0;
+  for (Eigen::Index c = 0; c < k; ++c) s += (pv[c] = std::exp(pv[c] - mx));
+  pv /= s;
+}
+
+double logreg_objective(const MatrixXd& Z, const std::vector<int>& y, int classes,
+                        const std::vector<double>& sample_weight, double lambda,
+                        const VectorXd& theta, VectorXd& gradient, bool single_precision) {
+  gradient.resize(theta.size());
+  if (single_precision) return Problem<float>(Z, y, classes, sample_weight, lambda)(theta, gradient);
+  return Problem<double>(Z, y, classes, sample_weight, lambda)(theta, gradient);
+}
+
+LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int classes,
+                         const LogregOptions& options, LogregReport* report) {
+  const Eigen::Index n = Z.rows(), d = Z.cols();
+  if (n == 0) throw Error("logreg: no training rows");
+  if (!(options.lambda > 0.0) && !(options.C > 0.0))
+    throw UsageError(cat("-c must be positive (got ", options.C, ")"));
+  const double lambda = options.lambda > 0.0 ? options.lambda : 1.0 / (options.C * double(n));
+  std::vector<double> weight;
+  if (options.balanced) weight = balanced_weights(y, classes);
+  VectorXd theta = VectorXd::Zero(classes * d + classes);
+  LbfgsOptions lo;
+  lo.max_iterations = options.max_iterations;
+  lo.gtol = options.tol;
+  LbfgsResult result;
+  if (options.single_precision) {
+    Problem<float> problem(Z, y, classes, weight, lambda);
+    result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, lo);
+  } else {
+    Problem<double> problem(Z, y, classes, weight, lambda);
+    result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, lo);
+  }
+  if (report) report->lbfgs = result, report->lambda = lambda;
+  LogregModel model;
+  model.W = Eigen::Map<const MatrixXd>(theta.data(), classes, d);
+  model.b = Eigen::Map<const VectorXd>(theta.data() + classes * d, classes);
+  return model;
+}
+
+}  // namespace fg
