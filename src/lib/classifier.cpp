@@ -235,7 +235,7 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
     what = cat("logreg lambda ", rep.lambda,
                options.logreg.lambda > 0 ? std::string() : cat(" (C ", options.logreg.C, ")"),
                options.logreg.balanced ? " balanced" : "", ", L-BFGS ", rep.lbfgs.iterations,
-               " iterations, ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
+               " iterations (", rep.lbfgs.evaluations, " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
     if (!rep.lbfgs.converged)
       log::warn(cat("logreg did not converge in ", rep.lbfgs.iterations, " iterations (max |gradient| ",
                     rep.lbfgs.gradient_max, "); raise --max-iter or --tol"));

@@ -24,41 +24,57 @@ class Problem {
           const std::vector<double>& weight, double lambda)
       : X_(Z.cast<Scalar>()), y_(y), k_(classes), weight_(weight), lambda_(lambda) {}
 
+  // One pass over fixed row chunks, each thread doing whole chunks with
+  // single-threaded products (Eigen's own threading stalls on a busy machine);
+  // the partial gradients are summed in chunk order, so the result does not
+  // depend on the thread count.
   double operator()(const VectorXd& theta, VectorXd& grad) {
     const Eigen::Index n = X_.rows(), d = X_.cols(), k = k_;
     Eigen::Map<const MatrixXd> W(theta.data(), k, d);
     Eigen::Map<const VectorXd> b(theta.data() + k * d, k);
     Wt_ = W.transpose().template cast<Scalar>();
+    const Eigen::Index chunks = std::max<Eigen::Index>(1, std::min<Eigen::Index>(16, n / 256));
     L_.resize(n, k);
-    L_.noalias() = X_ * Wt_;
+    partial_.resize(chunks);
+    partial_b_.resize(chunks);
     row_loss_.resize(n);
     const double inv_n = 1.0 / double(n);
-#pragma omp parallel for schedule(static)
-    for (Eigen::Index i = 0; i < n; ++i) {
-      double mx = -INFINITY;
-      for (Eigen::Index c = 0; c < k; ++c) mx = std::max(mx, double(L_(i, c)) + b[c]);
-      double s = 0.0;
-      for (Eigen::Index c = 0; c < k; ++c) s += std::exp(double(L_(i, c)) + b[c] - mx);
-      const double lse = mx + std::log(s);
-      const int yi = y_[i];
-      const double wi = weight_.empty() ? 1.0 : weight_[i];
-      row_loss_[i] = wi * (lse - (double(L_(i, yi)) + b[yi]));
-      for (Eigen::Index c = 0; c < k; ++c) {
-        double p = std::exp(double(L_(i, c)) + b[c] - lse);
-        L_(i, c) = Scalar(wi * inv_n * (p - (c == yi ? 1.0 : 0.0)));
+#pragma omp parallel for schedule(dynamic)
+    for (Eigen::Index ch = 0; ch < chunks; ++ch) {
+      const Eigen::Index r0 = n * ch / chunks, r1 = n * (ch + 1) / chunks;
+      auto Lc = L_.middleRows(r0, r1 - r0);
+      Lc.noalias() = X_.middleRows(r0, r1 - r0) * Wt_;
+      VectorXd gb = VectorXd::Zero(k);
+      for (Eigen::Index i = r0; i < r1; ++i) {
+        double mx = -INFINITY;
+        for (Eigen::Index c = 0; c < k; ++c) mx = std::max(mx, double(L_(i, c)) + b[c]);
+        double s = 0.0;
+        for (Eigen::Index c = 0; c < k; ++c) s += std::exp(double(L_(i, c)) + b[c] - mx);
+        const double lse = mx + std::log(s);
+        const int yi = y_[i];
+        const double wi = weight_.empty() ? 1.0 : weight_[i];
+        row_loss_[i] = wi * (lse - (double(L_(i, yi)) + b[yi]));
+        for (Eigen::Index c = 0; c < k; ++c) {
+          const double r = wi * inv_n * (std::exp(double(L_(i, c)) + b[c] - lse) - (c == yi ? 1.0 : 0.0));
+          L_(i, c) = Scalar(r);
+          gb[c] += r;
+        }
       }
+      partial_[ch].resize(k, d);
+      partial_[ch].noalias() = Lc.transpose() * X_.middleRows(r0, r1 - r0);
+      partial_b_[ch] = gb;
     }
     double loss = 0.0;
     for (Eigen::Index i = 0; i < n; ++i) loss += row_loss_[i];
     loss *= inv_n;
-    G_.resize(k, d);
-    G_.noalias() = L_.transpose() * X_;
     Eigen::Map<MatrixXd> GW(grad.data(), k, d);
-    GW = G_.template cast<double>() + lambda_ * W;
     Eigen::Map<VectorXd> gb(grad.data() + k * d, k);
+    GW = lambda_ * W;
     gb.setZero();
-    for (Eigen::Index i = 0; i < n; ++i)
-      for (Eigen::Index c = 0; c < k; ++c) gb[c] += double(L_(i, c));
+    for (Eigen::Index ch = 0; ch < chunks; ++ch) {
+      GW += partial_[ch].template cast<double>();
+      gb += partial_b_[ch];
+    }
     return loss + 0.5 * lambda_ * W.squaredNorm();
   }
 
@@ -70,7 +86,8 @@ class Problem {
   double lambda_;
   ColMat Wt_;
   RowMat L_;
-  ColMat G_;
+  std::vector<ColMat> partial_;
+  std::vector<VectorXd> partial_b_;
   std::vector<double> row_loss_;
 };
 

@@ -3,6 +3,7 @@
 #include <svm.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -335,7 +336,10 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
   const int n = static_cast<int>(Z.rows());
   if (k < 2) throw Error("svm: training needs at least 2 classes");
   if (!(opt.C > 0)) throw UsageError(cat("-c must be positive (got ", opt.C, ")"));
+  auto t0 = std::chrono::steady_clock::now();
   const MatrixXd G = gram(Z);
+  log::detail(cat("svm: Gram matrix ", n, " x ", n, " in ",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
   const double gamma0 = opt.gamma > 0 ? opt.gamma : default_gamma(Z);
   std::vector<double> gammas{gamma0};
   double C = opt.C, gamma = gamma0;
@@ -400,7 +404,10 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
   setup.gamma = gamma;
   const MatrixXd Kg = opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, gamma) : MatrixXd();
   const MatrixXd& K = opt.kernel == KernelType::rbf ? Kg : G;
+  t0 = std::chrono::steady_clock::now();
   const auto fits = train_pairs(K, y, all, k, C, opt.balanced, setup);
+  log::detail(cat("svm: ", k * (k - 1) / 2, " pairs trained in ",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
 
   SvmModel model;
   model.kernel = opt.kernel;
