@@ -68,9 +68,11 @@ void export_libsvm(const fg::FeatureTable& t, const std::string& path) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args;
-  bool run_libsvm = true;
+  bool run_libsvm = true, run_svm = true, run_logreg = true;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--no-libsvm") run_libsvm = false;
+    else if (std::string(argv[i]) == "--no-svm") run_svm = false;
+    else if (std::string(argv[i]) == "--no-logreg") run_logreg = false;
     else args.push_back(argv[i]);
   }
   const std::size_t n = args.size() > 0 ? std::stoul(args[0]) : 6000;
@@ -93,25 +95,31 @@ int main(int argc, char** argv) {
   std::printf("bench-train: n=%zu dim=%zu classes=%d noise=%g, %d threads\n", n, dim, classes, noise,
               omp_get_max_threads());
 
+  double svm_secs = 0;
+  if (run_svm) {
   fg::TrainOptions svm;
+  double t0;
   svm.type = fg::ClassifierType::svm;
   svm.scale = fg::ScaleKind::none;
   svm.svm.C = 1.0;
-  double t0 = now();
+  t0 = now();
   const fg::Classifier svm_model = fg::Classifier::train(train, svm, "synthetic");
-  const double svm_secs = now() - t0;
+  svm_secs = now() - t0;
   std::printf("fg svm linear C=1 train      %7.2f s   test accuracy %.2f %%  (%s)\n", svm_secs,
               accuracy(svm_model, test), svm_model.info().c_str());
 
+  }
+  if (run_logreg) {
   fg::TrainOptions lr;
   lr.type = fg::ClassifierType::logreg;
   lr.scale = fg::ScaleKind::none;
   lr.logreg.C = 10.0;
-  t0 = now();
+  double t0 = now();
   const fg::Classifier lr_model = fg::Classifier::train(train, lr, "synthetic");
   const double lr_secs = now() - t0;
   std::printf("fg logreg C=10 train         %7.2f s   test accuracy %.2f %%  (%s)\n", lr_secs,
               accuracy(lr_model, test), lr_model.info().c_str());
+  }
 
   if (run_libsvm) {
     const auto dir = std::filesystem::temp_directory_path() / "fg-bench-train";
@@ -119,7 +127,7 @@ int main(int argc, char** argv) {
     const std::string tr = (dir / "train.svm").string(), te = (dir / "test.svm").string();
     export_libsvm(train, tr);
     export_libsvm(test, te);
-    t0 = now();
+    double t0 = now();
     const std::string cmd = "svm-train -q -t 0 -c 1 " + tr + " " + tr + ".model";
     const int rc = std::system(cmd.c_str());
     const double libsvm_secs = now() - t0;
@@ -127,7 +135,7 @@ int main(int argc, char** argv) {
     const std::string pred = "svm-predict " + te + " " + tr + ".model " + (dir / "pred").string();
     std::fflush(stdout);
     if (std::system(pred.c_str()) != 0) std::printf("svm-predict failed\n");
-    std::printf("fg svm / svm-train time: %.3f\n", svm_secs / libsvm_secs);
+    if (run_svm) std::printf("fg svm / svm-train time: %.3f\n", svm_secs / libsvm_secs);
     std::filesystem::remove_all(dir);
   }
   return 0;

@@ -134,13 +134,22 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
   LbfgsOptions lo;
   lo.max_iterations = options.max_iterations;
   lo.gtol = options.tol;
+  lo.ftol = 1e-15;  // stop on f only when it no longer moves (the gradient test is the real one)
   LbfgsResult result;
   if (options.single_precision) {
     Problem<float> problem(Z, y, classes, weight, lambda);
     result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, lo);
-  } else {
+  }
+  // Double precision from the start, or to finish when float products hit
+  // their rounding floor before the gradient tolerance.
+  if (!options.single_precision || (result.gradient_max > lo.gtol && result.iterations < lo.max_iterations)) {
     Problem<double> problem(Z, y, classes, weight, lambda);
-    result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, lo);
+    LbfgsOptions rest = lo;
+    rest.max_iterations = lo.max_iterations - result.iterations;
+    const LbfgsResult first = result;
+    result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, rest);
+    result.iterations += first.iterations;
+    result.evaluations += first.evaluations;
   }
   if (report) report->lbfgs = result, report->lambda = lambda;
   LogregModel model;
