@@ -103,7 +103,7 @@ void TrainOptions::register_options(po::options_description& o) {
       ("type", po::value<std::string>()->default_value("svm"), "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")
       ("scale", po::value<std::string>()->default_value(to_string(d.scale)), "input normalisation fitted on the training data and stored in the model: none, l2 (unit-length rows), standard (zero mean, unit variance), minmax (per feature to [lower,upper], like svm-scale)")
       ("scale-range", po::value<std::string>()->default_value("-1,1"), "minmax target range lower,upper")
-      (",c", po::value<double>(), "C (inverse regularisation); default 1 for svm, 10 for logreg")
+      ("cost,c", po::value<double>(), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
       ("lambda", po::value<double>(), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
       ("class-weight", po::value<std::string>()->default_value("none"), "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")
       ("kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")
@@ -135,8 +135,8 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
     t.scale_upper = parse_number(parts[1], "--scale-range");
     if (!(t.scale_lower < t.scale_upper)) throw UsageError("--scale-range: lower must be below upper");
   }
-  if (vm.count("c")) {
-    const double c = vm["c"].as<double>();
+  if (vm.count("cost")) {
+    const double c = vm["cost"].as<double>();
     if (!(c > 0)) throw UsageError(cat("-c must be positive (got ", c, ")"));
     t.svm.C = t.logreg.C = c;
   }
