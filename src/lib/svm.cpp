@@ -336,6 +336,18 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
   const int n = static_cast<int>(Z.rows());
   if (k < 2) throw Error("svm: training needs at least 2 classes");
   if (!(opt.C > 0)) throw UsageError(cat("-c must be positive (got ", opt.C, ")"));
+  {
+    // Memory: the n x n kernel, plus LIBSVM's precomputed-kernel rows of the
+    // largest pair problem (16 bytes per entry) per thread.
+    std::vector<double> count(k, 0.0);
+    for (int c : y) count[c] += 1.0;
+    std::sort(count.rbegin(), count.rend());
+    const double m = count[0] + count[1];
+    const double bytes = 8.0 * n * n * (opt.kernel == KernelType::rbf ? 2 : 1) + 2 * 16.0 * m * m;
+    if (bytes > 8e9)
+      throw Error(cat("svm: ", n, " training rows need about ", bytes / 1e9,
+                      " GB for the kernel matrices; use --type logreg or fewer rows"));
+  }
   auto t0 = std::chrono::steady_clock::now();
   const MatrixXd G = gram(Z);
   log::detail(cat("svm: Gram matrix ", n, " x ", n, " in ",
