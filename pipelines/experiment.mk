@@ -25,6 +25,9 @@ export FINEGRAIN_ASSETS
 # ---- settings (override on the command line) -------------------------------
 # Data: flowers12 | cub100 | an image folder root/<class>/... split by SPLIT.
 EXP ?= exp/default
+# Where manifests and extracted features go: experiments that differ only
+# after extraction can share one FEATS folder and extract once.
+FEATS ?= $(EXP)
 DATA ?= flowers12
 SPLIT ?= 0.25
 SEED ?= 1
@@ -69,20 +72,20 @@ CLF_ALL_ARGS := --type $(CLF) -c $(C) $(if $(filter svm,$(CLF)),--kernel $(KERNE
 THREAD_ARGS := --threads $(THREADS)
 
 ifeq ($(DATA),flowers12)
-  LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/train $(EXP)/train.all.tsv && \
-             $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/test $(EXP)/test.all.tsv
+  LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/train $(FEATS)/train.all.tsv && \
+             $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/test $(FEATS)/test.all.tsv
 else ifeq ($(DATA),cub100)
   LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/cub100/images \
                --split-file $(FINEGRAIN_ASSETS)/data/cub100/train.txt \
-               --train-out $(EXP)/train.all.tsv --test-out $(EXP)/test.all.tsv
+               --train-out $(FEATS)/train.all.tsv --test-out $(FEATS)/test.all.tsv
 else
   LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(DATA) --split $(SPLIT) --seed $(SEED) \
-               --train-out $(EXP)/train.all.tsv --test-out $(EXP)/test.all.tsv
+               --train-out $(FEATS)/train.all.tsv --test-out $(FEATS)/test.all.tsv
 endif
 
 # Each stage's settings: rewritten only when they change (make compares times).
 define settings
-	@mkdir -p $(EXP)
+	@mkdir -p $(dir $(1))
 	@printf '%s\n' $(2) > $(1).new
 	@if cmp -s $(1).new $(1); then rm $(1).new; else mv $(1).new $(1); fi
 endef
@@ -91,9 +94,9 @@ endef
 all: $(EXP)/metrics.txt $(EXP)/grid.png $(EXP)/bundle/BUNDLE $(EXP)/settings.txt
 force: ;
 
-$(EXP)/list.settings: force
+$(FEATS)/list.settings: force
 	$(call settings,$@,'$(DATA) $(SPLIT) $(SEED) $(PER_CLASS)')
-$(EXP)/extract.settings: force
+$(FEATS)/extract.settings: force
 	$(call settings,$@,'$(EXTRACT_ARGS)' 'augment: $(TRAIN_EXTRA)')
 $(EXP)/pca.settings: force
 	$(call settings,$@,'$(PCA_ARGS)')
@@ -102,46 +105,54 @@ $(EXP)/mic.settings: force
 $(EXP)/train.settings: force
 	$(call settings,$@,'$(CLF_ALL_ARGS)')
 
-$(EXP)/settings.txt: $(EXP)/list.settings $(EXP)/extract.settings $(EXP)/pca.settings \
+$(EXP)/settings.txt: $(FEATS)/list.settings $(FEATS)/extract.settings $(EXP)/pca.settings \
                      $(EXP)/mic.settings $(EXP)/train.settings
 	@printf '%s\n' $(foreach v,$(SETTING_VARS),'$(v) = $($(v))') > $@
 
 # first N lines of each class (manifests are grouped by class)
 PER_CLASS_FILTER = $(if $(filter-out 0,$(PER_CLASS)),awk -F'\t' '++n[$$2] <= $(PER_CLASS)',cat)
 
-$(EXP)/train.tsv $(EXP)/test.tsv &: $(EXP)/list.settings
+$(FEATS)/train.tsv $(FEATS)/test.tsv &: $(FEATS)/list.settings
 	$(LIST_CMD)
-	$(PER_CLASS_FILTER) $(EXP)/train.all.tsv > $(EXP)/train.tsv
-	$(PER_CLASS_FILTER) $(EXP)/test.all.tsv > $(EXP)/test.tsv
+	$(PER_CLASS_FILTER) $(FEATS)/train.all.tsv > $(FEATS)/train.tsv
+	$(PER_CLASS_FILTER) $(FEATS)/test.all.tsv > $(FEATS)/test.tsv
 
-$(EXP)/train.fgt: $(EXP)/train.tsv $(EXP)/extract.settings
-	$(FG_BIN)/fg-extract $(QUIET) $(EXTRACT_ARGS) $(TRAIN_EXTRA) $(THREAD_ARGS) --skipped $(EXP)/train.skipped $< $@
-$(EXP)/test.fgt: $(EXP)/test.tsv $(EXP)/extract.settings
-	$(FG_BIN)/fg-extract $(QUIET) $(EXTRACT_ARGS) $(THREAD_ARGS) --skipped $(EXP)/test.skipped $< $@
+$(FEATS)/train.fgt: $(FEATS)/train.tsv $(FEATS)/extract.settings
+	$(FG_BIN)/fg-extract $(QUIET) $(EXTRACT_ARGS) $(TRAIN_EXTRA) $(THREAD_ARGS) --skipped $(FEATS)/train.skipped $< $@
+$(FEATS)/test.fgt: $(FEATS)/test.tsv $(FEATS)/extract.settings
+	$(FG_BIN)/fg-extract $(QUIET) $(EXTRACT_ARGS) $(THREAD_ARGS) --skipped $(FEATS)/test.skipped $< $@
 
-# Optional PCA, then optional MIC selection: each a fitted model + applied tables.
+# Optional PCA, then optional MIC selection: each a model fitted on the
+# training features and applied unchanged to both tables.
+TRAIN_IN := $(FEATS)/train.fgt
+TEST_IN := $(FEATS)/test.fgt
 ifneq ($(PCA_DIM),0)
-$(EXP)/pca.model: $(EXP)/train.fgt $(EXP)/pca.settings
+$(EXP)/pca.model: $(TRAIN_IN) $(EXP)/pca.settings
 	$(FG_BIN)/fg-pca fit $(QUIET) $(PCA_ARGS) $(THREAD_ARGS) --table $(EXP)/pca.variance.tsv $< $@
-$(EXP)/%.pca.fgt: $(EXP)/%.fgt $(EXP)/pca.model
+$(EXP)/train.pca.fgt: $(TRAIN_IN) $(EXP)/pca.model
 	$(FG_BIN)/fg-pca apply $(QUIET) $(EXP)/pca.model $< $@
-AFTER_PCA = pca.
-PCA_PART = $(EXP)/pca.model
+$(EXP)/test.pca.fgt: $(TEST_IN) $(EXP)/pca.model
+	$(FG_BIN)/fg-pca apply $(QUIET) $(EXP)/pca.model $< $@
+TRAIN_IN := $(EXP)/train.pca.fgt
+TEST_IN := $(EXP)/test.pca.fgt
+PCA_PART := $(EXP)/pca.model
 endif
 ifneq ($(MIC_K),0)
-$(EXP)/mic.model: $(EXP)/train.$(AFTER_PCA)fgt $(EXP)/mic.settings
+$(EXP)/mic.model: $(TRAIN_IN) $(EXP)/mic.settings
 	$(FG_BIN)/fg-mic fit $(QUIET) $(MIC_ARGS) $(THREAD_ARGS) $< $@
-$(EXP)/%.mic.fgt: $(EXP)/%.fgt $(EXP)/mic.model
+$(EXP)/train.mic.fgt: $(TRAIN_IN) $(EXP)/mic.model
 	$(FG_BIN)/fg-mic apply $(QUIET) $(EXP)/mic.model $< $@
-AFTER_MIC = mic.
-MIC_PART = $(EXP)/mic.model
+$(EXP)/test.mic.fgt: $(TEST_IN) $(EXP)/mic.model
+	$(FG_BIN)/fg-mic apply $(QUIET) $(EXP)/mic.model $< $@
+TRAIN_IN := $(EXP)/train.mic.fgt
+TEST_IN := $(EXP)/test.mic.fgt
+MIC_PART := $(EXP)/mic.model
 endif
-FINAL = $(AFTER_PCA)$(AFTER_MIC)
 
-$(EXP)/classifier.model: $(EXP)/train.$(FINAL)fgt $(EXP)/train.settings
+$(EXP)/classifier.model: $(TRAIN_IN) $(EXP)/train.settings
 	$(FG_BIN)/fg-train $(QUIET) $(CLF_ALL_ARGS) $(THREAD_ARGS) $< $@
 
-$(EXP)/predictions.tsv: $(EXP)/classifier.model $(EXP)/test.$(FINAL)fgt
+$(EXP)/predictions.tsv: $(EXP)/classifier.model $(TEST_IN)
 	$(FG_BIN)/fg-predict $(QUIET) --top-k $(TOPK) $^ $@
 
 $(EXP)/metrics.txt: $(EXP)/predictions.tsv
@@ -152,8 +163,8 @@ $(EXP)/metrics.txt: $(EXP)/predictions.tsv
 $(EXP)/grid.png: $(EXP)/predictions.tsv
 	$(FG_BIN)/fg-viz grid $(QUIET) $< $@
 
-$(EXP)/bundle/BUNDLE: $(EXP)/train.fgt $(PCA_PART) $(MIC_PART) $(EXP)/classifier.model
-	$(FG_BIN)/fg-bundle $(QUIET) --features $(EXP)/train.fgt \
+$(EXP)/bundle/BUNDLE: $(FEATS)/train.fgt $(PCA_PART) $(MIC_PART) $(EXP)/classifier.model
+	$(FG_BIN)/fg-bundle $(QUIET) --features $(FEATS)/train.fgt \
 	  $(if $(PCA_PART),--pca $(PCA_PART)) $(if $(MIC_PART),--mic $(MIC_PART)) \
 	  --classifier $(EXP)/classifier.model $(EXP)/bundle
 
