@@ -3,7 +3,7 @@
 //
 // Data: `classes` unit-length class means in `dim` dimensions; each row is
 // its class mean plus Gaussian noise, L2-normalised (like pooled CNN features).
-//   bench-train [n=6000] [dim=512] [classes=200] [noise=1.6] [--no-libsvm]
+//   bench-train [n=6000] [dim=512] [classes=200] [noise=4] [--no-libsvm]
 #include <omp.h>
 
 #include <chrono>
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   const std::size_t n = args.size() > 0 ? std::stoul(args[0]) : 6000;
   const std::size_t dim = args.size() > 1 ? std::stoul(args[1]) : 512;
   const int classes = args.size() > 2 ? std::stoi(args[2]) : 200;
-  const double noise = args.size() > 3 ? std::stod(args[3]) : 1.6;
+  const double noise = args.size() > 3 ? std::stod(args[3]) : 4.0;
   fg::log::set_program("bench-train");
   fg::log::set_level(fg::log::Level::verbose);
 

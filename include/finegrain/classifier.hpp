@@ -24,7 +24,7 @@ ClassifierType parse_classifier_type(const std::string& text);
 // Everything fg-train can set; registers and reads its own options.
 struct TrainOptions {
   ClassifierType type = ClassifierType::svm;
-  ScaleKind scale = ScaleKind::l2;
+  ScaleKind scale = ScaleKind::minmax;
   double scale_lower = -1.0, scale_upper = 1.0;
   SvmOptions svm;
   LogregOptions logreg;
@@ -63,6 +63,8 @@ class Classifier {
   const LogregModel& logreg() const { return logreg_; }
   // A human-readable line: what was trained, on what, with which settings.
   const std::string& info() const { return info_; }
+  // The training table's provenance (how its features were made).
+  const std::string& provenance() const { return provenance_; }
 
   // Scores of all classes for one input row of dim() floats.
   void scores(const float* x, double* out) const;
@@ -82,6 +84,7 @@ class Classifier {
   SvmModel svm_;
   LogregModel logreg_;
   std::string info_;
+  std::string provenance_;
   std::string path_ = "<model>";
 };
 

@@ -208,6 +208,7 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
   }
   c.type_ = options.type;
   c.dim_ = d;
+  c.provenance_ = table.provenance;
   c.scaler_.fit(options.scale, X.data(), n, d, options.scale_lower, options.scale_upper);
   Eigen::MatrixXd Z(n, d);
   {
@@ -281,6 +282,8 @@ std::vector<int> Classifier::map_classes(const TableHeader& header, const std::s
     auto it = index.find(header.classes[i]);
     if (it != index.end()) map[i] = it->second, any = true;
   }
+  if (!provenance_.empty() && !header.provenance.empty() && provenance_ != header.provenance)
+    log::detail(cat(table_name, ": its provenance differs from that of the training features of ", path_, " (check that both were made the same way)"));
   if (!header.classes.empty() && !any)
     throw Error(cat(table_name, ": none of its classes (", list_names(header.classes),
                     ") is a class of the model ", path_, " (", list_names(classes_),
@@ -294,6 +297,7 @@ void Classifier::write(std::ostream& os) const {
   o.u32(kClassifierVersion);
   o.str(to_string(type_));
   o.str(info_);
+  o.str(provenance_);
   o.u64(dim_);
   o.u32(static_cast<std::uint32_t>(classes_.size()));
   for (const auto& c : classes_) o.str(c);
@@ -356,6 +360,7 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
   c.path_ = name;
   c.type_ = parse_classifier_type(in.str());
   c.info_ = in.str();
+  c.provenance_ = in.str();
   c.dim_ = in.u64();
   if (c.dim_ == 0 || c.dim_ > (1u << 24)) in.fail(cat("implausible dimension ", c.dim_));
   const std::uint32_t k = in.u32();

@@ -58,8 +58,8 @@ make_csv 3 10 daisy > one.csv
 fg-convert -q --from csv one.csv one.fgt
 expect_fail 1 "training needs at least 2 classes with rows, found 1 (daisy)" fg-train one.fgt one.model
 no_file one.model
-# An empty table, byte by byte (format in table.hpp): dim 16, 0 rows, no classes.
-printf 'FGTABLE\n\001\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000E\000\000\000\000\000\000\000\000' > empty.fgt
+# An empty table, byte by byte (format in table.hpp): dim 16, 0 rows, no classes, no provenance.
+printf 'FGTABLE\n\002\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000E\000\000\000\000\000\000\000\000' > empty.fgt
 fg-convert -q --to text empty.fgt empty.txt  # the foundation accepts it
 expect_fail 1 "empty table" fg-train empty.fgt empty.model
 no_file empty.model
