@@ -39,7 +39,10 @@ class Problem {
     partial_b_.resize(chunks);
     row_loss_.resize(n);
     const double inv_n = 1.0 / double(n);
-#pragma omp parallel for schedule(dynamic)
+    // Threads only pay off on big problems (a busy machine makes every
+    // parallel region wait for its slowest thread).
+    const bool parallel = double(n) * double(d) * double(k) > 5e7;
+#pragma omp parallel for schedule(dynamic) if (parallel)
     for (Eigen::Index ch = 0; ch < chunks; ++ch) {
       const Eigen::Index r0 = n * ch / chunks, r1 = n * (ch + 1) / chunks;
       auto Lc = L_.middleRows(r0, r1 - r0);
@@ -135,6 +138,13 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
   lo.max_iterations = options.max_iterations;
   lo.gtol = options.tol;
   lo.ftol = 1e-15;  // stop on f only when it no longer moves (the gradient test is the real one)
+  // The objective parallelises over row chunks itself; Eigen's own GEMM
+  // threads would only spin (restored on return).
+  struct EigenThreads {
+    int saved = Eigen::nbThreads();
+    EigenThreads() { Eigen::setNbThreads(1); }
+    ~EigenThreads() { Eigen::setNbThreads(saved); }
+  } eigen_threads;
   LbfgsResult result;
   if (options.single_precision) {
     Problem<float> problem(Z, y, classes, weight, lambda);
