@@ -114,7 +114,7 @@ void TrainOptions::register_options(po::options_description& o) {
       ("gamma-grid", po::value<std::string>()->default_value(""), "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")
       ("eps", po::value<double>()->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
       ("max-iter", po::value<int>()->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
-      ("tol", po::value<double>()->default_value(d.logreg.tol), "logreg: converged when max |gradient| of the mean-loss objective is below this")
+      ("tol", po::value<double>()->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed for the CV folds and the probability folds");
 }
 
