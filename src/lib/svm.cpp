@@ -335,6 +335,18 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
                    SvmReport* report) {
   const int n = static_cast<int>(Z.rows());
   if (k < 2) throw Error("svm: training needs at least 2 classes");
+  if (!std::is_sorted(y.begin(), y.end())) {
+    // Rows grouped by class (stable: each class keeps its order, so every pair
+    // problem and every CV fold is unchanged) make each pair's kernel block
+    // contiguous in memory: gathering it is then cache-friendly.
+    std::vector<int> order(n);
+    for (int i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return y[a] < y[b]; });
+    MatrixXd Zs(n, Z.cols());
+    std::vector<int> ys(n);
+    for (int i = 0; i < n; ++i) Zs.row(i) = Z.row(order[i]), ys[i] = y[order[i]];
+    return train_svm(Zs, ys, k, opt, report);
+  }
   if (!(opt.C > 0)) throw UsageError(cat("-c must be positive (got ", opt.C, ")"));
   {
     // Memory: the n x n kernel, plus LIBSVM's precomputed-kernel rows of the

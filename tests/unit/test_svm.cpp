@@ -203,3 +203,27 @@ TEST_CASE("svm: probability outputs sum to one and cv picks a grid point") {
   again.class_scores(z.data(), q);
   for (int c = 0; c < 3; ++c) CHECK(p[c] == q[c]);  // seeded: identical
 }
+
+TEST_CASE("svm: rows in any order give the same model as rows grouped by class") {
+  Eigen::MatrixXd Z;
+  std::vector<int> y;
+  make_problem(3, 10, 4, 5, Z, y);
+  // interleave: row i of the shuffled problem is row perm[i]
+  std::vector<int> perm;
+  for (int i = 0; i < 10; ++i)
+    for (int c = 0; c < 3; ++c) perm.push_back(c * 10 + i);
+  Eigen::MatrixXd Zi(30, 4);
+  std::vector<int> yi(30);
+  for (int i = 0; i < 30; ++i) Zi.row(i) = Z.row(perm[i]), yi[i] = y[perm[i]];
+  SvmOptions o;
+  SvmModel a = train_svm(Z, y, 3, o), b = train_svm(Zi, yi, 3, o);
+  REQUIRE(a.sv.rows() == b.sv.rows());
+  CHECK(a.sv == b.sv);
+  std::vector<double> da(3), db(3);
+  for (int i = 0; i < 30; ++i) {
+    Eigen::VectorXd z = Z.row(i).transpose();
+    a.decision_values(z.data(), da.data());
+    b.decision_values(z.data(), db.data());
+    CHECK(da == db);
+  }
+}
