@@ -468,8 +468,10 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
     }
     const std::vector<double> w = class_weights(y, all, k, opt.balanced);
     svm_set_print_string_function(&silent_print);
+    std::string error;
 #pragma omp parallel for schedule(dynamic)
     for (std::size_t q = 0; q < model.pairs.size(); ++q) {
+     try {
       SvmPair& pair = model.pairs[q];
       const auto& A = by_class[pair.a];
       const auto& B = by_class[pair.b];
@@ -491,7 +493,12 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
         }
       }
       fit_sigmoid(dec, lab, pair.prob_A, pair.prob_B);
+     } catch (const std::exception& e) {
+#pragma omp critical
+      error = e.what();
+     }
     }
+    if (!error.empty()) throw Error(error);
     model.probability = true;
   }
   rep.C = C;
