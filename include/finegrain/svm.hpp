@@ -49,8 +49,14 @@ struct SvmModel {
   bool probability = false;
   Eigen::MatrixXd sv;          // support vectors (scaled inputs), one per row
   std::vector<SvmPair> pairs;  // (0,1), (0,2), ..., (k-2,k-1)
+  // Linear kernel with few classes: pair p's weight vector w_p = sum coef sv
+  // in row p (decision = w_p . z - rho); sv and the pairs' sv/coef are then
+  // empty. Used when smaller than the support vectors.
+  Eigen::MatrixXd w;
 
-  std::size_t dim() const { return static_cast<std::size_t>(sv.cols()); }
+  std::size_t dim() const { return static_cast<std::size_t>(w.rows() ? w.cols() : sv.cols()); }
+  // Replaces the support vectors by per-pair weight vectors (linear only).
+  void collapse_linear();
   // Decision values of every pair for one scaled input z.
   void decision_values(const double* z, double* decisions) const;
   // Per-class scores: probabilities when trained with probability, else

@@ -310,8 +310,10 @@ void Classifier::write(std::ostream& os) const {
     o.str(to_string(svm_.kernel));
     o.f64(svm_.gamma);
     o.u32(svm_.probability ? 1 : 0);
-    o.u64(svm_.sv.rows());
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv = svm_.sv;
+    const bool weights = svm_.w.rows() > 0;
+    o.u32(weights ? 1 : 0);  // 1: per-pair weight vectors, 0: support vectors
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv = weights ? svm_.w : svm_.sv;
+    o.u64(sv.rows());
     o.f64s(sv.data(), sv.size());
     o.u64(svm_.pairs.size());
     for (const auto& p : svm_.pairs) {
@@ -380,12 +382,21 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
     m.gamma = in.f64();
     m.probability = in.u32() != 0;
     m.classes = static_cast<int>(k);
+    const std::uint32_t weights = in.u32();
+    if (weights > 1) in.fail("unknown svm representation");
+    if (weights && m.kernel != KernelType::linear) in.fail("weight vectors for a non-linear kernel");
     const std::uint64_t nsv = in.count(1u << 26, "support vector");
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv(nsv, c.dim_);
     in.f64s(sv.data(), sv.size());
-    m.sv = sv;
     const std::uint64_t np = in.count(std::uint64_t(k) * (k - 1) / 2, "pair");
     if (np != std::uint64_t(k) * (k - 1) / 2) in.fail("pair count does not match the classes");
+    if (weights) {
+      if (nsv != np) in.fail("weight vector count does not match the pairs");
+      m.w = sv;
+      m.sv.resize(0, c.dim_);
+    } else {
+      m.sv = sv;
+    }
     m.pairs.resize(np);
     for (auto& p : m.pairs) {
       p.a = static_cast<int>(in.u32());
@@ -393,7 +404,7 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
       p.rho = in.f64();
       p.prob_A = in.f64();
       p.prob_B = in.f64();
-      const std::uint64_t ns = in.count(nsv, "pair support vector");
+      const std::uint64_t ns = in.count(weights ? 0 : nsv, "pair support vector");
       p.sv.resize(ns);
       for (auto& s : p.sv) {
         s = static_cast<int>(in.u32());

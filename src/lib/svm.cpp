@@ -294,7 +294,26 @@ void couple_pairwise(const std::vector<double>& r, int k, double* p) {
   }
 }
 
+void SvmModel::collapse_linear() {
+  if (kernel != KernelType::linear || w.rows()) return;
+  const Eigen::Index d = sv.cols();
+  w = MatrixXd::Zero(static_cast<Eigen::Index>(pairs.size()), d);
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    for (std::size_t i = 0; i < pairs[p].sv.size(); ++i) w.row(p) += pairs[p].coef[i] * sv.row(pairs[p].sv[i]);
+    pairs[p].sv.clear();
+    pairs[p].coef.clear();
+  }
+  sv.resize(0, d);
+}
+
 void SvmModel::decision_values(const double* z, double* dec) const {
+  if (w.rows()) {
+    Eigen::Map<const VectorXd> zv(z, w.cols());
+    Eigen::Map<VectorXd> out(dec, w.rows());
+    out.noalias() = w * zv;
+    for (std::size_t p = 0; p < pairs.size(); ++p) dec[p] -= pairs[p].rho;
+    return;
+  }
   const Eigen::Index d = sv.cols();
   Eigen::Map<const VectorXd> zv(z, d);
   VectorXd kv = sv * zv;
@@ -501,6 +520,12 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
     if (!error.empty()) throw Error(error);
     model.probability = true;
   }
+  // Few classes, linear: k(k-1)/2 weight vectors are smaller and faster.
+  std::size_t coefs = 0;
+  for (const auto& pair : model.pairs) coefs += pair.sv.size();
+  if (opt.kernel == KernelType::linear &&
+      double(model.pairs.size()) * double(Z.cols()) < double(sv_rows.size()) * double(Z.cols()) + double(coefs))
+    model.collapse_linear();
   rep.C = C;
   rep.gamma = model.gamma;
   rep.support_vectors = sv_rows.size();

@@ -58,11 +58,15 @@ TEST_CASE("classifier: save/load round trip is exact and predictions are identic
     ClassifierType type;
     ScaleKind scale;
     bool probability;
+    KernelType kernel = KernelType::linear;
   };
+  // linear svm with 4 classes is stored as weight vectors, rbf as support vectors
   for (Case cs : {Case{ClassifierType::svm, ScaleKind::minmax, false}, Case{ClassifierType::svm, ScaleKind::l2, true},
+                  Case{ClassifierType::svm, ScaleKind::standard, false, KernelType::rbf},
                   Case{ClassifierType::logreg, ScaleKind::standard, false}}) {
     TrainOptions o = options(cs.type, cs.scale);
     o.svm.probability = cs.probability;
+    o.svm.kernel = cs.kernel;
     const auto level = log::level();
     log::set_level(log::Level::quiet);
     const Classifier c = Classifier::train(train, o, "train.fgt");
