@@ -1,3 +1,5 @@
+// GCC 12 reports false "maybe-uninitialized" warnings inside Eigen's AVX-512 code (-march=native).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // Training speed of fg's classifiers on a seeded synthetic problem, beside
 // LIBSVM's own svm-train on the same data exported as LIBSVM text.
 //
