@@ -94,8 +94,13 @@ class LabelScorer {
   LabelScorer(LabelScorer&&) noexcept;
   LabelScorer& operator=(LabelScorer&&) noexcept;
 
+  // Per-thread buffers (opaque), from workspace().
   struct Workspace;
-  std::unique_ptr<Workspace> workspace() const;
+  struct WorkspaceDeleter {
+    void operator()(Workspace* ws) const;
+  };
+  using WorkspacePtr = std::unique_ptr<Workspace, WorkspaceDeleter>;
+  WorkspacePtr workspace() const;
   // The score of one feature (n values, finite): class-aware MIC, or minepy's
   // MIC of (feature, label) for Target::ordinal.
   double score(const float* feature, Workspace& ws) const;

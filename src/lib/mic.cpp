@@ -5,12 +5,17 @@
 // vectorised dynamic programme that never allocates.
 #include "finegrain/mic.hpp"
 
+#include <immintrin.h>
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <numeric>
 
 #include "finegrain/common.hpp"
+#include "finegrain/table.hpp"
 #include "mic_internal.hpp"
 
 namespace fg::mic {
@@ -120,36 +125,139 @@ int Axis::partition(int k, std::uint32_t* bin_of_point, std::uint32_t* bin_sizes
 
 namespace {
 
-// One step of the column programme for every column count at once:
-// acc[i] = max(acc[i], g[i] - w) over the rows s < t, four rows at a time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
+constexpr std::size_t kLanes = 8;     // DP rows are padded to a multiple of this
+constexpr std::size_t kBlockT = 4;    // DP rows finished together (sharing loads)
+constexpr double kNone = -std::numeric_limits<double>::infinity();
+
+std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
+
+// w[s] = h(size_t - size_s) - sum_i h(cum_i[t] - cum_i[s]) for s = 0 .. t-1:
+// n * H(Q | clumps s+1..t), over the labels present in clumps 1..t. cum is
+// label-major, `stride` entries per label. Scalar on purpose: table lookups
+// by scalar loads beat vector gathers here (measured).
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
 #endif
-void relax_rows(double* __restrict acc, const double* __restrict g0, std::size_t stride,
-                const double* __restrict w, std::size_t rows, std::size_t m) {
-  std::size_t s = 0;
-  for (; s + 4 <= rows; s += 4) {
-    const double* a = g0 + s * stride;
-    const double* b = a + stride;
-    const double* c = b + stride;
-    const double* d = c + stride;
-    const double wa = w[s], wb = w[s + 1], wc = w[s + 2], wd = w[s + 3];
-    for (std::size_t i = 0; i < m; ++i) {
-      double va = a[i] - wa, vb = b[i] - wb, vc = c[i] - wc, vd = d[i] - wd;
-      double v1 = va > vb ? va : vb;
-      double v2 = vc > vd ? vc : vd;
-      double v = v1 > v2 ? v1 : v2;
-      acc[i] = acc[i] > v ? acc[i] : v;
+void segment_costs(const double* __restrict h, const std::int32_t* __restrict total,
+                   const std::int32_t* __restrict cum, const std::int32_t* __restrict present,
+                   std::size_t present_count, std::size_t stride, std::size_t t,
+                   double* __restrict w) {
+  const std::int32_t ct = total[t];
+  for (std::size_t s = 0; s < t; ++s) w[s] = h[ct - total[s]];
+  std::size_t k = 0;
+  for (; k + 4 <= present_count; k += 4) {
+    const std::int32_t* c0 = cum + static_cast<std::size_t>(present[k]) * stride;
+    const std::int32_t* c1 = cum + static_cast<std::size_t>(present[k + 1]) * stride;
+    const std::int32_t* c2 = cum + static_cast<std::size_t>(present[k + 2]) * stride;
+    const std::int32_t* c3 = cum + static_cast<std::size_t>(present[k + 3]) * stride;
+    const std::int32_t t0 = c0[t], t1 = c1[t], t2 = c2[t], t3 = c3[t];
+    for (std::size_t s = 0; s < t; ++s)
+      w[s] -= (h[t0 - c0[s]] + h[t1 - c1[s]]) + (h[t2 - c2[s]] + h[t3 - c3[s]]);
+  }
+  for (; k < present_count; ++k) {
+    const std::int32_t* c = cum + static_cast<std::size_t>(present[k]) * stride;
+    const std::int32_t ci = c[t];
+    for (std::size_t s = 0; s < t; ++s) w[s] -= h[ci - c[s]];
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FG_MIC_AVX512 1
+// GCC 12 warns about _mm512_undefined_pd inside its own intrinsics (PR 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+bool have_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+#endif
+
+// acc_b[i] = max(acc_b[i], g_s[i] - w_b[s]) for rows s in [s0, s1), b < nb.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void relax_generic(double* const* acc, const double* const* w, std::size_t nb, const double* g,
+                   std::size_t stride, std::size_t s0, std::size_t s1, std::size_t m) {
+  for (std::size_t b = 0; b < nb; ++b) {
+    double* __restrict a = acc[b];
+    const double* __restrict wb = w[b];
+    for (std::size_t s = s0; s < s1; ++s) {
+      const double* __restrict gs = g + s * stride;
+      const double ws = wb[s];
+      for (std::size_t i = 0; i < m; ++i) {
+        const double v = gs[i] - ws;
+        a[i] = a[i] > v ? a[i] : v;
+      }
     }
   }
-  for (; s < rows; ++s) {
-    const double* a = g0 + s * stride;
-    const double wa = w[s];
-    for (std::size_t i = 0; i < m; ++i) {
-      double v = a[i] - wa;
-      acc[i] = acc[i] > v ? acc[i] : v;
+}
+
+#ifdef FG_MIC_AVX512
+// The same with AVX-512: 4 rows x 32 columns of accumulators stay in
+// registers while the rows s stream by.
+__attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const double* const* w,
+                                                      std::size_t nb, const double* g,
+                                                      std::size_t stride, std::size_t s0,
+                                                      std::size_t s1, std::size_t m) {
+  if (nb == kBlockT) {
+    std::size_t i = 0;
+    for (; i + 32 <= m; i += 32) {
+      __m512d a[4][4];
+      for (int b = 0; b < 4; ++b)
+        for (int c = 0; c < 4; ++c) a[b][c] = _mm512_loadu_pd(acc[b] + i + 8 * c);
+      for (std::size_t s = s0; s < s1; ++s) {
+        const double* gs = g + s * stride + i;
+        const __m512d g0 = _mm512_loadu_pd(gs), g1 = _mm512_loadu_pd(gs + 8),
+                      g2 = _mm512_loadu_pd(gs + 16), g3 = _mm512_loadu_pd(gs + 24);
+        for (int b = 0; b < 4; ++b) {
+          const __m512d wb = _mm512_set1_pd(w[b][s]);
+          a[b][0] = _mm512_max_pd(a[b][0], _mm512_sub_pd(g0, wb));
+          a[b][1] = _mm512_max_pd(a[b][1], _mm512_sub_pd(g1, wb));
+          a[b][2] = _mm512_max_pd(a[b][2], _mm512_sub_pd(g2, wb));
+          a[b][3] = _mm512_max_pd(a[b][3], _mm512_sub_pd(g3, wb));
+        }
+      }
+      for (int b = 0; b < 4; ++b)
+        for (int c = 0; c < 4; ++c) _mm512_storeu_pd(acc[b] + i + 8 * c, a[b][c]);
+    }
+    for (; i < m; i += 8) {
+      __m512d a0 = _mm512_loadu_pd(acc[0] + i), a1 = _mm512_loadu_pd(acc[1] + i),
+              a2 = _mm512_loadu_pd(acc[2] + i), a3 = _mm512_loadu_pd(acc[3] + i);
+      for (std::size_t s = s0; s < s1; ++s) {
+        const __m512d gs = _mm512_loadu_pd(g + s * stride + i);
+        a0 = _mm512_max_pd(a0, _mm512_sub_pd(gs, _mm512_set1_pd(w[0][s])));
+        a1 = _mm512_max_pd(a1, _mm512_sub_pd(gs, _mm512_set1_pd(w[1][s])));
+        a2 = _mm512_max_pd(a2, _mm512_sub_pd(gs, _mm512_set1_pd(w[2][s])));
+        a3 = _mm512_max_pd(a3, _mm512_sub_pd(gs, _mm512_set1_pd(w[3][s])));
+      }
+      _mm512_storeu_pd(acc[0] + i, a0);
+      _mm512_storeu_pd(acc[1] + i, a1);
+      _mm512_storeu_pd(acc[2] + i, a2);
+      _mm512_storeu_pd(acc[3] + i, a3);
+    }
+    return;
+  }
+  for (std::size_t b = 0; b < nb; ++b) {
+    for (std::size_t i = 0; i < m; i += 8) {
+      __m512d a = _mm512_loadu_pd(acc[b] + i);
+      for (std::size_t s = s0; s < s1; ++s)
+        a = _mm512_max_pd(a, _mm512_sub_pd(_mm512_loadu_pd(g + s * stride + i),
+                                           _mm512_set1_pd(w[b][s])));
+      _mm512_storeu_pd(acc[b] + i, a);
     }
   }
+}
+#pragma GCC diagnostic pop
+#endif
+
+// m is a multiple of kLanes; rows of g are padded with -inf.
+void relax(double* const* acc, const double* const* w, std::size_t nb, const double* g,
+           std::size_t stride, std::size_t s0, std::size_t s1, std::size_t m) {
+  if (s1 <= s0) return;
+#ifdef FG_MIC_AVX512
+  if (have_avx512()) return relax_avx512(acc, w, nb, g, stride, s0, s1, m);
+#endif
+  relax_generic(acc, w, nb, g, stride, s0, s1, m);
 }
 
 }  // namespace
@@ -214,73 +322,69 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
   }
   if (p <= 1) return;
 
-  // Row-label composition of each superclump (sparse).
-  auto& count = work.count;
-  if (count.size() < static_cast<std::size_t>(q)) count.assign(q, 0);
-  auto& touched = work.touched;
-  auto& comp_start = work.comp_start;
-  auto& comp_label = work.comp_label;
-  auto& comp_count = work.comp_count;
-  auto& csize = work.csize;
-  comp_start.resize(p + 1);
-  csize.resize(p);
-  comp_label.clear();
-  comp_count.clear();
+  // Cumulative label counts over the superclumps, label-major:
+  // cum[i * (p + 1) + j] = points of label i in superclumps 1..j.
+  const std::size_t cstride = round_up(p + 1, kLanes);  // padded for vector loads
+  auto& cum = work.cum;
+  cum.assign(static_cast<std::size_t>(q) * cstride, 0);
+  auto& total = work.total;
+  total.assign(cstride, 0);
   {
+    auto& count = work.count;
+    count.assign(q, 0);
     std::size_t pos = 0;
     for (std::size_t j = 0; j < p; ++j) {
-      comp_start[j] = static_cast<std::uint32_t>(comp_label.size());
-      touched.clear();
-      for (; pos < clump_end[j]; ++pos) {
-        const std::uint32_t label = row_of_point[order[pos]];
-        if (count[label]++ == 0) touched.push_back(label);
-      }
-      for (std::uint32_t label : touched) {
-        comp_label.push_back(label);
-        comp_count.push_back(count[label]);
-        count[label] = 0;
-      }
-      csize[j] = (j == 0 ? clump_end[0] : clump_end[j] - clump_end[j - 1]);
+      for (; pos < clump_end[j]; ++pos) ++count[row_of_point[order[pos]]];
+      for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = static_cast<std::int32_t>(count[i]);
+      total[j + 1] = static_cast<std::int32_t>(clump_end[j]);
     }
-    comp_start[p] = static_cast<std::uint32_t>(comp_label.size());
   }
 
   // H(Q) over all points, in nats, times n.
   double hq_n = h(n);
   for (int i = 0; i < q; ++i) hq_n -= h(row_sizes[i]);
 
-  // G(t, l) = -n_t * H(Q | best partition of clumps 1..t into <= l columns),
-  // row t-1 of `g`, column l-1. W(s, t) = n_(s,t] * H(Q | clumps s+1..t).
-  const std::size_t stride = static_cast<std::size_t>(L);
+  // G(t, l) = -n_t * H(Q | the best partition of superclumps 1..t into at
+  // most l columns): row t-1 of g, entry l-1, padded with -inf.
+  // W(s, t) = n_(s,t] * H(Q | superclumps s+1..t). Then
+  // G(t, l) = max(G(t, l-1), max over 1 <= s < t of G(s, l-1) - W(s, t)).
+  const std::size_t m = round_up(static_cast<std::size_t>(L - 1), kLanes);
+  const std::size_t stride = round_up(static_cast<std::size_t>(L), kLanes);
   auto& g = work.g;
   if (g.size() < p * stride) g.resize(p * stride);
   auto& w = work.w;
-  if (w.size() < p + 1) w.resize(p + 1);
-  constexpr double kNone = -std::numeric_limits<double>::infinity();
-  for (std::size_t t = 1; t <= p; ++t) {
-    double sum = 0;       // sum of h(count) over the segment
-    std::uint32_t size = 0;
-    touched.clear();
-    for (std::size_t j = t; j >= 1; --j) {
-      for (std::uint32_t e = comp_start[j - 1]; e < comp_start[j]; ++e) {
-        const std::uint32_t label = comp_label[e];
-        const std::uint32_t old = count[label];
-        if (old == 0) touched.push_back(label);
-        const std::uint32_t now = old + comp_count[e];
-        count[label] = now;
-        sum += h(now) - h(old);
-      }
-      size += csize[j - 1];
-      w[j - 1] = h(size) - sum;
+  if (w.size() < kBlockT * cstride) w.resize(kBlockT * cstride);
+  auto& acc = work.acc;
+  if (acc.size() < kBlockT * m) acc.resize(kBlockT * m);
+  const double* htab = h.data();
+  auto& present = work.present;  // labels occurring in superclumps 1..t
+  present.clear();
+  for (std::size_t t0 = 1; t0 <= p; t0 += kBlockT) {
+    const std::size_t nb = std::min(kBlockT, p + 1 - t0);
+    double* accs[kBlockT];
+    const double* ws[kBlockT];
+    for (std::size_t b = 0; b < nb; ++b) {
+      double* wb = w.data() + b * cstride;
+      const std::size_t t = t0 + b;
+      for (int i = 0; i < q; ++i)
+        if (cum[i * cstride + t] > 0 && cum[i * cstride + t - 1] == 0) present.push_back(i);
+      segment_costs(htab, total.data(), cum.data(), present.data(), present.size(), cstride, t, wb);
+      // wb[s] for s >= 1 pairs with g row s-1: shift the view by one.
+      ws[b] = wb + 1;
+      accs[b] = acc.data() + b * m;
+      std::fill(accs[b], accs[b] + m, kNone);
     }
-    for (std::uint32_t label : touched) count[label] = 0;
-
-    double* gt = g.data() + (t - 1) * stride;
-    gt[0] = -w[0];
-    for (int l = 1; l < L; ++l) gt[l] = kNone;
-    if (t >= 2) relax_rows(gt + 1, g.data(), stride, w.data() + 1, t - 1, stride - 1);
-    for (int l = 1; l < L; ++l)
-      if (gt[l - 1] > gt[l]) gt[l] = gt[l - 1];
+    // Rows finished before this block, shared by the block's rows.
+    relax(accs, ws, nb, g.data(), stride, 0, t0 - 1, m);
+    for (std::size_t b = 0; b < nb; ++b) {
+      const std::size_t t = t0 + b;
+      // Rows of this block before t.
+      relax(accs + b, ws + b, 1, g.data(), stride, t0 - 1, t - 1, m);
+      double* gt = g.data() + (t - 1) * stride;
+      gt[0] = -w[b * cstride];
+      for (int l = 1; l < L; ++l) gt[l] = std::max(accs[b][l - 1], gt[l - 1]);
+      for (std::size_t l = L; l < stride; ++l) gt[l] = kNone;
+    }
   }
   const double* gp = g.data() + (p - 1) * stride;
   const double inv_n = 1.0 / static_cast<double>(n);
@@ -441,6 +545,193 @@ double mcn(const CharacteristicMatrix& m, double eps) {
 
 Statistics pair_statistics(const double* x, const double* y, std::size_t n, const Params& params) {
   return statistics(characteristic_matrix(x, y, n, params));
+}
+
+// ---- against a label ---------------------------------------------------------
+
+struct LabelScorer::Workspace {
+  Axis axis;
+  std::vector<std::pair<float, std::uint32_t>> sorted;
+  detail::PairWork pw;
+  CharacteristicMatrix m;
+  std::vector<double> row;
+};
+
+struct LabelScorer::Impl {
+  std::size_t n = 0;
+  Params params;
+  Target target = Target::classes;
+  double budget = 0;
+  detail::NLogN h;
+  int k = 0;                                // classes present
+  std::vector<std::uint32_t> class_of;      // remapped class of every sample
+  std::vector<std::uint32_t> class_sizes;
+  int class_cols = 2;                       // class-aware: columns optimised
+  detail::PreparedAxis label;               // ordinal: the label axis, prepared once
+};
+
+LabelScorer::LabelScorer(const int* labels, std::size_t n, const Params& params, Target target)
+    : impl_(std::make_unique<Impl>()) {
+  check_params(params);
+  if (n < 4) throw Error(cat("MIC needs at least 4 samples, got ", n));
+  Impl& d = *impl_;
+  d.n = n;
+  d.params = params;
+  d.target = target;
+  d.budget = grid_budget(n, params.alpha);
+  d.h.ensure(n);
+  int top = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i] < 0) throw Error(cat("MIC against a label: sample ", i + 1, " has no label"));
+    top = std::max(top, labels[i]);
+  }
+  std::vector<int> remap(static_cast<std::size_t>(top) + 1, -1);
+  for (std::size_t i = 0; i < n; ++i) remap[labels[i]] = 0;
+  for (int& r : remap)
+    if (r == 0) r = d.k++;
+  if (d.k < 2) throw Error("MIC against a label needs at least two classes, found one");
+  d.class_of.resize(n);
+  d.class_sizes.assign(d.k, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    d.class_of[i] = static_cast<std::uint32_t>(remap[labels[i]]);
+    ++d.class_sizes[d.class_of[i]];
+  }
+  d.class_cols = std::max(2, static_cast<int>(std::floor(d.budget / d.k)));
+  if (target == Target::ordinal) {
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) values[i] = d.class_of[i];
+    d.label.prepare(values, d.budget);
+  }
+}
+
+LabelScorer::~LabelScorer() = default;
+LabelScorer::LabelScorer(LabelScorer&&) noexcept = default;
+LabelScorer& LabelScorer::operator=(LabelScorer&&) noexcept = default;
+
+std::size_t LabelScorer::samples() const { return impl_->n; }
+int LabelScorer::classes() const { return impl_->k; }
+
+void LabelScorer::WorkspaceDeleter::operator()(Workspace* ws) const { delete ws; }
+
+LabelScorer::WorkspacePtr LabelScorer::workspace() const {
+  WorkspacePtr ws(new Workspace);
+  ws->pw.h = &impl_->h;
+  ws->m.shape(impl_->budget);
+  ws->sorted.reserve(impl_->n);
+  return ws;
+}
+
+namespace {
+
+void sort_feature(const float* feature, std::size_t n, std::vector<std::pair<float, std::uint32_t>>& sorted,
+                  Axis& axis) {
+  sorted.resize(n);
+  for (std::size_t i = 0; i < n; ++i) sorted[i] = {feature[i], static_cast<std::uint32_t>(i)};
+  std::sort(sorted.begin(), sorted.end());
+  axis.order.resize(n);
+  axis.keys.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    axis.order[i] = sorted[i].second;
+    axis.keys[i] = sorted[i].first;
+  }
+  axis.build_sorted(n);
+}
+
+}  // namespace
+
+double LabelScorer::score(const float* feature, Workspace& ws) const {
+  const Impl& d = *impl_;
+  if (d.target == Target::ordinal) return ordinal_statistics(feature, ws).mic;
+  sort_feature(feature, d.n, ws.sorted, ws.axis);
+  const int L = d.class_cols;
+  ws.row.resize(L - 1);
+  detail::optimise_axis(d.class_of.data(), d.k, d.class_sizes.data(), ws.axis, L,
+                        detail::max_clumps(d.params.c, L), d.h, ws.pw.work, ws.row.data());
+  double best = 0;
+  for (double v : ws.row) best = std::max(best, v);
+  return best;
+}
+
+Statistics LabelScorer::ordinal_statistics(const float* feature, Workspace& ws) const {
+  const Impl& d = *impl_;
+  if (d.target != Target::ordinal) throw Error("ordinal_statistics needs Target::ordinal");
+  sort_feature(feature, d.n, ws.sorted, ws.axis);
+  std::fill(ws.m.cells.begin(), ws.m.cells.end(), 0.0);
+  // x = the feature, y = the label: A equipartitions the label into rows.
+  detail::fill_orientation(d.label.axis, ws.axis, d.params, false, ws.pw, ws.m, &d.label);
+  detail::fill_orientation(ws.axis, d.label.axis, d.params, true, ws.pw, ws.m, nullptr);
+  return statistics(ws.m);
+}
+
+double class_aware_mic(const double* feature, const int* labels, std::size_t n, const Params& params) {
+  check_finite(feature, n, "feature");
+  LabelScorer scorer(labels, n, params, Target::classes);
+  std::vector<float> values(feature, feature + n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (static_cast<double>(values[i]) != feature[i])
+      throw Error("class_aware_mic: feature values must be exact floats");
+  auto ws = scorer.workspace();
+  return scorer.score(values.data(), *ws);
+}
+
+void check_table_for_scoring(const FeatureTable& table, const std::string& name) {
+  const std::size_t n = table.rows();
+  if (n < 4) throw Error(cat(name, ": MIC needs at least 4 samples, the table has ", n));
+  std::vector<char> seen(table.classes.size() + 1, 0);
+  int distinct = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int label = table.labels[i];
+    if (label < 0)
+      throw Error(cat(name, ": row ", i + 1, " (", table.keys[i],
+                      ") has no label; selection against the label needs every row labelled"));
+    if (static_cast<std::size_t>(label) < seen.size() && !seen[label]) {
+      seen[label] = 1;
+      ++distinct;
+    }
+  }
+  if (distinct < 2)
+    throw Error(cat(name, ": all ", n, " rows have the same class (",
+                    table.label_name(0), "); MIC against the label needs at least two classes"));
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* row = table.row(i);
+    for (std::size_t j = 0; j < table.dim; ++j)
+      if (!std::isfinite(row[j]))
+        throw Error(cat(name, ": column ", j, " row ", i + 1, " (", table.keys[i], ") is ",
+                        std::isnan(row[j]) ? "NaN" : "infinite", "; MIC needs finite values"));
+  }
+}
+
+std::vector<double> score_features(const FeatureTable& table, const Params& params, Target target) {
+  check_table_for_scoring(table, "features");
+  const std::size_t n = table.rows(), dim = table.dim;
+  LabelScorer scorer(table.labels.data(), n, params, target);
+  std::vector<double> scores(dim, 0.0);
+  constexpr std::size_t kBlock = 16;
+  const std::ptrdiff_t blocks = static_cast<std::ptrdiff_t>((dim + kBlock - 1) / kBlock);
+  std::exception_ptr failure;
+#pragma omp parallel
+  {
+    auto ws = scorer.workspace();
+    std::vector<float> columns(kBlock * n);
+#pragma omp for schedule(dynamic, 1)
+    for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+      try {
+        const std::size_t first = static_cast<std::size_t>(b) * kBlock;
+        const std::size_t count = std::min(kBlock, dim - first);
+        // Gather the block's columns: one pass over the rows.
+        for (std::size_t i = 0; i < n; ++i) {
+          const float* row = table.row(i) + first;
+          for (std::size_t j = 0; j < count; ++j) columns[j * n + i] = row[j];
+        }
+        for (std::size_t j = 0; j < count; ++j) scores[first + j] = scorer.score(&columns[j * n], *ws);
+      } catch (...) {
+#pragma omp critical
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  return scores;
 }
 
 }  // namespace fg::mic

@@ -14,6 +14,7 @@ class NLogN {
  public:
   void ensure(std::size_t n);
   double operator()(std::size_t k) const { return table_[k]; }
+  const double* data() const { return table_.data(); }
 
  private:
   std::vector<double> table_;
@@ -41,9 +42,9 @@ struct Axis {
 
 // Buffers of optimise_axis, reused across calls (no allocation once grown).
 struct Work {
-  std::vector<std::uint32_t> clump_end, sizes, bins, count, touched;
-  std::vector<std::uint32_t> comp_start, comp_label, comp_count, csize;
-  std::vector<double> g, w;
+  std::vector<std::uint32_t> clump_end, sizes, bins, count;
+  std::vector<std::int32_t> cum, total, present;
+  std::vector<double> g, w, acc;
 };
 
 // For a row labelling of the points (q rows of the given sizes), the best
