@@ -549,12 +549,46 @@ Statistics pair_statistics(const double* x, const double* y, std::size_t n, cons
 
 // ---- against a label ---------------------------------------------------------
 
+namespace detail {
+
+void sort_feature(const float* feature, std::size_t n, FeatureWork& fw) {
+  auto& sorted = fw.sorted;
+  sorted.resize(n);
+  for (std::size_t i = 0; i < n; ++i) sorted[i] = {feature[i], static_cast<std::uint32_t>(i)};
+  std::sort(sorted.begin(), sorted.end());
+  fw.axis.order.resize(n);
+  fw.axis.keys.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    fw.axis.order[i] = sorted[i].second;
+    fw.axis.keys[i] = sorted[i].first;
+  }
+  fw.axis.build_sorted(n);
+}
+
+ReferenceScorer::ReferenceScorer(const std::vector<double>& reference, const Params& params)
+    : n_(reference.size()), params_(params), budget_(grid_budget(reference.size(), params.alpha)) {
+  h_.ensure(n_);
+  reference_.prepare(reference, budget_);
+}
+
+void ReferenceScorer::init(FeatureWork& fw) const {
+  fw.pw.h = &h_;
+  fw.m.shape(budget_);
+}
+
+Statistics ReferenceScorer::statistics(const float* feature, FeatureWork& fw) const {
+  sort_feature(feature, n_, fw);
+  std::fill(fw.m.cells.begin(), fw.m.cells.end(), 0.0);
+  // A: the reference (y) equipartitioned into rows, the feature optimised.
+  fill_orientation(reference_.axis, fw.axis, params_, false, fw.pw, fw.m, &reference_);
+  fill_orientation(fw.axis, reference_.axis, params_, true, fw.pw, fw.m, nullptr);
+  return mic::statistics(fw.m);
+}
+
+}  // namespace detail
+
 struct LabelScorer::Workspace {
-  Axis axis;
-  std::vector<std::pair<float, std::uint32_t>> sorted;
-  detail::PairWork pw;
-  CharacteristicMatrix m;
-  std::vector<double> row;
+  detail::FeatureWork fw;
 };
 
 struct LabelScorer::Impl {
@@ -567,7 +601,7 @@ struct LabelScorer::Impl {
   std::vector<std::uint32_t> class_of;      // remapped class of every sample
   std::vector<std::uint32_t> class_sizes;
   int class_cols = 2;                       // class-aware: columns optimised
-  detail::PreparedAxis label;               // ordinal: the label axis, prepared once
+  std::unique_ptr<detail::ReferenceScorer> ordinal;  // the label axis, prepared once
 };
 
 LabelScorer::LabelScorer(const int* labels, std::size_t n, const Params& params, Target target)
@@ -600,7 +634,7 @@ LabelScorer::LabelScorer(const int* labels, std::size_t n, const Params& params,
   if (target == Target::ordinal) {
     std::vector<double> values(n);
     for (std::size_t i = 0; i < n; ++i) values[i] = d.class_of[i];
-    d.label.prepare(values, d.budget);
+    d.ordinal = std::make_unique<detail::ReferenceScorer>(values, params);
   }
 }
 
@@ -615,52 +649,30 @@ void LabelScorer::WorkspaceDeleter::operator()(Workspace* ws) const { delete ws;
 
 LabelScorer::WorkspacePtr LabelScorer::workspace() const {
   WorkspacePtr ws(new Workspace);
-  ws->pw.h = &impl_->h;
-  ws->m.shape(impl_->budget);
-  ws->sorted.reserve(impl_->n);
+  ws->fw.pw.h = &impl_->h;
+  if (impl_->ordinal) impl_->ordinal->init(ws->fw);
   return ws;
 }
-
-namespace {
-
-void sort_feature(const float* feature, std::size_t n, std::vector<std::pair<float, std::uint32_t>>& sorted,
-                  Axis& axis) {
-  sorted.resize(n);
-  for (std::size_t i = 0; i < n; ++i) sorted[i] = {feature[i], static_cast<std::uint32_t>(i)};
-  std::sort(sorted.begin(), sorted.end());
-  axis.order.resize(n);
-  axis.keys.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    axis.order[i] = sorted[i].second;
-    axis.keys[i] = sorted[i].first;
-  }
-  axis.build_sorted(n);
-}
-
-}  // namespace
 
 double LabelScorer::score(const float* feature, Workspace& ws) const {
   const Impl& d = *impl_;
   if (d.target == Target::ordinal) return ordinal_statistics(feature, ws).mic;
-  sort_feature(feature, d.n, ws.sorted, ws.axis);
+  detail::FeatureWork& fw = ws.fw;
+  detail::sort_feature(feature, d.n, fw);
   const int L = d.class_cols;
-  ws.row.resize(L - 1);
-  detail::optimise_axis(d.class_of.data(), d.k, d.class_sizes.data(), ws.axis, L,
-                        detail::max_clumps(d.params.c, L), d.h, ws.pw.work, ws.row.data());
+  fw.row.resize(L - 1);
+  detail::optimise_axis(d.class_of.data(), d.k, d.class_sizes.data(), fw.axis, L,
+                        detail::max_clumps(d.params.c, L), d.h, fw.pw.work, fw.row.data());
   double best = 0;
-  for (double v : ws.row) best = std::max(best, v);
+  for (double v : fw.row) best = std::max(best, v);
   return best;
 }
 
 Statistics LabelScorer::ordinal_statistics(const float* feature, Workspace& ws) const {
   const Impl& d = *impl_;
   if (d.target != Target::ordinal) throw Error("ordinal_statistics needs Target::ordinal");
-  sort_feature(feature, d.n, ws.sorted, ws.axis);
-  std::fill(ws.m.cells.begin(), ws.m.cells.end(), 0.0);
-  // x = the feature, y = the label: A equipartitions the label into rows.
-  detail::fill_orientation(d.label.axis, ws.axis, d.params, false, ws.pw, ws.m, &d.label);
-  detail::fill_orientation(ws.axis, d.label.axis, d.params, true, ws.pw, ws.m, nullptr);
-  return statistics(ws.m);
+  // x = the feature, y = the label.
+  return d.ordinal->statistics(feature, ws.fw);
 }
 
 double class_aware_mic(const double* feature, const int* labels, std::size_t n, const Params& params) {

@@ -83,4 +83,35 @@ void fill_orientation(const Axis& equi_axis, const Axis& clump_axis, const Param
                       bool transposed, PairWork& pw, CharacteristicMatrix& m,
                       const PreparedAxis* cached);
 
+// Buffers for scoring one feature (float values) against a prepared axis.
+struct FeatureWork {
+  Axis axis;
+  std::vector<std::pair<float, std::uint32_t>> sorted;
+  PairWork pw;
+  CharacteristicMatrix m;
+  std::vector<double> row;
+};
+
+// Sorts a feature into `axis` (one sort, reused for every partition).
+void sort_feature(const float* feature, std::size_t n, FeatureWork& fw);
+
+// minepy's statistics of (feature, reference) for many features against one
+// fixed reference vector whose axis work is done once. Thread-safe.
+class ReferenceScorer {
+ public:
+  ReferenceScorer(const std::vector<double>& reference, const Params& params);
+  void init(FeatureWork& fw) const;
+  // x = the feature, y = the reference.
+  Statistics statistics(const float* feature, FeatureWork& fw) const;
+  double mic(const float* feature, FeatureWork& fw) const { return statistics(feature, fw).mic; }
+  const NLogN& table() const { return h_; }
+
+ private:
+  std::size_t n_;
+  Params params_;
+  double budget_;
+  NLogN h_;
+  PreparedAxis reference_;
+};
+
 }  // namespace fg::mic::detail
