@@ -329,20 +329,32 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
   cum.assign(static_cast<std::size_t>(q) * cstride, 0);
   auto& total = work.total;
   total.assign(cstride, 0);
+  // Labels in order of first appearance along the clump axis (an order that
+  // renumbering the labels cannot change, so neither can any rounding), and
+  // how many have appeared by superclump t.
+  auto& present = work.present;
+  auto& present_upto = work.present_upto;
+  present.clear();
+  present_upto.resize(p + 1);
+  present_upto[0] = 0;
   {
     auto& count = work.count;
     count.assign(q, 0);
     std::size_t pos = 0;
     for (std::size_t j = 0; j < p; ++j) {
-      for (; pos < clump_end[j]; ++pos) ++count[row_of_point[order[pos]]];
+      for (; pos < clump_end[j]; ++pos) {
+        const std::uint32_t label = row_of_point[order[pos]];
+        if (count[label]++ == 0) present.push_back(static_cast<std::int32_t>(label));
+      }
       for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = static_cast<std::int32_t>(count[i]);
       total[j + 1] = static_cast<std::int32_t>(clump_end[j]);
+      present_upto[j + 1] = static_cast<std::uint32_t>(present.size());
     }
   }
 
   // H(Q) over all points, in nats, times n.
   double hq_n = h(n);
-  for (int i = 0; i < q; ++i) hq_n -= h(row_sizes[i]);
+  for (std::int32_t i : present) hq_n -= h(row_sizes[i]);
 
   // G(t, l) = -n_t * H(Q | the best partition of superclumps 1..t into at
   // most l columns): row t-1 of g, entry l-1, padded with -inf.
@@ -357,8 +369,6 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
   auto& acc = work.acc;
   if (acc.size() < kBlockT * m) acc.resize(kBlockT * m);
   const double* htab = h.data();
-  auto& present = work.present;  // labels occurring in superclumps 1..t
-  present.clear();
   for (std::size_t t0 = 1; t0 <= p; t0 += kBlockT) {
     const std::size_t nb = std::min(kBlockT, p + 1 - t0);
     double* accs[kBlockT];
@@ -366,9 +376,7 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
     for (std::size_t b = 0; b < nb; ++b) {
       double* wb = w.data() + b * cstride;
       const std::size_t t = t0 + b;
-      for (int i = 0; i < q; ++i)
-        if (cum[i * cstride + t] > 0 && cum[i * cstride + t - 1] == 0) present.push_back(i);
-      segment_costs(htab, total.data(), cum.data(), present.data(), present.size(), cstride, t, wb);
+      segment_costs(htab, total.data(), cum.data(), present.data(), present_upto[t], cstride, t, wb);
       // wb[s] for s >= 1 pairs with g row s-1: shift the view by one.
       ws[b] = wb + 1;
       accs[b] = acc.data() + b * m;

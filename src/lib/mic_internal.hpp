@@ -42,7 +42,7 @@ struct Axis {
 
 // Buffers of optimise_axis, reused across calls (no allocation once grown).
 struct Work {
-  std::vector<std::uint32_t> clump_end, sizes, bins, count;
+  std::vector<std::uint32_t> clump_end, sizes, bins, count, present_upto;
   std::vector<std::int32_t> cum, total, present;
   std::vector<double> g, w, acc;
 };
