@@ -70,6 +70,19 @@ void SelectionModel::apply_row(const float* in, float* out) const {
   for (std::size_t j = 0; j < k; ++j) out[j] = in[columns[j]];
 }
 
+namespace {
+// The provenance of a table after selection: the input's, plus one line.
+std::string selected_provenance(const std::string& before, const SelectionModel& m) {
+  std::string out = before;
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  out += cat("mic_selection=", m.output_dim(), " of ", m.input_dim, " columns, target ",
+             target_name(m.target), ", estimator ", estimator_name(m.params.est), ", alpha ",
+             format_double(m.params.alpha), ", c ", format_double(m.params.c),
+             m.redundancy ? ", mRMR" : "", "\n");
+  return out;
+}
+}  // namespace
+
 FeatureTable SelectionModel::apply(const FeatureTable& table) const {
   check_input_dim(table.dim, "features");
   FeatureTable out;
@@ -77,6 +90,7 @@ FeatureTable SelectionModel::apply(const FeatureTable& table) const {
   out.classes = table.classes;
   out.keys = table.keys;
   out.labels = table.labels;
+  out.provenance = selected_provenance(table.provenance, *this);
   out.values.resize(table.rows() * out.dim);
   for (std::size_t i = 0; i < table.rows(); ++i) apply_row(table.row(i), out.row(i));
   return out;
@@ -284,6 +298,7 @@ std::uint64_t apply_selection(const SelectionModel& model, const std::string& in
   header.dim = model.output_dim();
   header.classes = reader.header().classes;
   header.rows = reader.header().rows;
+  header.provenance = selected_provenance(reader.header().provenance, model);
   TableWriter writer(out_path, header);
   TableRow row;
   std::vector<float> out(model.output_dim());
