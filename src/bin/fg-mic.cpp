@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
       "(feature, class number). Constant features score 0; NaN/Inf values are an error."};
   cli::po::options_description options("Options");
   mic::SelectOptions::add_options(options);
-  options.add_options()("scores", cli::po::value<std::string>()->default_value(""),
+  options.add_options()("scores", cli::po::value<std::string>()->default_value("", "none"),
                         "fit: also write the scores of all features to this TSV");
   cli::add_threads_option(options);
 

@@ -26,7 +26,7 @@ void SelectOptions::add_options(po::options_description& options) {
       ("min-score", po::value<double>()->default_value(-1),
        "keep every feature scoring at least T (used when --k is 0)")
       ("est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")
-      ("alpha", po::value<double>()->default_value(0.6),
+      ("alpha", po::value<double>()->default_value(0.6, "0.6"),
        "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")
       ("c", po::value<double>()->default_value(15), "at most c * columns superclumps")
       ("target", po::value<std::string>()->default_value("classes"),
