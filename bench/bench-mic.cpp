@@ -4,6 +4,8 @@
 // checks on a subset that the fast scorer equals the plain pair-by-pair path.
 #include <omp.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -51,6 +53,20 @@ FeatureTable make_data(std::size_t n, std::size_t dim, int classes, std::uint64_
     t.add(cat("s", i), labels[i], row.data());
   }
   return t;
+}
+
+// CPU seconds of this process (all threads): with other jobs on the machine,
+// wall time overstates the cost; CPU time / threads is what idle cores take.
+double cpu() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+double load_average() {
+  double load[1] = {0};
+  return getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
 }  // namespace
@@ -101,10 +117,13 @@ int main(int argc, char** argv) {
     for (const std::string& name : cli::split_list(vm["targets"].as<std::string>())) {
       const mic::Target target = mic::parse_target(name);
       t0 = now();
+      const double c0 = cpu(), load0 = load_average();
       const std::vector<double> scores = mic::score_features(table, params, target);
-      const double seconds = now() - t0;
-      std::cout << "target " << name << ": " << seconds << " s for " << dim << " features, "
-                << dim / seconds << " features/s\n";
+      const double seconds = now() - t0, cpu_seconds = cpu() - c0;
+      std::cout << "target " << name << ": " << seconds << " s wall for " << dim << " features, "
+                << dim / seconds << " features/s; " << cpu_seconds << " CPU s ("
+                << 1000 * cpu_seconds / dim << " ms per feature; load average " << load0 << " -> "
+                << load_average() << ")\n";
       if (check == 0) continue;
       // The plain path: one independent pair computation per feature.
       double diff = 0;
