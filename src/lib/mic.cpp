@@ -161,7 +161,7 @@ void segment_costs(const double* __restrict h, const std::int32_t* __restrict to
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(FG_MIC_NO_AVX512)
 #define FG_MIC_AVX512 1
 // GCC 12 warns about _mm512_undefined_pd inside its own intrinsics (PR 105593).
 #pragma GCC diagnostic push
