@@ -1,5 +1,3 @@
-// GCC 12 reports false "maybe-uninitialized" warnings inside Eigen's AVX-512 code (-march=native).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "finegrain/svm.hpp"
 
 #include <svm.h>
