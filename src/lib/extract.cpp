@@ -210,26 +210,39 @@ void ExtractOptions::add_options(po::options_description& options) {
 
 ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   ExtractOptions o;
+  // Value errors name the option they came from.
+  auto with = [&](const char* name, const std::function<void(const std::string&)>& f) {
+    const std::string value = vm[name].as<std::string>();
+    try {
+      f(value);
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      throw UsageError(msg.rfind("--", 0) == 0 ? msg : cat("--", name, ": ", msg));
+    }
+  };
   o.model = vm["model"].as<std::string>();
   o.layers = split(vm["layers"].as<std::string>());
   o.size = vm["size"].as<int>();
   if (o.size != 0 && (o.size < 16 || o.size > 8192)) throw UsageError("--size: expected 16..8192");
-  o.scales = parse_sides(vm["scales"].as<std::string>(), "--scales");
-  o.scale_merge = parse_merge(vm["scale-merge"].as<std::string>());
-  const std::string resize = vm["resize"].as<std::string>();
-  if (resize == "warp") o.resize = ResizeMode::warp;
-  else if (resize == "crop") o.resize = ResizeMode::crop;
-  else throw UsageError(cat("--resize: unknown '", resize, "' (warp, crop)"));
-  o.pool.pooling = parse_pooling(vm["pool"].as<std::string>());
+  with("scales", [&](const std::string& v) { o.scales = parse_sides(v, "--scales"); });
+  with("scale-merge", [&](const std::string& v) { o.scale_merge = parse_merge(v); });
+  with("resize", [&](const std::string& v) {
+    if (v == "warp") o.resize = ResizeMode::warp;
+    else if (v == "crop") o.resize = ResizeMode::crop;
+    else throw UsageError(cat("unknown '", v, "' (warp, crop)"));
+  });
+  with("pool", [&](const std::string& v) { o.pool.pooling = parse_pooling(v); });
   o.pool.gem_p = vm["gem-p"].as<double>();
   if (!(o.pool.gem_p > 0)) throw UsageError("--gem-p must be > 0");
-  o.pool.attn_pool = parse_pooling(vm["attn-pool"].as<std::string>());
-  if (o.pool.attn_pool == Pooling::attn) throw UsageError("--attn-pool: avg, max, avgmax or gem");
-  o.layer_weights = parse_weights(vm["layer-weights"].as<std::string>());
-  o.norm = parse_norm(vm["norm"].as<std::string>());
+  with("attn-pool", [&](const std::string& v) {
+    o.pool.attn_pool = parse_pooling(v);
+    if (o.pool.attn_pool == Pooling::attn) throw UsageError("avg, max, avgmax or gem");
+  });
+  with("layer-weights", [&](const std::string& v) { o.layer_weights = parse_weights(v); });
+  with("norm", [&](const std::string& v) { o.norm = parse_norm(v); });
   o.flip = vm["flip"].as<bool>();
-  o.flip_merge = parse_merge(vm["flip-merge"].as<std::string>());
-  parse_augment(vm["augment"].as<std::string>(), o);
+  with("flip-merge", [&](const std::string& v) { o.flip_merge = parse_merge(v); });
+  with("augment", [&](const std::string& v) { parse_augment(v, o); });
   o.crop_fraction = vm["crop-fraction"].as<double>();
   if (!(o.crop_fraction > 0 && o.crop_fraction <= 1)) throw UsageError("--crop-fraction: expected (0, 1]");
   o.max_pixels = vm["max-pixels"].as<std::uint64_t>();

@@ -315,6 +315,12 @@ LayerMap::LayerMap(const ModelSpec& spec, cv::dnn::Net& net) : spec_name_(spec.n
     map_[friendly] = node;
   }
   raw_ = names;
+  // Friendly names in network order (the order users read a net in).
+  std::map<std::string, std::size_t> position;
+  for (std::size_t i = 0; i < names.size(); ++i) position[names[i]] = i;
+  std::stable_sort(friendly_.begin(), friendly_.end(), [&](const std::string& a, const std::string& b) {
+    return position[map_[a]] < position[map_[b]];
+  });
 }
 
 bool LayerMap::contains(const std::string& name) const {
@@ -331,9 +337,9 @@ std::string LayerMap::resolve(const std::string& name) const {
 std::string LayerMap::describe_valid() const {
   std::string out;
   for (const auto& f : friendly_) out += (out.empty() ? "" : " ") + f;
-  if (!out.empty()) out += "; or OpenCV layer names:";
-  // Raw names can be many (VGG16: 40); list them all, they are the truth.
-  for (const auto& r : raw_) out += " " + r;
+  // Raw names can be many (SqueezeNet: 62): point to the full list.
+  out += cat(out.empty() ? "" : "; ", "or any of the ", raw_.size(),
+             " OpenCV layer names (fg-extract --model ", spec_name_, " --list-layers)");
   return out;
 }
 
