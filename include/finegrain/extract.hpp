@@ -71,6 +71,9 @@ class Extractor {
   // weights count) is an Error thrown here, before any image is read.
   Extractor(const ModelSpec& spec, const ExtractOptions& options);
   explicit Extractor(const ExtractOptions& options);  // spec from options.model
+  // Around a network built in memory (benchmarks, tests): the spec gives
+  // preprocessing and names; its model files are not read.
+  Extractor(const ModelSpec& spec, cv::dnn::Net net, const ExtractOptions& options);
   ~Extractor();
 
   const ModelSpec& spec() const { return spec_; }
@@ -108,6 +111,7 @@ class Extractor {
     int crop;      // -1 none, 0..4 tl, tr, bl, br, centre
   };
   cv::Mat make_view(const cv::Mat& image, const View& v, int side) const;
+  void load_net();
   void setup();
 
   ModelSpec spec_;

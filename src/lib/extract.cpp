@@ -254,12 +254,18 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
 Extractor::Extractor(const ExtractOptions& options) : Extractor(load_model_spec(options.model), options) {}
 
 Extractor::Extractor(const ModelSpec& spec, const ExtractOptions& options) : spec_(spec), options_(options) {
+  load_net();
+  setup();
+}
+
+Extractor::Extractor(const ModelSpec& spec, cv::dnn::Net net, const ExtractOptions& options)
+    : spec_(spec), options_(options), net_(std::move(net)) {
   setup();
 }
 
 Extractor::~Extractor() = default;
 
-void Extractor::setup() {
+void Extractor::load_net() {
   const std::string model = spec_.model_path();
   const std::string config = spec_.config_path();
   const std::string where = spec_.origin.empty() ? model : spec_.origin;
@@ -270,6 +276,10 @@ void Extractor::setup() {
     throw Error(cat(where, ": OpenCV could not load ", model, ": ", e.err));
   }
   if (net_.empty()) throw Error(cat(where, ": OpenCV could not load ", model, " (empty network)"));
+}
+
+void Extractor::setup() {
+  const std::string where = spec_.origin.empty() ? spec_.name : spec_.origin;
   net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   map_ = LayerMap(spec_, net_);
