@@ -55,6 +55,7 @@ TableWriter::TableWriter(const std::string& path, TableHeader header)
   put<std::uint64_t>(out, kUnknownRows);
   put<std::uint32_t>(out, static_cast<std::uint32_t>(header_.classes.size()));
   for (const auto& name : header_.classes) put_string(out, name);
+  put_string(out, header_.provenance);
 }
 
 TableWriter::~TableWriter() = default;
@@ -122,6 +123,10 @@ TableReader::TableReader(const std::string& path, TableReadOptions options)
     cls.resize(length);
     if (!get_bytes(in, cls.data(), length)) throw Error(cat(name(), ": truncated class list"));
   }
+  std::uint32_t length = 0;
+  if (!get_bytes(in, &length, 4) || length > kMaxKey) throw Error(cat(name(), ": damaged header (provenance)"));
+  header_.provenance.resize(length);
+  if (!get_bytes(in, header_.provenance.data(), length)) throw Error(cat(name(), ": truncated header"));
 }
 
 bool TableReader::next(TableRow& row) {
@@ -193,6 +198,7 @@ TableHeader FeatureTable::header() const {
   header.dim = dim;
   header.classes = classes;
   header.rows = rows();
+  header.provenance = provenance;
   return header;
 }
 
@@ -201,6 +207,7 @@ FeatureTable read_table(const std::string& path, TableReadOptions options) {
   FeatureTable table;
   table.dim = reader.header().dim;
   table.classes = reader.header().classes;
+  table.provenance = reader.header().provenance;
   if (reader.header().rows) {
     auto rows = static_cast<std::size_t>(*reader.header().rows);
     table.keys.reserve(rows);

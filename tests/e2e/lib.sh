@@ -4,6 +4,7 @@ set -euo pipefail
 export LC_ALL=C
 FG_BIN=${FG_BIN:?run through ctest (FG_BIN unset)}
 ASSETS=${FINEGRAIN_ASSETS:-$FG_DEFAULT_ASSETS}
+[ -d "$ASSETS/data" ] || { echo "FAIL: assets not found in $ASSETS: set FINEGRAIN_ASSETS to the folder holding data/ and models/" >&2; exit 1; }
 export FINEGRAIN_ASSETS=$ASSETS
 export PATH="$FG_BIN:$PATH"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fg-e2e-XXXXXX")

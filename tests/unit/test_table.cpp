@@ -18,6 +18,7 @@ TEST_CASE("table: write then read returns every value, key, label and class exac
   TempDir dir;
   FeatureTable table = random_table(50, 17, 3, 7);
   table.labels[4] = -1;  // an unlabeled row
+  table.provenance = "model=squeezenet\nlayers=fire9\n";
   std::string path = dir.file("t.fgt");
   write_table(path, table);
   FeatureTable back = read_table(path);
@@ -26,6 +27,7 @@ TEST_CASE("table: write then read returns every value, key, label and class exac
   CHECK(back.keys == table.keys);
   CHECK(back.labels == table.labels);
   CHECK(back.values == table.values);
+  CHECK(back.provenance == table.provenance);
   CHECK(back.label_name(4) == "");
   CHECK(back.label_name(0) == table.classes[static_cast<std::size_t>(table.labels[0])]);
   TableReader reader(path);
