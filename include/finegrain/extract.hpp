@@ -52,6 +52,12 @@ struct ExtractOptions {
   // naming `origin`. Missing keys keep their defaults.
   static ExtractOptions from_text(const std::string& text, const std::string& origin = "options");
 
+  // The same as "extract.<key>=value" lines, for a feature table's
+  // provenance (other stages add their own lines after them), and back:
+  // lines without the prefix are ignored.
+  std::string provenance_text() const;
+  static ExtractOptions from_provenance(const std::string& text, const std::string& origin = "provenance");
+
   // The command-line options of fg-extract (and fg-score) for these fields.
   static void add_options(boost::program_options::options_description& options);
   static ExtractOptions from_variables(const boost::program_options::variables_map& vm);

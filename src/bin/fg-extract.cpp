@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
     TableHeader header;
     header.dim = dim;
     header.classes = classes;
+    // How these values were made: the options (enough for fg-score to
+    // reproduce them), the model spec's name and files.
+    header.provenance = cat("stage=fg-extract\n", eo.provenance_text(), "model-spec-name=",
+                            extractor.spec().name, "\n");
 
     std::vector<std::pair<std::size_t, std::string>> skipped;
     std::size_t images_ok = 0;

@@ -171,6 +171,21 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
   return o;
 }
 
+std::string ExtractOptions::provenance_text() const {
+  std::istringstream in(to_text());
+  std::string line, out;
+  while (std::getline(in, line)) out += "extract." + line + "\n";
+  return out;
+}
+
+ExtractOptions ExtractOptions::from_provenance(const std::string& text, const std::string& origin) {
+  std::istringstream in(text);
+  std::string line, ours;
+  while (std::getline(in, line))
+    if (line.rfind("extract.", 0) == 0) ours += line.substr(8) + "\n";
+  return from_text(ours, origin);
+}
+
 void ExtractOptions::add_options(po::options_description& options) {
   const ExtractOptions d;
   // clang-format off

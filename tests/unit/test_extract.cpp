@@ -421,3 +421,11 @@ TEST_CASE("extract: a checkpoint resumes and drops a torn last record") {
   CHECK(skips == std::vector<std::size_t>{1});
   CHECK(seen == std::vector<float>{1, 2, 3, 7, 8, 9});
 }
+
+TEST_CASE("extract: options round-trip through a table's provenance") {
+  ExtractOptions o;
+  o.pool.pooling = Pooling::attn;
+  o.layers = {"fire8", "fire9"};
+  const std::string prov = "stage=fg-extract\n" + o.provenance_text() + "model-spec-name=x\nstage=fg-pca\npca.dim=64\n";
+  CHECK(ExtractOptions::from_provenance(prov).to_text() == o.to_text());
+}
