@@ -1,6 +1,7 @@
 #include "finegrain/image.hpp"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -230,6 +231,11 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
 }
 
 cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::string& problem) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    problem = "is a directory, not an image file";
+    return {};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     problem = "cannot open (missing or no permission)";

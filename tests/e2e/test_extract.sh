@@ -13,17 +13,19 @@ head -c 3000 "$(ls "$FL"/sunflower/*.jpg | sort | head -1)" > truncated.jpg
 echo "not an image at all" > notes.jpg
 # A PNG header claiming 100000 x 100000 pixels (a decompression bomb).
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00\x00\x00\x00\x00' > bomb.png
-{ cat good.tsv; printf '%s\tsunflower\n' empty.jpg truncated.jpg notes.jpg bomb.png missing.jpg; } > mixed.tsv
+mkdir -p folder.jpg
+{ cat good.tsv; printf '%s\tsunflower\n' empty.jpg truncated.jpg notes.jpg bomb.png missing.jpg folder.jpg; } > mixed.tsv
 
 # --- bad images are warnings, counted, listed; extraction continues -------------
 fg-extract --skipped skipped.txt mixed.tsv mixed.fgt 2> mixed.log
-expect_eq "$(wc -l < skipped.txt)" 5 "skipped list length"
+expect_eq "$(wc -l < skipped.txt)" 6 "skipped list length"
+grep -q "folder.jpg.*is a directory" skipped.txt || fail "directory not named"
 grep -q "truncated.jpg.*truncated JPEG" skipped.txt || fail "truncated JPEG not named"
 grep -q "empty.jpg.*empty file" skipped.txt || fail "empty file not named"
 grep -q "notes.jpg.*not an image" skipped.txt || fail "text file not named"
 grep -q "bomb.png.*exceeds the limit" skipped.txt || fail "bomb not refused"
 grep -q "missing.jpg.*cannot open" skipped.txt || fail "missing file not named"
-grep -q "Done 6 images (6 rows of dim 1024); 5 skipped" mixed.log || { cat mixed.log; fail "summary line"; }
+grep -q "Done 6 images (6 rows of dim 1024); 6 skipped" mixed.log || { cat mixed.log; fail "summary line"; }
 fg-convert -q --to text mixed.fgt mixed.txt
 expect_eq "$(grep -vc '^#' mixed.txt)" 6 "rows written"
 [ ! -e mixed.fgt.partial ] || fail "partial file left after success"
