@@ -36,6 +36,7 @@ class AtomicOutput {
   std::string path_;
   std::string temp_path_;
   std::unique_ptr<std::ofstream> file_;
+  int temp_slot_ = -1;  // entry in the interrupt clean-up table
   bool committed_ = false;
 };
 
@@ -60,7 +61,7 @@ std::string describe_content(const std::string& first_bytes);
 // Fails with a clear message if `path` cannot be created or replaced.
 void check_writable(const std::string& path);
 
-// Round-trippable text forms in the "C" locale (%.17g / %.9g).
+// The shortest text that reads back to exactly the same value, "C" locale.
 std::string format_double(double value);
 std::string format_float(float value);
 

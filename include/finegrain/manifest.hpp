@@ -44,18 +44,15 @@ Manifest list_images(const std::string& root, ListReport& report);
 void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed,
                       Manifest& train, Manifest& test);
 
-// An official split. `list_file` is either a list of paths relative to the
-// dataset root (one per line, e.g. CUB-100's train.txt), or CUB's
-// images.txt ("id relative-path"), in which case `flags_file`
-// (train_test_split.txt, "id flag", 0 = train as in CUB-100's README... see
-// README) selects which ids are train. Entries are matched against `all` by
-// path relative to `root`; unmatched list lines are an error.
-struct SplitFiles {
-  std::string list;         // train.txt / test.txt, or images.txt
-  std::string flags;        // train_test_split.txt, with images.txt only
-  int train_flag = 0;       // the flag value meaning "train" in `flags`
-};
-void split_by_list(const Manifest& all, const std::string& root, const SplitFiles& split,
-                   Manifest& selected, Manifest& rest);
+// An official split. `split_file` is either
+//  - a list of image paths, one per line (CUB-100's train.txt: "images/<class>/0030.jpg"),
+//    matched against the listed images by their trailing <class>/<file> part; or
+//  - CUB's own "id, flag" file (train_test_split.txt), read together with the
+//    images.txt ("id, <class>/<file>") beside it; `train_flag` says which flag
+//    value means "train" (CUB-200-2011 uses 1; the cub100 subset uses 0).
+// Listed (or flagged-train) images go to `train`, the others to `test`.
+// A list line that matches no image is an error naming file and line.
+void split_by_file(const Manifest& all, const std::string& root, const std::string& split_file,
+                   int train_flag, Manifest& train, Manifest& test);
 
 }  // namespace fg

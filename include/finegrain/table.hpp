@@ -4,7 +4,8 @@
 //
 //   header   "FGTABLE\n" (8 bytes), u32 version (=1), u32 dim,
 //            u64 rows (UINT64_MAX when the writer could not know it),
-//            u32 class count, then per class: u32 length, UTF-8 name
+//            u32 class count, then per class: u32 length, UTF-8 name,
+//            u32 length, provenance text (how the values were made)
 //   record   u8 'R', u32 key length, key bytes, i32 label (-1 = none),
 //            dim x f32
 //   end      u8 'E', u64 rows written
@@ -30,6 +31,10 @@ struct TableHeader {
   std::size_t dim = 0;
   std::vector<std::string> classes;   // label names; may be empty
   std::optional<std::uint64_t> rows;  // known row count, if any
+  // How the values were made, as "key=value" lines (fg-extract records its
+  // model and settings here, so a bundle can reproduce them exactly).
+  // Stages that transform values pass it on.
+  std::string provenance;
 };
 
 struct TableRow {
@@ -89,6 +94,7 @@ struct FeatureTable {
   std::vector<std::string> keys;
   std::vector<int> labels;
   std::vector<float> values;
+  std::string provenance;  // see TableHeader
 
   std::size_t rows() const { return keys.size(); }
   float* row(std::size_t i) { return values.data() + i * dim; }

@@ -1,0 +1,55 @@
+// fg-convert: feature tables to and from LIBSVM text, CSV, NumPy and text.
+#include "finegrain/cli.hpp"
+#include "finegrain/common.hpp"
+#include "finegrain/convert.hpp"
+#include "finegrain/table.hpp"
+
+using namespace fg;
+
+int main(int argc, char** argv) {
+  cli::Usage usage{
+      "fg-convert",
+      "convert feature tables (.fgt) to and from LIBSVM text, CSV, NumPy .npy and a text dump",
+      "fg-convert [options] <in> <out>",
+      "fg-convert --to libsvm train.fgt train.svm && svm-train -t 0 train.svm",
+      "fg-extract, fg-train",
+      "Formats: fgt (the finegrain table), libsvm (labels = class numbers 0..k-1, names in\n"
+      "<out>.classes), csv (header key,label,f1..fD), npy (float32 matrix + <stem>.labels.npy,\n"
+      "<stem>.classes.txt, <stem>.keys.txt), text (for eyes; write only). '-' is stdin/stdout."};
+  cli::po::options_description options("Options");
+  options.add_options()
+      ("from", cli::po::value<std::string>()->default_value("fgt"), "input format: fgt|libsvm|csv")
+      ("to", cli::po::value<std::string>()->default_value("fgt"), "output format: fgt|libsvm|csv|npy|text")
+      ("dim", cli::po::value<std::size_t>()->default_value(0),
+       "with --from libsvm: the dimension (0 = the largest index seen)")
+      ("allow-nonfinite", "accept NaN/Inf values in an .fgt input");
+
+  return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+    cli::require_args(args, 2, 2);
+    const std::string from = vm["from"].as<std::string>(), to = vm["to"].as<std::string>();
+    if (from != "fgt" && from != "libsvm" && from != "csv")
+      throw UsageError(cat("--from must be fgt, libsvm or csv, got '", from, "'"));
+    if (to != "fgt" && to != "libsvm" && to != "csv" && to != "npy" && to != "text")
+      throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", to, "'"));
+
+    FeatureTable table;
+    if (from == "fgt") {
+      TableReadOptions read_options;
+      read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
+      table = read_table(args[0], read_options);
+    } else if (from == "libsvm") {
+      table = read_libsvm(args[0], vm["dim"].as<std::size_t>());
+    } else {
+      table = read_csv(args[0]);
+    }
+
+    if (to == "fgt") write_table(args[1], table);
+    else if (to == "libsvm") write_libsvm(args[1], table);
+    else if (to == "csv") write_csv(args[1], table);
+    else if (to == "npy") write_npy(args[1], table);
+    else write_text(args[1], table);
+    log::info(cat("Done ", table.rows(), " rows of dimension ", table.dim, ", ", table.classes.size(),
+                  " classes (", from, " -> ", to, ")"));
+    return 0;
+  });
+}

@@ -1,0 +1,99 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <limits>
+
+#include "finegrain/assets.hpp"
+#include "finegrain/common.hpp"
+#include "finegrain/io.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using namespace fg;
+
+TEST_CASE("io: numbers print in a form that reads back exactly") {
+  for (double value : {0.1, 1.0 / 3.0, 1e-300, -2.5e17, 123456789.123456789}) {
+    double back = 0;
+    REQUIRE(parse_double(format_double(value), back));
+    CHECK(back == value);
+  }
+  for (float value : {0.1f, 1.0f / 3.0f, 1e-38f, -3.4e38f, 16777217.0f}) {
+    float back = 0;
+    REQUIRE(parse_float(format_float(value), back));
+    CHECK(back == value);
+  }
+  CHECK(format_double(0.5) == "0.5");
+  float ignored;
+  CHECK(!parse_float("1.5x", ignored));
+  CHECK(!parse_float("", ignored));
+  CHECK(parse_float("+2", ignored));
+  long long integer;
+  CHECK(!parse_int("3.0", integer));
+}
+
+TEST_CASE("io: an atomic output appears only on commit") {
+  TempDir dir;
+  std::string path = dir.file("a.txt");
+  {
+    AtomicOutput out(path, false);
+    out.stream() << "hello\n";
+    CHECK(!fs::exists(path));
+    out.commit();
+  }
+  CHECK(read_bytes(path) == "hello\n");
+  {
+    AtomicOutput out(path, false);
+    out.stream() << "half";
+  }  // not committed: the old file stays, no temporary is left
+  CHECK(read_bytes(path) == "hello\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("io: an unwritable output fails at once with the path") {
+  CHECK_THROWS_WITH_AS(AtomicOutput("/nonexistent-dir/x.fgt"), doctest::Contains("/nonexistent-dir/x.fgt: cannot write"),
+                       Error);
+}
+
+TEST_CASE("io: describe_content recognises common mistakes") {
+  CHECK(describe_content("\x1f\x8b\x08") == "gzip data (decompress it first)");
+  CHECK(describe_content("\xff\xd8\xff\xe0") == "a JPEG image");
+  CHECK(describe_content("key,label,f1\n") .find("CSV") != std::string::npos);
+  CHECK(describe_content("1 1:0.5\n").find("LIBSVM") != std::string::npos);
+}
+
+TEST_CASE("assets: SHA-256 of known inputs and of a shared model (SHA256SUMS)") {
+  TempDir dir;
+  write_bytes(dir.file("empty"), "");
+  CHECK(sha256_file(dir.file("empty")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  write_bytes(dir.file("abc"), "abc");
+  CHECK(sha256_file(dir.file("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // 56 bytes: the padding needs a second block.
+  write_bytes(dir.file("two"), "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+  CHECK(sha256_file(dir.file("two")) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+
+  std::string sums = test_assets() + "/models/SHA256SUMS";
+  int checked = 0;
+  for (const std::string& line : read_lines(sums)) {
+    auto space = line.find(' ');
+    if (space == std::string::npos) continue;
+    std::string expected = line.substr(0, space);
+    std::string name = line.substr(line.find_first_not_of(" *", space));
+    if (name.find("squeezenet1_1_imagenet_notop.onnx") != std::string::npos)
+    {
+      CHECK(sha256_file(test_assets() + "/models/" + name) == expected);
+      ++checked;
+    }
+  }
+  CHECK(checked == 1);
+}
+
+TEST_CASE("assets: a missing asset says which file, where it looked, and how to get it") {
+  const char* saved = std::getenv("FINEGRAIN_ASSETS");
+  std::string previous = saved ? saved : "";
+  setenv("FINEGRAIN_ASSETS", "/nonexistent-assets", 1);
+  CHECK_THROWS_WITH_AS(asset_path("models/x.onnx"),
+                       doctest::Contains("models/x.onnx not found in /nonexistent-assets"), Error);
+  CHECK_THROWS_WITH_AS(asset_path("models/x.onnx"), doctest::Contains("data/fetch.sh"), Error);
+  if (saved) setenv("FINEGRAIN_ASSETS", previous.c_str(), 1);
+  else unsetenv("FINEGRAIN_ASSETS");
+}

@@ -1,0 +1,67 @@
+// Small helpers shared by the unit tests.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "finegrain/table.hpp"
+
+// A fresh directory removed with everything in it at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "fg-test-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// rows x dim values from a seeded normal distribution (including exact zeros
+// and tiny/huge magnitudes), labels cycling over `classes` classes.
+inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int classes, unsigned seed) {
+  fg::FeatureTable table;
+  table.dim = dim;
+  for (int c = 0; c < classes; ++c) table.classes.push_back("class " + std::to_string(c));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> row(dim);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < dim; ++j) {
+      float value = normal(rng);
+      if (j % 7 == 3) value = 0.0f;
+      if (j % 11 == 5) value *= 1e-30f;
+      if (j % 13 == 6) value *= 1e30f;
+      row[j] = value;
+    }
+    table.add("key" + std::to_string(i), static_cast<int>(i % static_cast<std::size_t>(classes)), row.data());
+  }
+  return table;
+}
+
+// The asset location the tests read in place.
+inline std::string test_assets() {
+  if (const char* env = std::getenv("FINEGRAIN_ASSETS"); env && *env) return env;
+  return FG_DEFAULT_ASSETS;
+}
