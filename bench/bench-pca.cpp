@@ -7,6 +7,7 @@
 
 #include <Eigen/Dense>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -64,19 +65,23 @@ int main(int argc, char** argv) {
     options.dim = k;
     options.method = method;
     fg::PcaFitReport report;
+    const std::clock_t cpu0 = std::clock();
     fg::PcaModel model = fg::PcaModel::fit(rows.data(), n, dim, options, &report);
-    std::printf("  %-11s %8.2f s   explained %.4f", fg::pca_method_name(report.method), report.seconds,
-                model.explained_ratio());
+    const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+    std::printf("  %-11s %8.2f s (CPU %.2f s)   explained %.5f", fg::pca_method_name(report.method), report.seconds,
+                cpu, model.explained_ratio());
     if (!models.empty()) {
-      // Against the first method run.
+      // Against the first method run, over the leading K/4, K/2 and all K components.
       const fg::PcaModel& ref = models.front();
-      double comp = 0, var = 0;
-      for (std::size_t i = 0; i < k * dim; ++i)
-        comp = std::max(comp, std::fabs(model.components()[i] - ref.components()[i]));
-      for (std::size_t c = 0; c < k; ++c)
-        var = std::max(var, std::fabs(model.variances()[c] - ref.variances()[c]) / ref.variances()[c]);
-      std::printf("   vs %s: max |component diff| %.2e, max variance rel. diff %.2e", names.front().c_str(), comp,
-                  var);
+      std::printf("\n              vs %s:", names.front().c_str());
+      for (std::size_t lead : {k / 4, k / 2, k}) {
+        double comp = 0, var = 0;
+        for (std::size_t i = 0; i < lead * dim; ++i)
+          comp = std::max(comp, std::fabs(model.components()[i] - ref.components()[i]));
+        for (std::size_t c = 0; c < lead; ++c)
+          var = std::max(var, std::fabs(model.variances()[c] - ref.variances()[c]) / ref.variances()[c]);
+        std::printf("  first %zu: max |component diff| %.1e, variance rel. diff %.1e;", lead, comp, var);
+      }
     }
     std::printf("\n");
     std::fflush(stdout);

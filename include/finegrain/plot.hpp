@@ -59,7 +59,8 @@ struct HeatMapLayout {
 HeatMapLayout layout(const HeatMap& map);
 cv::Mat draw(const HeatMap& map);
 
-// The sequential colour for v in [0, 1]: white (0) to dark blue (1).
+// The sequential colour for v in [0, 1]: white for exactly 0, then pale
+// blue (just above 0) to dark blue (1).
 cv::Scalar heat_color(double v);
 
 // "Nice" tick positions (1, 2, 5 x 10^k steps) covering [lo, hi].

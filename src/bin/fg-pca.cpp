@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
        "write the explained-variance table (TSV) here")
       ("plot", cli::po::value<std::string>()->default_value(""),
        "write the cumulative explained-variance plot (PNG) here");
-  cli::po::options_description common("Common options");
+  cli::po::options_description common("Threads");
   cli::add_threads_option(common);
   options.add(common);
 

@@ -313,7 +313,7 @@ plot::HeatMap confusion_heat_map(const Metrics& m, const std::string& title) {
   map.title = title.empty() ? cat("Confusion matrix: ", buf) : cat(title, ": ", buf);
   map.x_label = "predicted class";
   map.y_label = "true class";
-  map.legend_label = "share of the true class (row %)";
+  map.legend_label = "share of the true class (row %; white = none)";
   const bool counts = m.model_classes <= 30;
   for (std::size_t c = 0; c < m.model_classes; ++c) map.col_names.push_back(m.classes[c].name);
   for (const auto& c : m.classes) map.row_names.push_back(c.seen ? c.name : c.name + " (unseen)");

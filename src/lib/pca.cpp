@@ -552,11 +552,7 @@ void write_pca_variance_plot(const std::string& path, const PcaFitReport& report
   chart.x_label = "number of components";
   chart.y_label = "cumulative explained variance (%)";
   plot::Series cumulative;
-  cumulative.name = "cumulative";
   cumulative.color = plot::kBlue;
-  plot::Series individual;
-  individual.name = "per component";
-  individual.color = plot::kOrange;
   double sum = 0.0;
   cumulative.x.push_back(0);
   cumulative.y.push_back(0);
@@ -565,14 +561,12 @@ void write_pca_variance_plot(const std::string& path, const PcaFitReport& report
     sum += ratio;
     cumulative.x.push_back(static_cast<double>(k + 1));
     cumulative.y.push_back(100.0 * sum);
-    individual.x.push_back(static_cast<double>(k + 1));
-    individual.y.push_back(100.0 * ratio);
   }
   chart.x_min = 0;
   chart.x_max = std::max<double>(1.0, static_cast<double>(report.spectrum.size()));
   chart.y_min = 0;
   chart.y_max = 100;
-  chart.series = {cumulative, individual};
+  chart.series = {cumulative};
   if (report.kept > 0 && report.kept <= cumulative.y.size() - 1) {
     plot::Marker marker;
     marker.x = static_cast<double>(report.kept);

@@ -70,10 +70,11 @@ std::string shorten(const std::string& text, std::size_t max_chars) {
 }  // namespace
 
 cv::Scalar heat_color(double v) {
-  if (!(v >= 0)) v = 0;
+  if (!(v > 0)) return kWhite;  // exactly zero (or NaN): white
   if (v > 1) v = 1;
-  // Piecewise-linear through a white -> light blue -> dark blue ramp (BGR).
-  static const double stops[][3] = {{255, 255, 255}, {230, 200, 160}, {200, 130, 60}, {150, 60, 20}, {90, 20, 8}};
+  // Piecewise-linear ramp (BGR) from a pale blue, so that even a small
+  // non-zero share stands out from the white empty cells, to dark blue.
+  static const double stops[][3] = {{246, 226, 206}, {225, 185, 130}, {200, 130, 60}, {150, 60, 20}, {90, 20, 8}};
   const int n = 4;
   double t = v * n;
   int i = std::min(n - 1, static_cast<int>(t));
@@ -278,6 +279,7 @@ cv::Mat draw(const HeatMap& map) {
   const int bar_x = l.origin.x + grid_w + 30, bar_y = l.origin.y + 20;
   for (int y = 0; y < bar_h; ++y) {
     double v = 1.0 - static_cast<double>(y) / (bar_h - 1);
+    if (y == bar_h - 1) v = 0;  // the bottom row: exactly 0 (white)
     cv::line(image, {bar_x, bar_y + y}, {bar_x + bar_w - 1, bar_y + y}, heat_color(v));
   }
   cv::rectangle(image, cv::Rect(bar_x - 1, bar_y - 1, bar_w + 2, bar_h + 2), kAxisColor, 1);
