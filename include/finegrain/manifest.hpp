@@ -36,8 +36,10 @@ struct ListReport {
 
 // Walks root/<class>/... (recursively inside each class) and lists the image
 // files, sorted by class then path (byte order), so the order is the same on
-// every machine. Warns about everything it skips.
-Manifest list_images(const std::string& root, ListReport& report);
+// every machine. Warns about everything it skips. With `keep_loose`, images
+// directly under the root are listed too (first, unlabeled), as a folder of
+// images to score may have no class folders at all.
+Manifest list_images(const std::string& root, ListReport& report, bool keep_loose = false);
 
 // Stratified split: from each class, round(test_fraction * n) images go to
 // test, chosen by a seeded shuffle; both parts keep the manifest order.

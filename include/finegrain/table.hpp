@@ -2,7 +2,7 @@
 //
 // Rows of (key, label, float32 vector). Binary, little-endian, streamable:
 //
-//   header   "FGTABLE\n" (8 bytes), u32 version (=1), u32 dim,
+//   header   "FGTABLE\n" (8 bytes), u32 version (=2), u32 dim,
 //            u64 rows (UINT64_MAX when the writer could not know it),
 //            u32 class count, then per class: u32 length, UTF-8 name,
 //            u32 length, provenance text (how the values were made)
@@ -25,7 +25,7 @@
 
 namespace fg {
 
-inline constexpr std::uint32_t kTableVersion = 1;
+inline constexpr std::uint32_t kTableVersion = 2;
 
 struct TableHeader {
   std::size_t dim = 0;

@@ -112,11 +112,11 @@ bool has_tab_or_newline(const std::string& text) {
 }
 }  // namespace
 
-Manifest list_images(const std::string& root, ListReport& report) {
+Manifest list_images(const std::string& root, ListReport& report, bool keep_loose) {
   std::error_code error;
   if (!fs::is_directory(root, error))
     throw Error(cat(root, ": not a directory (expected an image folder root/<class>/<image>)"));
-  std::vector<std::string> classes;
+  std::vector<std::string> classes, loose;
   fs::directory_iterator it(root, error);
   if (error) throw Error(cat(root, ": cannot list (", error.message(), ")"));
   for (; it != fs::directory_iterator(); it.increment(error)) {
@@ -126,13 +126,22 @@ Manifest list_images(const std::string& root, ListReport& report) {
       classes.push_back(it->path().filename().string());
     } else {
       ++report.loose_files;
+      loose.push_back(it->path().string());
     }
+  }
+  std::sort(loose.begin(), loose.end());
+  Manifest manifest;
+  if (keep_loose) {
+    for (const auto& path : loose) {
+      if (looks_like_image(path) && !has_tab_or_newline(path)) manifest.push_back({path, ""});
+      else ++report.non_images;
+    }
+    report.loose_files = 0;
   }
   if (report.loose_files)
     log::warn(cat(root, ": ", report.loose_files, " file(s) directly under the root ignored (not in a class folder)"));
   std::sort(classes.begin(), classes.end());
 
-  Manifest manifest;
   for (const auto& cls : classes) {
     if (has_tab_or_newline(cls)) {
       log::warn(cat(root, ": class folder name with a tab or newline skipped: ", cls));

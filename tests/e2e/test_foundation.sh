@@ -63,8 +63,8 @@ expect_fail 1 "looks like a LIBSVM text file" fg-convert t.svm out.fgt
 expect_fail 1 "looks like a CSV text file" fg-convert t.csv out.fgt
 gzip -c t.fgt > t.fgt.gz
 expect_fail 1 "looks like gzip data" fg-convert t.fgt.gz out.fgt
-printf 'FGTABLE\n\x02\x00\x00\x00' > v2.fgt
-expect_fail 1 "format version 2" fg-convert v2.fgt out.fgt
+printf 'FGTABLE\n\x07\x00\x00\x00' > v7.fgt
+expect_fail 1 "format version 7, this program reads version 2" fg-convert v7.fgt out.fgt
 sed '5s/,[^,]*$//' t.csv > short.csv
 expect_fail 1 "short.csv:5: 65 fields, expected 66" fg-convert --from csv short.csv out.fgt
 expect_fail 1 "index beyond the dimension 10" fg-convert --from libsvm --dim 10 t.svm out.fgt
