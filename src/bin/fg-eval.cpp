@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   cli::po::options_description options("Options");
   options.add_options()
       ("json", cli::po::bool_switch(), "print the metrics as one JSON object on stdout instead of the report")
+      ("json-out", cli::po::value<std::string>()->default_value(""),
+       "also write the metrics as JSON to this file (the report still goes to stdout)")
       ("brief", cli::po::bool_switch(), "report without the per-class table")
       ("confusion", cli::po::value<std::string>()->default_value(""),
        "write the confusion matrix (counts; rows = true, columns = predicted) as TSV here")
@@ -37,7 +39,9 @@ int main(int argc, char** argv) {
     cli::require_args(args, 1, 1);
     const std::string confusion = vm["confusion"].as<std::string>();
     const std::string plot = vm["plot"].as<std::string>();
+    const std::string json_out = vm["json-out"].as<std::string>();
     if (!confusion.empty()) check_writable(confusion);
+    if (!json_out.empty()) check_writable(json_out);
     if (!plot.empty()) {
       if (plot == "-") throw UsageError("--plot needs a file name");
       check_writable(plot);
@@ -47,6 +51,11 @@ int main(int argc, char** argv) {
     const Metrics metrics = evaluate(predictions, source);
     if (!confusion.empty()) write_confusion_tsv(confusion, metrics);
     if (!plot.empty()) write_confusion_plot(plot, metrics, vm["title"].as<std::string>());
+    if (!json_out.empty()) {
+      AtomicOutput out(json_out, false);
+      out.stream() << metrics_json(metrics);
+      out.commit();
+    }
     std::cout << (vm["json"].as<bool>() ? metrics_json(metrics) : metrics_report(metrics, vm["brief"].as<bool>()));
     std::cout.flush();
     if (!std::cout) throw Error("could not write the report to stdout");

@@ -111,9 +111,10 @@ class Gaussian {
 // (CholeskyQR2: two passes make it as accurate as Householder for the
 // condition numbers met here, and its work is two GEMMs instead of a serial
 // factorisation); Householder QR when the Cholesky factorisation fails.
-MatrixF orthonormalise(const MatrixF& y) {
+// Intermediate power iterations only need a well-conditioned basis: one pass.
+MatrixF orthonormalise(const MatrixF& y, int passes = 2) {
   MatrixD q = y.cast<double>();
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < passes; ++pass) {
     MatrixD gram = MatrixD::Zero(q.cols(), q.cols());
     gram.selfadjointView<Eigen::Lower>().rankUpdate(q.transpose());
     Eigen::LLT<MatrixD> llt(gram.selfadjointView<Eigen::Lower>());
@@ -229,10 +230,10 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   log::detail(cat("PCA randomized: centred data and sample (", l, " directions) in ", seconds_since(start), " s"));
 
   start = std::chrono::steady_clock::now();
-  MatrixF q = orthonormalise(x * omega);
+  MatrixF q = orthonormalise(x * omega, iterations > 0 ? 1 : 2);
   for (int it = 0; it < iterations; ++it) {
-    MatrixF z = orthonormalise(x.transpose() * q);
-    q = orthonormalise(x * z);
+    MatrixF z = orthonormalise(x.transpose() * q, 1);
+    q = orthonormalise(x * z, it + 1 < iterations ? 1 : 2);
   }
   log::detail(cat("PCA randomized: range found with ", iterations, " power iterations in ", seconds_since(start),
                   " s"));

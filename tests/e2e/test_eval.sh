@@ -34,6 +34,9 @@ grep -q '"macro_precision": 0.375,' m.json || fail "JSON macro precision"
 if command -v python3 > /dev/null; then python3 -m json.tool m.json > /dev/null || fail "invalid JSON"; fi
 cat p.tsv | fg-eval -q --json - > m2.json
 cmp -s m.json m2.json || fail "stdin gave other metrics"
+fg-eval -q --json-out m3.json p.tsv > report3.txt
+cmp -s m.json m3.json || fail "--json-out wrote other metrics"
+cmp -s report.txt report3.txt || fail "--json-out changed the report"
 fg-eval -q --brief p.tsv > brief.txt
 ! grep -q "support" brief.txt || fail "--brief still prints the per-class table"
 
