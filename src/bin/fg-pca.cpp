@@ -69,8 +69,7 @@ int apply(const std::vector<std::string>& args) {
 
   TableHeader header = reader.header();
   header.dim = model.output_dim();
-  header.provenance += cat("pca_model=", model_path, "\npca_dim=", model.output_dim(),
-                           "\npca_whiten=", model.whiten() ? 1 : 0, "\n");
+  // The provenance (how the input values were made) passes on unchanged.
   TableWriter writer(out_path, header);
 
   // Batches: read serially, project in parallel, write in order.
