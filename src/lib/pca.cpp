@@ -77,6 +77,23 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// a * b computed in fixed blocks of 256 rows of `a`, each block by one
+// thread: the result does not depend on the thread count. (Eigen's own
+// parallel product splits the work by thread count, which changes the last
+// bits, so models fitted with different --threads would differ.)
+template <class Lhs, class Rhs>
+Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> product(const Lhs& a, const Rhs& b) {
+  Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> c(a.rows(), b.cols());
+  const Eigen::Index block = 256;
+  const Eigen::Index blocks = (a.rows() + block - 1) / block;
+#pragma omp parallel for schedule(dynamic)
+  for (Eigen::Index i = 0; i < blocks; ++i) {
+    const Eigen::Index first = i * block, count = std::min(block, a.rows() - first);
+    c.middleRows(first, count).noalias() = a.middleRows(first, count) * b;
+  }
+  return c;
+}
+
 // Standard normal numbers from a seeded 64-bit Mersenne Twister by
 // Box-Muller, written out so every platform draws the same values
 // (std::normal_distribution is implementation-defined).
@@ -132,7 +149,7 @@ MatrixF orthonormalise(const MatrixF& y, int passes = 2) {
     // q <- q R^{-1}, with gram = R^T R and R = L^T; R^{-1} is small, and a
     // product parallelises where a triangular solve of q would not.
     const MatrixD r_inverse = llt.matrixU().solve(MatrixD::Identity(q.cols(), q.cols()));
-    q = q * r_inverse.triangularView<Eigen::Upper>();
+    q = product(q, r_inverse);
   }
   return q.cast<float>();
 }
@@ -200,7 +217,7 @@ Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
     u.col(k) = solver.eigenvectors().col(n - 1 - k) /
                std::sqrt(solver.eigenvalues()(n - 1 - k));
   }
-  MatrixD v = x.transpose() * u;  // D x usable
+  MatrixD v = product(x.transpose(), u);  // D x usable
   d.count = usable;
   d.components.resize(usable * dim);
   for (std::size_t k = 0; k < usable; ++k) {
@@ -230,17 +247,17 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   log::detail(cat("PCA randomized: centred data and sample (", l, " directions) in ", seconds_since(start), " s"));
 
   start = std::chrono::steady_clock::now();
-  MatrixF q = orthonormalise(x * omega, iterations > 0 ? 1 : 2);
+  MatrixF q = orthonormalise(product(x, omega), iterations > 0 ? 1 : 2);
   for (int it = 0; it < iterations; ++it) {
-    MatrixF z = orthonormalise(x.transpose() * q, 1);
-    q = orthonormalise(x * z, it + 1 < iterations ? 1 : 2);
+    MatrixF z = orthonormalise(product(x.transpose(), q), 1);
+    q = orthonormalise(product(x, z), it + 1 < iterations ? 1 : 2);
   }
   log::detail(cat("PCA randomized: range found with ", iterations, " power iterations in ", seconds_since(start),
                   " s"));
   start = std::chrono::steady_clock::now();
-  MatrixD b = (q.transpose() * x).cast<double>();  // l x D
+  const MatrixD bt = product(x.transpose(), q).cast<double>();  // (Q^T X)^T, D x l
   x.resize(0, 0);
-  Eigen::BDCSVD<MatrixD> svd(b.transpose(), Eigen::ComputeThinU);  // b^T = U S V^T
+  Eigen::BDCSVD<MatrixD> svd(bt, Eigen::ComputeThinU);  // X^T Q = U S V^T
   log::detail(cat("PCA randomized: projection and SVD of ", l, " x ", dim, " in ", seconds_since(start), " s"));
   Decomposition d;
   d.complete = l >= std::min(n - 1, dim);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <omp.h>
 #include <unistd.h>
 #include <vector>
 
@@ -323,4 +324,21 @@ TEST_CASE("pca: bad requests are clear errors") {
                        doctest::Contains("test.fgt: dimension 512, but the PCA model pca.model was fitted on dimension 6"),
                        fg::Error);
   CHECK_NOTHROW(m.check_input_dim(6, "test.fgt"));
+}
+
+TEST_CASE("pca: the model does not depend on the thread count") {
+  std::vector<double> sigmas;
+  for (int k = 0; k < 40; ++k) sigmas.push_back(20.0 * std::pow(0.9, k));
+  Planted p = planted(700, 300, sigmas, 13, 0.05);  // several 256-row blocks each way
+  const int saved = omp_get_max_threads();
+  for (const char* method : {"cov", "gram", "randomized"}) {
+    CAPTURE(method);
+    omp_set_num_threads(1);
+    PcaModel one = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(8, method));
+    omp_set_num_threads(3);
+    PcaModel three = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(8, method));
+    CHECK(one.components() == three.components());
+    CHECK(one.variances() == three.variances());
+  }
+  omp_set_num_threads(saved);
 }
