@@ -319,7 +319,11 @@ PcaMethod parse_pca_method(const std::string& name) {
 
 void PcaFitOptions::register_options(po::options_description& options) {
   options.add_options()
-      ("dim,k", po::value<std::size_t>(&dim)->default_value(dim),
+      ("dim,k",
+       po::value<long long>()->default_value(static_cast<long long>(dim))->notifier([this](long long value) {
+         if (value < 0) throw UsageError(cat("--dim ", value, ": expected a number of components >= 1"));
+         dim = static_cast<std::size_t>(value);
+       }),
        "number of components to keep (0: use --variance)")
       ("variance", po::value<double>(&variance)->default_value(variance),
        "keep the fewest components explaining at least this fraction of the variance, in (0, 1]")
@@ -329,7 +333,11 @@ void PcaFitOptions::register_options(po::options_description& options) {
        "auto | cov (DxD covariance) | gram (nxn Gram) | randomized (randomized SVD); "
        "auto: randomized when K < min(n,D)/4 and min(n,D) > 1500, else cov when D <= n, else gram")
       ("seed", po::value<std::uint64_t>(&seed)->default_value(seed), "random seed (randomized method)")
-      ("oversample", po::value<std::size_t>(&oversample)->default_value(oversample),
+      ("oversample",
+       po::value<long long>()->default_value(static_cast<long long>(oversample))->notifier([this](long long value) {
+         if (value < 0) throw UsageError(cat("--oversample ", value, ": expected a count >= 0"));
+         oversample = static_cast<std::size_t>(value);
+       }),
        "randomized: extra directions sampled beyond K")
       ("power-iterations", po::value<int>(&power_iterations)->default_value(power_iterations),
        "randomized: power iterations (-1: 7 when K < min(n,D)/10, else 4)");
