@@ -39,7 +39,7 @@ TEST_CASE("table: a failed writer leaves no file, not even a temporary one") {
   TempDir dir;
   std::string path = dir.file("out.fgt");
   {
-    TableWriter writer(path, TableHeader{4, {"a"}, {}});
+    TableWriter writer(path, TableHeader{4, {"a"}, {}, ""});
     float row[4] = {1, 2, 3, 4};
     writer.write("k", 0, row);
     // destroyed without commit(), as when an exception unwinds the stage
@@ -104,7 +104,7 @@ TEST_CASE("table: readers name the file and what is wrong") {
 
 TEST_CASE("table: a label outside the class list is refused by the writer") {
   TempDir dir;
-  TableWriter writer(dir.file("t.fgt"), TableHeader{2, {"a", "b"}, {}});
+  TableWriter writer(dir.file("t.fgt"), TableHeader{2, {"a", "b"}, {}, ""});
   float row[2] = {0, 0};
   CHECK_THROWS_AS(writer.write("k", 2, row), Error);
 }
