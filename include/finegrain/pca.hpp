@@ -13,7 +13,7 @@
 //               Martinsson & Tropp 2011): only K + oversample directions,
 //               for K much smaller than min(n, D). Seeded.
 // Each component's sign is fixed so that its largest-|.| coordinate is
-// positive (the first such coordinate on ties), so every method and run
+// positive (the first one on ties, i.e. within a relative 1e-6), so every method and run
 // gives the same components.
 #pragma once
 

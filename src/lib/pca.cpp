@@ -1,3 +1,6 @@
+// Eigen 3.4's AVX-512 kernels (with -march=native) trip a false-positive
+// -Wmaybe-uninitialized in GCC 12 when inlined here; silence only that.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "finegrain/pca.hpp"
 
 #include <Eigen/Dense>
@@ -154,13 +157,17 @@ MatrixF orthonormalise(const MatrixF& y, int passes = 2) {
   return q.cast<float>();
 }
 
-// Makes the largest-|.| coordinate of each row positive (first on ties).
+// Makes the largest-|.| coordinate of each row positive. Coordinates within
+// a relative 1e-6 of the largest count as tied and the first of them
+// decides, so rounding differences between methods or builds (SIMD width)
+// cannot flip the sign of a component with (nearly) equal coordinates.
 void fix_signs(std::vector<double>& components, std::size_t k, std::size_t dim) {
   for (std::size_t c = 0; c < k; ++c) {
     double* v = components.data() + c * dim;
+    double largest = 0;
+    for (std::size_t j = 0; j < dim; ++j) largest = std::max(largest, std::fabs(v[j]));
     std::size_t best = 0;
-    for (std::size_t j = 1; j < dim; ++j)
-      if (std::fabs(v[j]) > std::fabs(v[best])) best = j;
+    while (best + 1 < dim && std::fabs(v[best]) < largest * (1 - 1e-6)) ++best;
     if (v[best] < 0)
       for (std::size_t j = 0; j < dim; ++j) v[j] = -v[j];
   }
