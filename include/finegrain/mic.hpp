@@ -1,0 +1,184 @@
+// Maximal information coefficient (MIC) and feature selection by MIC.
+//
+// Pair statistics (MIC, MAS, MEV, MCN, TIC) follow Reshef et al. (Science
+// 2011) with the conventions of minepy 1.2.6, so they equal minepy's values
+// (ApproxMaxMI: `mic_approx`; the equicharacteristic matrix of Reshef et al.
+// 2016: `mic_e`). Against a class label, `Target::classes` scores a feature
+// with the label axis partitioned by the classes themselves (renumbering the
+// classes cannot change it); `Target::ordinal` is minepy's form, the label
+// taken as a number.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+namespace fg {
+struct FeatureTable;
+}
+
+namespace fg::mic {
+
+enum class Estimator { mic_approx, mic_e };
+enum class Target { classes, ordinal };
+
+Estimator parse_estimator(const std::string& name);  // "mic_approx" | "mic_e"
+const char* estimator_name(Estimator est);
+Target parse_target(const std::string& name);  // "classes" | "ordinal"
+const char* target_name(Target target);
+
+// minepy's parameters. alpha in (0, 1]: grid budget B = max(n^alpha, 4);
+// alpha >= 4: B = min(alpha, n). c: at most c * (column count) superclumps.
+struct Params {
+  double alpha = 0.6;
+  double c = 15;
+  Estimator est = Estimator::mic_approx;
+};
+// Throws UsageError naming the bad parameter.
+void check_params(const Params& params);
+// The grid budget B for n points (x * y <= B).
+double grid_budget(std::size_t n, double alpha);
+
+// The characteristic matrix: rows y = 2 .. Y, row y has columns x = 2 .. X(y)
+// with X(y) = floor(B / y), Y = max(floor(B / 2), 2).
+struct CharacteristicMatrix {
+  int max_rows = 0;                  // Y
+  std::vector<int> max_cols;         // X(y), indexed y - 2
+  std::vector<std::size_t> offset;   // start of row y in `cells`, indexed y - 2
+  std::vector<double> cells;         // row-major, cell (y, x) at offset[y-2] + x - 2
+
+  void shape(double budget);
+  bool has(int y, int x) const {
+    return y >= 2 && y <= max_rows && x >= 2 && x <= max_cols[y - 2];
+  }
+  double at(int y, int x) const { return cells[offset[y - 2] + (x - 2)]; }
+  double& at(int y, int x) { return cells[offset[y - 2] + (x - 2)]; }
+};
+
+// The statistics minepy reports. mcn uses eps = 0 (threshold MIC),
+// mcn_general the threshold MIC^2; tic is the unnormalised sum of all cells.
+struct Statistics {
+  double mic = 0, mas = 0, mev = 0, mcn = 0, mcn_general = 0, tic = 0;
+};
+Statistics statistics(const CharacteristicMatrix& m);
+// MCN with an arbitrary eps (log2 of the smallest grid reaching (1-eps) MIC).
+double mcn(const CharacteristicMatrix& m, double eps);
+
+// One pair (x, y) of n values: the characteristic matrix and its statistics.
+// Values must be finite; n >= 4 (Error otherwise).
+CharacteristicMatrix characteristic_matrix(const double* x, const double* y, std::size_t n,
+                                           const Params& params);
+Statistics pair_statistics(const double* x, const double* y, std::size_t n, const Params& params);
+
+// Class-aware MIC of one feature against class labels 0..k-1 (every class
+// present): the label axis is partitioned by the classes, only the feature
+// axis is optimised, score = max over 2 <= x <= max(2, floor(B/k)) of
+// I(X;Y) / log(min(x, k)). Uses params.alpha and params.c (not est).
+double class_aware_mic(const double* feature, const int* labels, std::size_t n,
+                       const Params& params);
+
+// Scores many features against one label, sharing the label-axis work (its
+// sorting and equipartitions) across features. Thread-safe: score() may be
+// called concurrently, each thread with its own Workspace.
+class LabelScorer {
+ public:
+  // labels: class indices (>= 0) of the n samples; classes that do not occur
+  // are ignored. Needs n >= 4 and at least two classes (Error otherwise).
+  LabelScorer(const int* labels, std::size_t n, const Params& params, Target target);
+  ~LabelScorer();
+  LabelScorer(LabelScorer&&) noexcept;
+  LabelScorer& operator=(LabelScorer&&) noexcept;
+
+  // Per-thread buffers (opaque), from workspace().
+  struct Workspace;
+  struct WorkspaceDeleter {
+    void operator()(Workspace* ws) const;
+  };
+  using WorkspacePtr = std::unique_ptr<Workspace, WorkspaceDeleter>;
+  WorkspacePtr workspace() const;
+  // The score of one feature (n values, finite): class-aware MIC, or minepy's
+  // MIC of (feature, label) for Target::ordinal.
+  double score(const float* feature, Workspace& ws) const;
+  // Target::ordinal only: all minepy statistics of (feature, label).
+  Statistics ordinal_statistics(const float* feature, Workspace& ws) const;
+
+  std::size_t samples() const;
+  int classes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Every feature (column) of a table against its labels, in parallel over
+// features (OpenMP; threads as set by the caller). Checks the table first:
+// every row labelled, values finite (Error naming column and row), n >= 4,
+// at least two classes.
+std::vector<double> score_features(const FeatureTable& table, const Params& params,
+                                   Target target);
+
+// Checks what score_features needs; Error names the file for messages.
+void check_table_for_scoring(const FeatureTable& table, const std::string& name);
+
+// ---- selection ------------------------------------------------------------
+
+struct SelectOptions {
+  Params params;
+  Target target = Target::classes;
+  std::size_t k = 0;          // keep the k best (0: use min_score)
+  double min_score = -1;      // keep every feature scoring >= min_score (when k == 0)
+  bool redundancy = false;    // greedy mRMR: relevance - mean MIC with the selected
+  std::size_t pool = 0;       // with redundancy: candidates = the `pool` most relevant (0 = all)
+
+  // --k, --min-score, --est, --alpha, --c, --target, --redundancy, --pool
+  static void add_options(boost::program_options::options_description& options);
+  static SelectOptions from(const boost::program_options::variables_map& vm);
+};
+
+// A fitted selection: which input columns to keep, in order.
+struct SelectionModel {
+  std::size_t input_dim = 0;
+  std::vector<std::uint32_t> columns;   // selected input columns, in selection order
+  std::vector<double> scores;           // relevance score of each selected column
+  Params params;
+  Target target = Target::classes;
+  bool redundancy = false;
+  std::size_t samples = 0;              // rows it was fitted on
+  int classes = 0;
+
+  std::size_t output_dim() const { return columns.size(); }
+  // in: input_dim values; out: output_dim values.
+  void apply_row(const float* in, float* out) const;
+  // The whole table; Error if its dimension is not input_dim.
+  FeatureTable apply(const FeatureTable& table) const;
+  // Error naming both dimensions unless dim == input_dim.
+  void check_input_dim(std::size_t dim, const std::string& name) const;
+
+  void save(const std::string& path) const;
+  static SelectionModel load(const std::string& path);
+};
+
+// Scores every feature (all_scores receives them, may be null), then selects.
+SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& options,
+                             std::vector<double>* all_scores = nullptr);
+
+// Streams a table through a selection ("-" works for both).
+std::uint64_t apply_selection(const SelectionModel& model, const std::string& in_path,
+                              const std::string& out_path);
+
+// ---- reference vector files ------------------------------------------------
+
+// The reference vector format: lines "case kind n axis v1 .. vn", axis x then y.
+struct VectorPair {
+  std::string name;
+  std::string kind;
+  std::vector<double> x, y;
+};
+std::vector<VectorPair> read_vector_pairs(const std::string& path);
+
+}  // namespace fg::mic
