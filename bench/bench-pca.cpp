@@ -3,9 +3,6 @@
 // exact method run (largest component difference, variance error).
 //
 //   bench-pca [n=6000] [D=4096] [K=256] [methods=randomized,cov] [threads=0]
-// Eigen 3.4's AVX-512 kernels (with -march=native) trip a false-positive
-// -Wmaybe-uninitialized in GCC 12 when inlined here; silence only that.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <omp.h>
 
 #include <Eigen/Dense>

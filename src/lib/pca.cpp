@@ -1,6 +1,3 @@
-// Eigen 3.4's AVX-512 kernels (with -march=native) trip a false-positive
-// -Wmaybe-uninitialized in GCC 12 when inlined here; silence only that.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "finegrain/pca.hpp"
 
 #include <Eigen/Dense>

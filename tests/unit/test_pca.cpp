@@ -1,8 +1,5 @@
 // PCA against independent facts: hand-computed cases, planted components,
 // orthonormality, the variance bookkeeping, and agreement of the methods.
-// Eigen 3.4's AVX-512 kernels (with -march=native) trip a false-positive
-// -Wmaybe-uninitialized in GCC 12 when inlined here; silence only that.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <doctest/doctest.h>
 
 #include <Eigen/Dense>
