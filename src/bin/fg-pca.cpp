@@ -1,0 +1,142 @@
+// fg-pca: fit a PCA on training features, apply it to any features.
+#include <algorithm>
+#include <cstdio>
+
+#include "finegrain/cli.hpp"
+#include "finegrain/common.hpp"
+#include "finegrain/io.hpp"
+#include "finegrain/pca.hpp"
+#include "finegrain/plot.hpp"
+#include "finegrain/table.hpp"
+
+using namespace fg;
+
+namespace {
+
+std::string seconds_text(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+  return buf;
+}
+
+int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, const PcaFitOptions& options) {
+  cli::require_args(args, 3, 3);
+  options.check();
+  const std::string& features = args[1];
+  const std::string& model_path = args[2];
+  const std::string table_path = vm["table"].as<std::string>();
+  const std::string plot_path = vm["plot"].as<std::string>();
+  if (model_path == "-") throw UsageError("the PCA model is a binary file: give a file name, not '-'");
+  // Fail on an unwritable output before the long work.
+  check_writable(model_path);
+  if (!table_path.empty()) check_writable(table_path);
+  if (!plot_path.empty()) check_writable(plot_path);
+
+  FeatureTable table = read_table(features);
+  const std::string source = features == "-" ? "<stdin>" : features;
+  if (table.rows() < 2)
+    throw Error(cat(source, ": ", table.rows(), " rows; PCA needs at least 2 to estimate variances"));
+  log::detail(cat("read ", table.rows(), " rows of dimension ", table.dim, " from ", source));
+
+  PcaFitReport report;
+  PcaModel model;
+  try {
+    model = PcaModel::fit(table, options, &report);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw Error(cat(source, ": ", e.what()));
+  }
+  model.save(model_path);
+  if (!table_path.empty()) write_pca_variance_table(table_path, report);
+  if (!plot_path.empty()) write_pca_variance_plot(plot_path, report);
+
+  log::info(cat("Done ", table.rows(), " rows: dimension ", table.dim, " -> ", model.output_dim(),
+                " components (", pca_method_name(report.method), options.whiten ? ", whitened" : "",
+                "), explaining ", plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
+                seconds_text(report.seconds)));
+  return 0;
+}
+
+int apply(const std::vector<std::string>& args) {
+  cli::require_args(args, 4, 4);
+  const std::string& model_path = args[1];
+  const std::string& in_path = args[2];
+  const std::string& out_path = args[3];
+  PcaModel model = PcaModel::load(model_path);
+  TableReader reader(in_path);
+  model.check_input_dim(reader.header().dim, reader.name(), model_path);
+
+  TableHeader header = reader.header();
+  header.dim = model.output_dim();
+  // The provenance (how the input values were made) passes on unchanged.
+  TableWriter writer(out_path, header);
+
+  // Batches: read serially, project in parallel, write in order.
+  const std::size_t batch = 1024, in_dim = model.input_dim(), out_dim = model.output_dim();
+  std::vector<TableRow> rows(batch);
+  std::vector<float> in(batch * in_dim), out(batch * out_dim);
+  std::uint64_t done = 0;
+  for (;;) {
+    std::size_t count = 0;
+    while (count < batch && reader.next(rows[count])) {
+      std::copy(rows[count].values.begin(), rows[count].values.end(), in.begin() + count * in_dim);
+      ++count;
+    }
+    if (count == 0) break;
+    model.apply(in.data(), count, out.data());
+    for (std::size_t i = 0; i < count; ++i) writer.write(rows[i].key, rows[i].label, out.data() + i * out_dim);
+    done += count;
+    if (count < batch) break;
+  }
+  writer.commit();
+  log::info(cat("Done ", done, " rows: dimension ", in_dim, " -> ", out_dim, model.whiten() ? " (whitened)" : ""));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::Usage usage{
+      "fg-pca",
+      "fit a PCA on training features, or apply a fitted PCA to features",
+      "fg-pca fit [options] <features.fgt> <pca.model>\n"
+      "       fg-pca apply [options] <pca.model> <in.fgt> <out.fgt>",
+      "fg-pca fit --dim 256 --table pca.tsv --plot pca.png train.fgt pca.model && "
+      "fg-pca apply pca.model test.fgt test.pca.fgt",
+      "fg-extract, fg-mic, fg-train",
+      "fit computes the components on <features.fgt> and writes them to <pca.model>\n"
+      "(a versioned binary file). apply projects every row of <in.fgt> onto them;\n"
+      "'-' reads stdin / writes stdout, so apply can sit in a pipe.\n"
+      "Variances are those of the sample covariance (denominator n - 1); the ratio\n"
+      "divides by the total variance. Each component's largest coordinate is positive.\n"
+      "--table columns: component, variance, ratio, cumulative, kept (1/0)."};
+
+  PcaFitOptions fit_options;
+  cli::po::options_description options("Fit options");
+  fit_options.register_options(options);
+  options.add_options()
+      ("table", cli::po::value<std::string>()->default_value(""),
+       "write the explained-variance table (TSV) here")
+      ("plot", cli::po::value<std::string>()->default_value(""),
+       "write the cumulative explained-variance plot (PNG) here");
+  cli::po::options_description common("Threads");
+  cli::add_threads_option(common);
+  options.add(common);
+
+  return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm,
+                                                  const std::vector<std::string>& args) {
+    if (args.empty()) throw UsageError("say what to do: fg-pca fit ... or fg-pca apply ...");
+    cli::apply_threads(vm);
+    if (args[0] == "fit") return fit(vm, args, fit_options);
+    if (args[0] == "apply") {
+      for (const char* name : {"dim", "variance", "whiten", "method", "seed", "oversample", "power-iterations",
+                               "table", "plot"}) {
+        if (vm.count(name) && !vm[name].defaulted())
+          throw UsageError(cat("--", name, " is a fit option; apply uses what the model stores"));
+      }
+      return apply(args);
+    }
+    throw UsageError(cat("unknown command '", args[0], "': expected fit or apply"));
+  });
+}
