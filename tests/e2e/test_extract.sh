@@ -77,7 +77,7 @@ for _ in $(seq 1 300); do
   [ "$size" -gt 20000 ] && break
   sleep 0.05
 done
-kill -INT $pid
+kill -INT $pid 2>/dev/null || fail "fg-extract finished before it could be interrupted (machine too fast for this test?)"
 wait $pid && fail "the interrupted run exited 0" || true
 [ -e cut.fgt.partial ] || fail "no partial file to resume"
 no_file cut.fgt
