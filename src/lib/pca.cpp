@@ -1,5 +1,7 @@
 #include "finegrain/pca.hpp"
 
+#include <omp.h>
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <chrono>
@@ -86,11 +88,17 @@ Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> product(cons
   Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> c(a.rows(), b.cols());
   const Eigen::Index block = 256;
   const Eigen::Index blocks = (a.rows() + block - 1) / block;
+  // Each block single-threaded even when Eigen's thread count was pinned
+  // (Eigen::setNbThreads) and our loop runs on one thread; then restored
+  // ("0" = follow OpenMP, when that is what it did).
+  const int saved = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
 #pragma omp parallel for schedule(dynamic)
   for (Eigen::Index i = 0; i < blocks; ++i) {
     const Eigen::Index first = i * block, count = std::min(block, a.rows() - first);
     c.middleRows(first, count).noalias() = a.middleRows(first, count) * b;
   }
+  Eigen::setNbThreads(saved == omp_get_max_threads() ? 0 : saved);
   return c;
 }
 
