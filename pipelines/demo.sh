@@ -7,6 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 assets=${FINEGRAIN_ASSETS:-$root/../shared}
+[ -d "$assets" ] && assets=$(cd "$assets" && pwd)
 export FINEGRAIN_ASSETS=$assets
 exp=${EXP:-$root/exp/demo}
 bin=${FG_BIN:-$root/build}
@@ -18,7 +19,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "make demo: missing in FINEGRAIN_ASSETS=$assets: ${missing[*]}" >&2
   echo "  set FINEGRAIN_ASSETS to the folder holding data/ and models/, or fetch them:" >&2
-  echo "  data/fetch.sh flowers17 && data/fetch.sh squeezenet   (needs the network)" >&2
+  echo "  (data/fetch.sh flowers17 fetches Oxford 17 Flowers; SqueezeNet notop is in the project's shared assets)" >&2
   exit 1
 fi
 
@@ -29,7 +30,7 @@ make --no-print-directory -f "$root/pipelines/experiment.mk" FG_BIN="$bin" EXP="
 echo "== scoring the test folder with the bundle (fg-score)"
 "$bin/fg-score" --top-k 3 "$exp/bundle" "$assets/data/flowers12/test" "$exp/scored.tsv"
 echo
-cat "$exp/metrics.txt" | head -3
+grep -E "^(top-1 accuracy|mean per-class accuracy)" "$exp/metrics.txt"
 echo "confusion matrix: $exp/confusion.png"
 echo "contact sheet:    $exp/grid.png"
 echo "fitted chain:     $exp/bundle (fg-score $exp/bundle <folder> out.tsv)"

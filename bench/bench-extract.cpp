@@ -1,0 +1,215 @@
+// bench-extract: images/s of feature extraction, end to end (decode +
+// preprocess in the producer thread, forward, pooling) against the bare
+// net.forward() on the same batches, for the full-width VGG16 topology
+// (conv1_1 ... pool5, built in memory with fixed He-initialised weights: no
+// download) and the real SqueezeNet 1.1, at batch 1..16.
+//
+//   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
+//                 [--images N] [--size 224] [--threads N]
+//
+// Prints one line per (model, batch): bare images/s, end-to-end images/s,
+// their ratio, and the share of wall time spent outside net.forward().
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "finegrain/assets.hpp"
+#include "finegrain/common.hpp"
+#include "finegrain/extract.hpp"
+#include "finegrain/image.hpp"
+#include "finegrain/model_spec.hpp"
+
+using namespace fg;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// VGG16 configuration D, convolutional part: conv-ReLU blocks of
+// (2, 2, 3, 3, 3) convs with 64, 128, 256, 512, 512 channels, each block
+// followed by a 2x2 max-pool.
+cv::dnn::Net build_vgg16(unsigned seed) {
+  cv::dnn::Net net;
+  net.setInputsNames({"data"});
+  cv::RNG rng(seed);
+  const int blocks[5] = {2, 2, 3, 3, 3};
+  const int widths[5] = {64, 128, 256, 512, 512};
+  int in_channels = 3;
+  for (int b = 0; b < 5; ++b) {
+    for (int k = 0; k < blocks[b]; ++k) {
+      const std::string id = std::to_string(b + 1) + "_" + std::to_string(k + 1);
+      const int out = widths[b];
+      cv::dnn::LayerParams conv;
+      conv.set("kernel_size", 3);
+      conv.set("pad", 1);
+      conv.set("stride", 1);
+      conv.set("num_output", out);
+      conv.set("bias_term", true);
+      cv::Mat w(std::vector<int>{out, in_channels, 3, 3}, CV_32F);
+      rng.fill(w, cv::RNG::NORMAL, 0.0, std::sqrt(2.0 / (9.0 * in_channels)));
+      cv::Mat bias(out, 1, CV_32F);
+      rng.fill(bias, cv::RNG::UNIFORM, -0.01, 0.01);
+      conv.blobs = {w, bias};
+      conv.name = "conv" + id;
+      conv.type = "Convolution";
+      net.addLayerToPrev(conv.name, conv.type, conv);
+      cv::dnn::LayerParams relu;
+      relu.name = "relu" + id;
+      relu.type = "ReLU";
+      net.addLayerToPrev(relu.name, relu.type, relu);
+      in_channels = out;
+    }
+    cv::dnn::LayerParams pool;
+    pool.set("pool", "max");
+    pool.set("kernel_size", 2);
+    pool.set("stride", 2);
+    pool.name = "pool" + std::to_string(b + 1);
+    pool.type = "Pooling";
+    net.addLayerToPrev(pool.name, pool.type, pool);
+  }
+  return net;
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto comma = s.find(',', start);
+    const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(std::atoi(part.c_str()));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+struct Result {
+  double bare_ips = 0, e2e_ips = 0, outside_share = 0;
+};
+
+Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const std::vector<std::string>& paths,
+               std::size_t batch) {
+  Result r;
+  // The same batches, decoded and prepared beforehand for the bare run.
+  std::vector<PreparedBatch> batches;
+  for (std::size_t i = 0; i < paths.size(); i += batch) {
+    std::vector<cv::Mat> imgs;
+    for (std::size_t k = i; k < std::min(paths.size(), i + batch); ++k) {
+      std::string problem;
+      imgs.push_back(load_image(paths[k], kDefaultMaxPixels, problem));
+      if (!problem.empty()) throw Error(cat(paths[k], ": ", problem));
+    }
+    batches.push_back(ex.prepare(imgs));
+  }
+  std::vector<cv::Mat> outs;
+  auto forward = [&](const cv::Mat& blob) {
+    net.setInput(blob, spec.input);
+    net.forward(outs, ex.layer_nodes());
+  };
+  forward(batches.front().blobs[0]);  // warm-up at this batch shape
+  const auto t0 = Clock::now();
+  for (const auto& b : batches) forward(b.blobs[0]);
+  const double bare = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.bare_ips = double(paths.size()) / bare;
+
+  std::vector<std::size_t> todo(paths.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  double checksum = 0;
+  const PipelineStats st = extract_files(
+      ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+      [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
+  r.e2e_ips = double(st.images) / st.seconds;
+  r.outside_share = 1.0 - st.forward_seconds / st.seconds;
+  if (!(checksum == checksum)) std::printf("(nan)\n");
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<std::string> models{"vgg16", "squeezenet"};
+    std::vector<int> batch_sizes{1, 2, 4, 8, 16};
+    int images = 0, size = 224, threads = 0;
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto next = [&]() -> std::string {
+        if (i + 1 >= argc) throw UsageError(cat(a, " needs a value"));
+        return argv[++i];
+      };
+      if (a == "--models") {
+        models.clear();
+        std::string v = next();
+        for (std::size_t s = 0, c; s <= v.size(); s = c + 1) {
+          c = v.find(',', s);
+          if (c == std::string::npos) c = v.size();
+          if (c > s) models.push_back(v.substr(s, c - s));
+        }
+      } else if (a == "--batches") batch_sizes = parse_list(next());
+      else if (a == "--images") images = std::atoi(next().c_str());
+      else if (a == "--size") size = std::atoi(next().c_str());
+      else if (a == "--threads") threads = std::atoi(next().c_str());
+      else if (a == "-h" || a == "--help") {
+        std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
+                    "[--size 224] [--threads N]\n");
+        return 0;
+      } else throw UsageError(cat("unknown option ", a));
+    }
+    if (threads > 0) cv::setNumThreads(threads);
+    // Real JPEGs: flowers12 test images, all classes, sorted.
+    std::vector<std::string> all;
+    for (const auto& d : fs::directory_iterator(asset_path("data/flowers12/test")))
+      for (const auto& f : fs::directory_iterator(d.path())) all.push_back(f.path().string());
+    std::sort(all.begin(), all.end());
+
+    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12/test\n",
+                cv::getNumThreads(), size, size);
+    std::printf("%-10s %5s %7s %12s %12s %7s %15s\n", "model", "batch", "images", "bare img/s", "e2e img/s",
+                "e2e/bare", "outside forward");
+    for (const auto& m : models) {
+      ModelSpec spec;
+      cv::dnn::Net net;
+      std::string tap;
+      int n = images;
+      if (m == "vgg16") {
+        spec.name = "vgg16-in-memory";
+        spec.input = "data";
+        spec.mean = {103.939, 116.779, 123.68};
+        spec.names = "vgg16";
+        spec.default_layers = {"conv5_3"};
+        net = build_vgg16(42);
+        if (!n) n = 32;
+      } else if (m == "squeezenet") {
+        spec = parse_model_spec(
+            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput data\n"
+            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers fire9\n",
+            "squeezenet.spec");
+        net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        if (!n) n = 128;
+      } else {
+        throw UsageError(cat("unknown model ", m, " (vgg16, squeezenet)"));
+      }
+      ExtractOptions o;
+      o.size = size;
+      Extractor ex(spec, net, o);
+      std::vector<std::string> paths(all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
+      for (int b : batch_sizes) {
+        const Result r = measure(ex, net, spec, paths, std::size_t(b));
+        std::printf("%-10s %5d %7zu %12.2f %12.2f %6.1f%% %14.1f%%\n", m.c_str(), b, paths.size(), r.bare_ips,
+                    r.e2e_ips, 100.0 * r.e2e_ips / r.bare_ips, 100.0 * r.outside_share);
+        std::fflush(stdout);
+      }
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench-extract: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,104 @@
+// fg-viz: pictures — a contact sheet of predictions, the attention region of attn pooling.
+#include <algorithm>
+#include <random>
+
+#include "finegrain/cli.hpp"
+#include "finegrain/common.hpp"
+#include "finegrain/extract.hpp"
+#include "finegrain/image.hpp"
+#include "finegrain/metrics.hpp"
+#include "finegrain/plot.hpp"
+#include "finegrain/viz.hpp"
+
+using namespace fg;
+
+namespace {
+int grid(const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+  cli::require_args(args, 2, 2);
+  Predictions predictions = read_predictions(args[0]);
+  const std::string select = vm["select"].as<std::string>();
+  if (select != "first" && select != "random" && select != "errors")
+    throw UsageError(cat("--select must be first, random or errors, got '", select, "'"));
+  std::vector<std::size_t> order(predictions.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (select != "first") {
+    std::mt19937_64 rng(vm["seed"].as<std::uint64_t>());
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  }
+  auto wrong = [&](std::size_t i) {
+    const auto& row = predictions.rows[i];
+    return !row.truth.empty() && row.truth != row.predicted[0];
+  };
+  if (select == "errors") std::stable_partition(order.begin(), order.end(), wrong);
+  order.resize(std::min(order.size(), vm["count"].as<std::size_t>()));
+
+  std::vector<viz::SheetItem> items;
+  std::size_t errors = 0;
+  for (std::size_t i : order) {
+    const auto& row = predictions.rows[i];
+    items.push_back({row.key, row.truth, row.predicted[0], row.scores[0]});
+    errors += wrong(i);
+  }
+  viz::SheetOptions options;
+  options.columns = vm["columns"].as<int>();
+  options.thumb = vm["thumb"].as<int>();
+  if (options.columns < 1 || options.thumb < 32) throw UsageError("--columns must be >= 1 and --thumb >= 32");
+  options.title = cat(args[0], ": ", items.size(), " of ", predictions.rows.size(), " images (", select,
+                      "), ", errors, " wrong: green = right, red = wrong");
+  plot::write_png(args[1], viz::contact_sheet(items, options));
+  log::info(cat("Done: ", args[1], " (", items.size(), " images, ", errors, " wrong)"));
+  return 0;
+}
+
+int attention(const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+  cli::require_args(args, 2, 2);
+  ExtractOptions options = ExtractOptions::from_variables(vm);
+  Extractor extractor(options);
+  std::string problem;
+  cv::Mat image = load_image(args[0], options.max_pixels, problem);
+  if (image.empty()) throw Error(cat(args[0], ": ", problem));
+  std::string layer = vm.count("layer") ? vm["layer"].as<std::string>() : extractor.layers().front();
+  AttentionMap map = extractor.attention(image, layer);
+  int side = options.size > 0 ? options.size : extractor.spec().size;
+  cv::Mat view = resize_image(image, side, options.resize);
+  plot::write_png(args[1], viz::attention_overlay(view, map, cat(args[0], " - ", extractor.spec().name, " ", layer,
+                                                                  " (", map.height, "x", map.width, ")")));
+  log::info(cat("Done: ", args[1], " (", map.kept_count, " of ", map.height * map.width, " positions kept)"));
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::Usage usage{
+      "fg-viz",
+      "draw pictures: a contact sheet of predictions (grid), the attn pooling region of an image (attention)",
+      "fg-viz grid [options] <predictions.tsv> <sheet.png>\n"
+      "       fg-viz attention [options] <image> <overlay.png>",
+      "fg-viz grid --select errors --count 32 predictions.tsv errors.png",
+      "fg-predict, fg-score, fg-eval, fg-extract",
+      "grid: thumbnails captioned with the predicted class and score; frame and caption green when\n"
+      "right, red when wrong, grey when the true label is unknown.\n"
+      "attention: the image as the network sees it, and beside it the channel-sum activation map\n"
+      "of a layer with the region attn pooling keeps (positions above the mean, largest connected\n"
+      "part) outlined in white. Takes fg-extract's model options."};
+  cli::po::options_description grid_options("grid options");
+  grid_options.add_options()
+      ("count", cli::po::value<std::size_t>()->default_value(48), "images on the sheet")
+      ("select", cli::po::value<std::string>()->default_value("errors"),
+       "which images: first (in file order), random, errors (wrong ones first, then random)")
+      ("seed", cli::po::value<std::uint64_t>()->default_value(1), "seed of random/errors selection")
+      ("columns", cli::po::value<int>()->default_value(8), "thumbnails per row")
+      ("thumb", cli::po::value<int>()->default_value(180), "thumbnail side in pixels");
+  cli::po::options_description attention_options("attention options (and fg-extract's model options)");
+  attention_options.add_options()("layer", cli::po::value<std::string>(), "layer to show (default: the first tapped)");
+  ExtractOptions::add_options(attention_options);
+  cli::po::options_description options;
+  options.add(grid_options).add(attention_options);
+  return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+    if (args.empty()) throw UsageError("expected a command: grid or attention");
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "grid") return grid(vm, rest);
+    if (args[0] == "attention") return attention(vm, rest);
+    throw UsageError(cat("unknown command '", args[0], "': expected grid or attention"));
+  });
+}

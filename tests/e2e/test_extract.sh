@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# fg-extract on real images and models: bad files, fatal errors, layers,
+# interruption and --resume, stdout.
+source "$(dirname "$0")/lib.sh"
+FL=$ASSETS/data/flowers12/test
+
+# A small manifest: 3 images of 2 classes, then the bad files users make.
+for c in sunflower daisy; do
+  ls "$FL/$c"/*.jpg | sort | head -3 | sed "s/\$/\t$c/"
+done > good.tsv
+: > empty.jpg
+head -c 3000 "$(ls "$FL"/sunflower/*.jpg | sort | head -1)" > truncated.jpg
+echo "not an image at all" > notes.jpg
+# A PNG header claiming 100000 x 100000 pixels (a decompression bomb).
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00\x00\x00\x00\x00' > bomb.png
+mkdir -p folder.jpg
+{ cat good.tsv; printf '%s\tsunflower\n' empty.jpg truncated.jpg notes.jpg bomb.png missing.jpg folder.jpg; } > mixed.tsv
+
+# --- bad images are warnings, counted, listed; extraction continues -------------
+fg-extract --skipped skipped.txt mixed.tsv mixed.fgt 2> mixed.log
+expect_eq "$(wc -l < skipped.txt)" 6 "skipped list length"
+grep -q "folder.jpg.*is a directory" skipped.txt || fail "directory not named"
+grep -q "truncated.jpg.*truncated JPEG" skipped.txt || fail "truncated JPEG not named"
+grep -q "empty.jpg.*empty file" skipped.txt || fail "empty file not named"
+grep -q "notes.jpg.*not an image" skipped.txt || fail "text file not named"
+grep -q "bomb.png.*exceeds the limit" skipped.txt || fail "bomb not refused"
+grep -q "missing.jpg.*cannot open" skipped.txt || fail "missing file not named"
+grep -q "Done 6 images (6 rows of dim 1024); 6 skipped" mixed.log || { cat mixed.log; fail "summary line"; }
+fg-convert -q --to text mixed.fgt mixed.txt
+expect_eq "$(grep -vc '^#' mixed.txt)" 6 "rows written"
+[ ! -e mixed.fgt.partial ] || fail "partial file left after success"
+
+# Good rows are the same with and without the bad ones around them.
+fg-extract -q good.tsv good.fgt
+fg-convert -q --to text good.fgt good.txt
+cmp -s <(grep -v '^#' good.txt) <(grep -v '^#' mixed.txt) || fail "bad files changed the good rows"
+
+# Nothing readable: exit 1, no output, no partial.
+printf '%s\tx\n' empty.jpg notes.jpg > bad.tsv
+expect_fail 1 "no image could be read" fg-extract bad.tsv bad.fgt
+no_file bad.fgt
+[ ! -e bad.fgt.partial ] || fail "partial left when nothing was read"
+
+# --- fatal before any work ------------------------------------------------------------
+expect_fail 1 "valid names: conv1 pool1 fire2" fg-extract --layers fire10 good.tsv out.fgt
+no_file out.fgt
+expect_fail 1 "unknown model 'vgg17'" fg-extract --model vgg17 good.tsv out.fgt
+echo "garbage" > broken.onnx
+printf 'model broken.onnx\nformat onnx\ndefault-layers x\n' > broken.spec
+expect_fail 1 "could not load" fg-extract --model ./broken.spec good.tsv out.fgt
+no_file out.fgt
+expect_fail 2 "--pool" fg-extract --pool median good.tsv out.fgt
+expect_fail 2 "2 weights for 1 layers" fg-extract --layer-weights 1,2 good.tsv out.fgt
+expect_fail 1 "missing.tsv: cannot open" fg-extract missing.tsv out.fgt
+
+# --- VGG16 names, several layers from one pass -------------------------------------
+fg-extract --model vgg16_tiny_seeded --list-layers > layers.txt
+grep -q "^conv5_3	onnx_node!/Relu_12$" layers.txt || fail "conv5_3 not listed as the ReLU after conv5_3"
+grep -q "^pool4	onnx_node!/pool4/MaxPool$" layers.txt || fail "pool4 not listed"
+fg-extract -q --model vgg16_tiny_seeded --layers conv4_3,conv5_3,pool5 --pool attn good.tsv vgg.fgt
+fg-convert -q --to text vgg.fgt vgg.txt
+# (64 + 64 + 64 channels: conv4_3, conv5_3, pool5 at 1/8 width) x avgmax
+expect_eq "$(grep -v '^#' vgg.txt | head -1 | cut -f3- | wc -w)" 384 "fused dimension"
+
+# --- augmentation rows with marked keys, stdout -----------------------------------------
+fg-extract -q --augment flip,crops good.tsv - | fg-convert -q --to text - aug.txt
+expect_eq "$(grep -vc '^#' aug.txt)" 72 "augmented rows (6 x 12)"
+grep -q "image_[0-9]*.jpg#crop-br-flip	sunflower" aug.txt || fail "augmented keys not marked"
+
+# --- interruption and --resume -------------------------------------------------------------
+ls "$ASSETS"/data/flowers12/train/*/*.jpg | sort | head -160 | sed 's/$/\tx/' > many.tsv
+fg-extract -q --batch 1 --threads 1 many.tsv full.fgt
+fg-extract -q --batch 1 --threads 1 many.tsv cut.fgt & pid=$!
+# Wait until some records are in the partial file, then interrupt.
+for _ in $(seq 1 300); do
+  size=$(stat -c %s cut.fgt.partial 2>/dev/null || echo 0)
+  [ "$size" -gt 20000 ] && break
+  sleep 0.05
+done
+kill -INT $pid 2>/dev/null || fail "fg-extract finished before it could be interrupted (machine too fast for this test?)"
+wait $pid && fail "the interrupted run exited 0" || true
+[ -e cut.fgt.partial ] || fail "no partial file to resume"
+no_file cut.fgt
+# Different options refuse to resume.
+expect_fail 1 "different options" fg-extract --resume --pool max many.tsv cut.fgt
+fg-extract --resume --batch 4 many.tsv cut.fgt 2> resume.log
+grep -q "resuming: [0-9]* of 160 images already done" resume.log || { cat resume.log; fail "resume not reported"; }
+grep -q "Done 160 images" resume.log || fail "resumed run incomplete"
+[ ! -e cut.fgt.partial ] || fail "partial file left after the resumed run"
+fg-convert -q --to text full.fgt full.txt
+fg-convert -q --to text cut.fgt cut.txt
+# Same keys and values (batch sizes differ, so allow float rounding).
+cmp -s <(cut -f1,2 full.txt) <(cut -f1,2 cut.txt) || fail "resumed keys/labels differ"
+paste <(grep -v '^#' full.txt | cut -f3-) <(grep -v '^#' cut.txt | cut -f3-) | awk -F'\t' '
+  { n = split($1, a, " "); split($2, b, " ");
+    for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-5) { print "row " NR " col " i ": " a[i] " vs " b[i]; exit 1 } } }' \
+  || fail "resumed values differ"
+echo "test_extract: all passed"
