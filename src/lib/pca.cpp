@@ -1,5 +1,7 @@
 #include "finegrain/pca.hpp"
 
+#include <omp.h>
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <chrono>
@@ -86,11 +88,17 @@ Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> product(cons
   Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> c(a.rows(), b.cols());
   const Eigen::Index block = 256;
   const Eigen::Index blocks = (a.rows() + block - 1) / block;
+  // Each block single-threaded even when Eigen's thread count was pinned
+  // (Eigen::setNbThreads) and our loop runs on one thread; then restored
+  // ("0" = follow OpenMP, when that is what it did).
+  const int saved = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
 #pragma omp parallel for schedule(dynamic)
   for (Eigen::Index i = 0; i < blocks; ++i) {
     const Eigen::Index first = i * block, count = std::min(block, a.rows() - first);
     c.middleRows(first, count).noalias() = a.middleRows(first, count) * b;
   }
+  Eigen::setNbThreads(saved == omp_get_max_threads() ? 0 : saved);
   return c;
 }
 
@@ -132,8 +140,7 @@ class Gaussian {
 MatrixF orthonormalise(const MatrixF& y, int passes = 2) {
   MatrixD q = y.cast<double>();
   for (int pass = 0; pass < passes; ++pass) {
-    MatrixD gram = MatrixD::Zero(q.cols(), q.cols());
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(q.transpose());
+    MatrixD gram = product(q.transpose(), q);
     Eigen::LLT<MatrixD> llt(gram.selfadjointView<Eigen::Lower>());
     bool ok = llt.info() == Eigen::Success;
     if (ok) {
@@ -181,8 +188,9 @@ struct Decomposition {
 Decomposition fit_cov(const float* rows, std::size_t n, std::size_t dim,
                       const std::vector<double>& mean, std::size_t rank) {
   MatrixD x = centred_matrix<MatrixD>(rows, n, dim, mean);
-  MatrixD cov = MatrixD::Zero(dim, dim);
-  cov.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose(), 1.0 / static_cast<double>(n - 1));
+  // A full product rather than Eigen's rank update: twice the flops, but
+  // blocked our way, so the result does not depend on the thread count.
+  MatrixD cov = product(x.transpose(), x) / static_cast<double>(n - 1);
   x.resize(0, 0);
   Eigen::SelfAdjointEigenSolver<MatrixD> solver(cov.selfadjointView<Eigen::Lower>());
   if (solver.info() != Eigen::Success) throw Error("PCA: the covariance eigen-decomposition did not converge");
@@ -203,8 +211,7 @@ Decomposition fit_cov(const float* rows, std::size_t n, std::size_t dim,
 Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
                        const std::vector<double>& mean, std::size_t rank) {
   MatrixD x = centred_matrix<MatrixD>(rows, n, dim, mean);
-  MatrixD gram = MatrixD::Zero(n, n);
-  gram.selfadjointView<Eigen::Lower>().rankUpdate(x);
+  MatrixD gram = product(x, x.transpose());
   Eigen::SelfAdjointEigenSolver<MatrixD> solver(gram.selfadjointView<Eigen::Lower>());
   if (solver.info() != Eigen::Success) throw Error("PCA: the Gram eigen-decomposition did not converge");
   Decomposition d;
