@@ -1,5 +1,7 @@
 #include "finegrain/logreg.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -143,7 +145,8 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
   struct EigenThreads {
     int saved = Eigen::nbThreads();
     EigenThreads() { Eigen::setNbThreads(1); }
-    ~EigenThreads() { Eigen::setNbThreads(saved); }
+    // 0 restores "follow OpenMP" rather than pinning the count that was current.
+    ~EigenThreads() { Eigen::setNbThreads(saved == omp_get_max_threads() ? 0 : saved); }
   } eigen_threads;
   LbfgsResult result;
   if (options.single_precision) {
