@@ -108,6 +108,11 @@ struct FeatureTable {
 };
 
 FeatureTable read_table(const std::string& path, TableReadOptions options = {});
+
+// Appends `more` to `table` (e.g. shards extracted in parallel). Dimensions and
+// provenance must agree (Error naming `more_name` otherwise); class lists are
+// merged by name, new names appended in order, labels remapped.
+void append_table(FeatureTable& table, const FeatureTable& more, const std::string& more_name);
 void write_table(const std::string& path, const FeatureTable& table);
 
 }  // namespace fg

@@ -10,12 +10,14 @@ int main(int argc, char** argv) {
   cli::Usage usage{
       "fg-convert",
       "convert feature tables (.fgt) to and from LIBSVM text, CSV, NumPy .npy and a text dump",
-      "fg-convert [options] <in> <out>",
+      "fg-convert [options] <in>... <out>",
       "fg-convert --to libsvm train.fgt train.svm && svm-train -t 0 train.svm",
       "fg-extract, fg-train",
       "Formats: fgt (the finegrain table), libsvm (labels = class numbers 0..k-1, names in\n"
       "<out>.classes), csv (header key,label,f1..fD), npy (float32 matrix + <stem>.labels.npy,\n"
-      "<stem>.classes.txt, <stem>.keys.txt), text (for eyes; write only). '-' is stdin/stdout."};
+      "<stem>.classes.txt, <stem>.keys.txt), text (for eyes; write only). '-' is stdin/stdout.\n"
+      "Several .fgt inputs are joined in order (shards extracted in parallel): same dimension and\n"
+      "extraction settings required, class lists merged by name."};
   cli::po::options_description options("Options");
   options.add_options()
       ("from", cli::po::value<std::string>()->default_value("fgt"), "input format: fgt|libsvm|csv")
@@ -25,29 +27,31 @@ int main(int argc, char** argv) {
       ("allow-nonfinite", "accept NaN/Inf values in an .fgt input");
 
   return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
-    cli::require_args(args, 2, 2);
+    cli::require_args(args, 2, 1000000);
     const std::string from = vm["from"].as<std::string>(), to = vm["to"].as<std::string>();
     if (from != "fgt" && from != "libsvm" && from != "csv")
       throw UsageError(cat("--from must be fgt, libsvm or csv, got '", from, "'"));
     if (to != "fgt" && to != "libsvm" && to != "csv" && to != "npy" && to != "text")
       throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", to, "'"));
 
+    if (args.size() > 2 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
     FeatureTable table;
     if (from == "fgt") {
       TableReadOptions read_options;
       read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
-      table = read_table(args[0], read_options);
+      for (std::size_t i = 0; i + 1 < args.size(); ++i) append_table(table, read_table(args[i], read_options), args[i]);
     } else if (from == "libsvm") {
       table = read_libsvm(args[0], vm["dim"].as<std::size_t>());
     } else {
       table = read_csv(args[0]);
     }
 
-    if (to == "fgt") write_table(args[1], table);
-    else if (to == "libsvm") write_libsvm(args[1], table);
-    else if (to == "csv") write_csv(args[1], table);
-    else if (to == "npy") write_npy(args[1], table);
-    else write_text(args[1], table);
+    const std::string& out = args.back();
+    if (to == "fgt") write_table(out, table);
+    else if (to == "libsvm") write_libsvm(out, table);
+    else if (to == "csv") write_csv(out, table);
+    else if (to == "npy") write_npy(out, table);
+    else write_text(out, table);
     log::info(cat("Done ", table.rows(), " rows of dimension ", table.dim, ", ", table.classes.size(),
                   " classes (", from, " -> ", to, ")"));
     return 0;

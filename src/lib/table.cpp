@@ -219,6 +219,28 @@ FeatureTable read_table(const std::string& path, TableReadOptions options) {
   return table;
 }
 
+void append_table(FeatureTable& table, const FeatureTable& more, const std::string& more_name) {
+  if (table.dim == 0 && table.rows() == 0) {
+    table = more;
+    return;
+  }
+  if (more.dim != table.dim)
+    throw Error(cat(more_name, ": dimension ", more.dim, ", expected ", table.dim, " (as in the tables before it)"));
+  if (more.provenance != table.provenance)
+    throw Error(cat(more_name, ": made with other settings than the tables before it (provenance differs)"));
+  std::vector<int> remap(more.classes.size());
+  for (std::size_t c = 0; c < more.classes.size(); ++c) {
+    int index = table.class_index(more.classes[c]);
+    if (index < 0) {
+      index = static_cast<int>(table.classes.size());
+      table.classes.push_back(more.classes[c]);
+    }
+    remap[c] = index;
+  }
+  for (std::size_t i = 0; i < more.rows(); ++i)
+    table.add(more.keys[i], more.labels[i] < 0 ? -1 : remap[static_cast<std::size_t>(more.labels[i])], more.row(i));
+}
+
 void write_table(const std::string& path, const FeatureTable& table) {
   TableWriter writer(path, table.header());
   for (std::size_t i = 0; i < table.rows(); ++i) writer.write(table.keys[i], table.labels[i], table.row(i));

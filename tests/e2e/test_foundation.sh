@@ -76,4 +76,14 @@ no_file out.fgt
 # A failing reader in a pipe leaves no output either.
 expect_fail 1 "end marker is missing" sh -c 'cat no-end.fgt | fg-convert - out.fgt'
 no_file out.fgt
+# --- joining shards ----------------------------------------------------------
+head -31 t.csv > a.csv; (head -1 t.csv; tail -n +32 t.csv) > b.csv
+fg-convert -q --from csv a.csv a.fgt; fg-convert -q --from csv b.csv b.fgt
+fg-convert -q a.fgt b.fgt joined.fgt
+fg-convert -q --to csv joined.fgt joined.csv
+cmp -s joined.csv t.csv || fail "joined shards differ from the whole table"
+awk 'BEGIN { print "key,label,f1" } { print "x" NR ",c,1" }' < /dev/null > one.csv; printf 'x1,c,1\n' >> one.csv
+fg-convert -q --from csv one.csv one.fgt
+expect_fail 1 "one.fgt: dimension 1, expected 64" fg-convert a.fgt one.fgt out.fgt
+no_file out.fgt
 echo "test_foundation: all checks passed"
