@@ -18,7 +18,10 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 FG_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
-FG_BIN ?= $(FG_ROOT)/build
+# The programs: the source tree's build/ when there is one, else those on PATH
+# (an installed finegrain).
+FG_BIN ?= $(if $(wildcard $(FG_ROOT)/build/fg-list),$(FG_ROOT)/build)
+FG := $(if $(FG_BIN),$(FG_BIN)/)
 FINEGRAIN_ASSETS ?= $(abspath $(FG_ROOT)/../shared)
 export FINEGRAIN_ASSETS
 
@@ -75,14 +78,14 @@ CLF_ALL_ARGS := --type $(CLF) -c $(C) --scale $(SCALE) $(if $(filter svm,$(CLF))
 THREAD_ARGS := --threads $(THREADS)
 
 ifeq ($(DATA),flowers12)
-  LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/train $(FEATS)/train.all.tsv && \
-             $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/test $(FEATS)/test.all.tsv
+  LIST_CMD = $(FG)fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/train $(FEATS)/train.all.tsv && \
+             $(FG)fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/flowers12/test $(FEATS)/test.all.tsv
 else ifeq ($(DATA),cub100)
-  LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/cub100/images \
+  LIST_CMD = $(FG)fg-list $(QUIET) $(FINEGRAIN_ASSETS)/data/cub100/images \
                --split-file $(FINEGRAIN_ASSETS)/data/cub100/train.txt \
                --train-out $(FEATS)/train.all.tsv --test-out $(FEATS)/test.all.tsv
 else
-  LIST_CMD = $(FG_BIN)/fg-list $(QUIET) $(DATA) --split $(SPLIT) --seed $(SEED) \
+  LIST_CMD = $(FG)fg-list $(QUIET) $(DATA) --split $(SPLIT) --seed $(SEED) \
                --train-out $(FEATS)/train.all.tsv --test-out $(FEATS)/test.all.tsv
 endif
 
@@ -121,9 +124,9 @@ $(FEATS)/train.tsv $(FEATS)/test.tsv &: $(FEATS)/list.settings
 	$(PER_CLASS_FILTER) $(FEATS)/test.all.tsv > $(FEATS)/test.tsv
 
 $(FEATS)/train.fgt: $(FEATS)/train.tsv $(FEATS)/extract.settings
-	$(FG_BIN)/fg-extract $(QUIET) $(EXTRACT_ARGS) $(TRAIN_EXTRA) $(THREAD_ARGS) --skipped $(FEATS)/train.skipped $< $@
+	$(FG)fg-extract $(QUIET) $(EXTRACT_ARGS) $(TRAIN_EXTRA) $(THREAD_ARGS) --skipped $(FEATS)/train.skipped $< $@
 $(FEATS)/test.fgt: $(FEATS)/test.tsv $(FEATS)/extract.settings
-	$(FG_BIN)/fg-extract $(QUIET) $(EXTRACT_ARGS) $(THREAD_ARGS) --skipped $(FEATS)/test.skipped $< $@
+	$(FG)fg-extract $(QUIET) $(EXTRACT_ARGS) $(THREAD_ARGS) --skipped $(FEATS)/test.skipped $< $@
 
 # Optional PCA, then optional MIC selection: each a model fitted on the
 # training features and applied unchanged to both tables.
@@ -131,43 +134,43 @@ TRAIN_IN := $(FEATS)/train.fgt
 TEST_IN := $(FEATS)/test.fgt
 ifneq ($(PCA_DIM),0)
 $(EXP)/pca.model: $(TRAIN_IN) $(EXP)/pca.settings
-	$(FG_BIN)/fg-pca fit $(QUIET) $(PCA_ARGS) $(THREAD_ARGS) --table $(EXP)/pca.variance.tsv $< $@
+	$(FG)fg-pca fit $(QUIET) $(PCA_ARGS) $(THREAD_ARGS) --table $(EXP)/pca.variance.tsv $< $@
 $(EXP)/train.pca.fgt: $(TRAIN_IN) $(EXP)/pca.model
-	$(FG_BIN)/fg-pca apply $(QUIET) $(EXP)/pca.model $< $@
+	$(FG)fg-pca apply $(QUIET) $(EXP)/pca.model $< $@
 $(EXP)/test.pca.fgt: $(TEST_IN) $(EXP)/pca.model
-	$(FG_BIN)/fg-pca apply $(QUIET) $(EXP)/pca.model $< $@
+	$(FG)fg-pca apply $(QUIET) $(EXP)/pca.model $< $@
 TRAIN_IN := $(EXP)/train.pca.fgt
 TEST_IN := $(EXP)/test.pca.fgt
 PCA_PART := $(EXP)/pca.model
 endif
 ifneq ($(MIC_K),0)
 $(EXP)/mic.model: $(TRAIN_IN) $(EXP)/mic.settings
-	$(FG_BIN)/fg-mic fit $(QUIET) $(MIC_ARGS) $(THREAD_ARGS) $< $@
+	$(FG)fg-mic fit $(QUIET) $(MIC_ARGS) $(THREAD_ARGS) $< $@
 $(EXP)/train.mic.fgt: $(TRAIN_IN) $(EXP)/mic.model
-	$(FG_BIN)/fg-mic apply $(QUIET) $(EXP)/mic.model $< $@
+	$(FG)fg-mic apply $(QUIET) $(EXP)/mic.model $< $@
 $(EXP)/test.mic.fgt: $(TEST_IN) $(EXP)/mic.model
-	$(FG_BIN)/fg-mic apply $(QUIET) $(EXP)/mic.model $< $@
+	$(FG)fg-mic apply $(QUIET) $(EXP)/mic.model $< $@
 TRAIN_IN := $(EXP)/train.mic.fgt
 TEST_IN := $(EXP)/test.mic.fgt
 MIC_PART := $(EXP)/mic.model
 endif
 
 $(EXP)/classifier.model: $(TRAIN_IN) $(EXP)/train.settings
-	$(FG_BIN)/fg-train $(QUIET) $(CLF_ALL_ARGS) $(THREAD_ARGS) $< $@
+	$(FG)fg-train $(QUIET) $(CLF_ALL_ARGS) $(THREAD_ARGS) $< $@
 
 $(EXP)/predictions.tsv: $(EXP)/classifier.model $(TEST_IN)
-	$(FG_BIN)/fg-predict $(QUIET) --top-k $(TOPK) $^ $@
+	$(FG)fg-predict $(QUIET) --top-k $(TOPK) $^ $@
 
 $(EXP)/metrics.txt: $(EXP)/predictions.tsv
-	$(FG_BIN)/fg-eval --json-out $(EXP)/metrics.json --confusion $(EXP)/confusion.tsv \
+	$(FG)fg-eval --json-out $(EXP)/metrics.json --confusion $(EXP)/confusion.tsv \
 	  --plot $(EXP)/confusion.png $< > $@
 	@cat $@ | head -4
 
 $(EXP)/grid.png: $(EXP)/predictions.tsv
-	$(FG_BIN)/fg-viz grid $(QUIET) $< $@
+	$(FG)fg-viz grid $(QUIET) $< $@
 
 $(EXP)/bundle/BUNDLE: $(FEATS)/train.fgt $(PCA_PART) $(MIC_PART) $(EXP)/classifier.model
-	$(FG_BIN)/fg-bundle $(QUIET) --features $(FEATS)/train.fgt \
+	$(FG)fg-bundle $(QUIET) --features $(FEATS)/train.fgt \
 	  $(if $(PCA_PART),--pca $(PCA_PART)) $(if $(MIC_PART),--mic $(MIC_PART)) \
 	  --classifier $(EXP)/classifier.model $(EXP)/bundle
 

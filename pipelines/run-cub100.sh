@@ -25,6 +25,7 @@ configs=(
   "flip-svm        | flip          | POOL=avgmax FLIP=1                          | CLF=svm C=1"
   "flip-logreg     | flip          | POOL=avgmax FLIP=1                          | CLF=logreg C=10"
   "flip-fusion-logreg | flip-fusion | POOL=avgmax FLIP=1 LAYERS=fire8,fire9     | CLF=logreg C=10"
+  "flip-scales-logreg | flip-scales | POOL=avgmax FLIP=1 SCALES=224,320         | CLF=logreg C=10"
 )
 # ------------------------------------------------------------------------------
 while [ $# -gt 0 ]; do
@@ -48,6 +49,8 @@ if [ $stage -le 1 ]; then
     IFS='|' read -r name feats extract classify <<< "$config"
     name=$(trim "$name"); feats=$(trim "$feats")
     exp=$out/$name; mkdir -p "$exp/log"
+    # Finished configurations keep their results and timings (delete the folder to redo one).
+    [ -f "$exp/times.tsv" ] && [ -f "$exp/metrics.txt" ] && { echo "== $name: done before"; continue; }
     args=(EXP="$exp" FEATS="$out/features/$feats" $extract $classify)
     echo "== $name: $(trim "$extract") $(trim "$classify")"
     t_extract=$(timed "$exp/log/extract.log" mk "${args[@]}" "$out/features/$feats/train.fgt" "$out/features/$feats/test.fgt")
