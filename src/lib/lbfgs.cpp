@@ -89,31 +89,33 @@ LbfgsResult minimize_lbfgs(const Objective& objective, Eigen::VectorXd& x,
     // Strong Wolfe line search: bracket, then zoom.
     Point prev = p0, best{0, 0, 0};
     bool found = false;
+    // Zoom into [lo, hi] (lo: the end with sufficient decrease); an infinite
+    // or NaN end is bisected instead of interpolated.
+    auto zoom = [&](Point lo, Point hi) {
+      for (int z = 0; z < 40; ++z) {
+        double tz = std::isfinite(hi.f) ? cubic_min(lo.t, lo.f, lo.g, hi.t, hi.f, hi.g) : 0.5 * (lo.t + hi.t);
+        Point q = evaluate(tz);
+        if (!std::isfinite(q.f) || q.f > f + opt.c1 * q.t * p0.g || q.f >= lo.f) {
+          hi = q;
+        } else {
+          if (std::fabs(q.g) <= -opt.c2 * p0.g) {
+            best = q, found = true;
+            return;
+          }
+          if (q.g * (hi.t - lo.t) >= 0.0) hi = lo;
+          lo = q;
+        }
+        if (std::fabs(hi.t - lo.t) < 1e-16 * std::max(1.0, lo.t)) break;
+      }
+      if (lo.t > 0.0) {  // accept the best sufficient-decrease point
+        best = evaluate(lo.t);
+        found = true;
+      }
+    };
     for (int ls = 0; ls < 40 && !found; ++ls) {
       Point p = evaluate(t);
       if (!std::isfinite(p.f) || p.f > f + opt.c1 * p.t * p0.g || (ls > 0 && p.f >= prev.f)) {
-        // zoom between prev (lo) and p (hi)
-        Point lo = prev, hi = p;
-        for (int z = 0; z < 40; ++z) {
-          double tz = std::isfinite(hi.f) ? cubic_min(lo.t, lo.f, lo.g, hi.t, hi.f, hi.g)
-                                           : 0.5 * (lo.t + hi.t);
-          Point q = evaluate(tz);
-          if (!std::isfinite(q.f) || q.f > f + opt.c1 * q.t * p0.g || q.f >= lo.f) {
-            hi = q;
-          } else {
-            if (std::fabs(q.g) <= -opt.c2 * p0.g) {
-              best = q, found = true;
-              break;
-            }
-            if (q.g * (hi.t - lo.t) >= 0.0) hi = lo;
-            lo = q;
-          }
-          if (std::fabs(hi.t - lo.t) < 1e-16 * std::max(1.0, lo.t)) break;
-        }
-        if (!found && lo.t > 0.0) {  // accept the best sufficient-decrease point
-          best = evaluate(lo.t);
-          found = true;
-        }
+        zoom(prev, p);
         break;
       }
       if (std::fabs(p.g) <= -opt.c2 * p0.g) {
@@ -121,26 +123,7 @@ LbfgsResult minimize_lbfgs(const Objective& objective, Eigen::VectorXd& x,
         break;
       }
       if (p.g >= 0.0) {
-        Point lo = p, hi = prev;
-        for (int z = 0; z < 40; ++z) {
-          double tz = cubic_min(lo.t, lo.f, lo.g, hi.t, hi.f, hi.g);
-          Point q = evaluate(tz);
-          if (q.f > f + opt.c1 * q.t * p0.g || q.f >= lo.f) {
-            hi = q;
-          } else {
-            if (std::fabs(q.g) <= -opt.c2 * p0.g) {
-              best = q, found = true;
-              break;
-            }
-            if (q.g * (hi.t - lo.t) >= 0.0) hi = lo;
-            lo = q;
-          }
-          if (std::fabs(hi.t - lo.t) < 1e-16 * std::max(1.0, lo.t)) break;
-        }
-        if (!found) {
-          best = evaluate(lo.t);
-          found = true;
-        }
+        zoom(p, prev);
         break;
       }
       prev = p;
