@@ -164,7 +164,7 @@ $(EXP)/predictions.tsv: $(EXP)/classifier.model $(TEST_IN)
 $(EXP)/metrics.txt: $(EXP)/predictions.tsv
 	$(FG)fg-eval --json-out $(EXP)/metrics.json --confusion $(EXP)/confusion.tsv \
 	  --plot $(EXP)/confusion.png $< > $@
-	@cat $@ | head -4
+	@head -4 $@
 
 $(EXP)/grid.png: $(EXP)/predictions.tsv
 	$(FG)fg-viz grid $(QUIET) $< $@

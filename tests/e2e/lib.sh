@@ -31,5 +31,5 @@ expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; }
 no_file() {
   [ ! -e "$1" ] || fail "$1 exists after a failed run"
   local dir; dir=$(dirname "$1")
-  ! ls -a "$dir" | grep -q "^\.$(basename "$1")\.tmp" || fail "a temporary of $1 was left behind"
+  ! compgen -G "$dir/.$(basename "$1").tmp*" > /dev/null || fail "a temporary of $1 was left behind"
 }

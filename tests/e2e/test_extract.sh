@@ -6,10 +6,10 @@ FL=$ASSETS/data/flowers12/test
 
 # A small manifest: 3 images of 2 classes, then the bad files users make.
 for c in sunflower daisy; do
-  ls "$FL/$c"/*.jpg | sort | head -3 | sed "s/\$/\t$c/"
+  ls "$FL/$c"/*.jpg | sort | sed -n 1,3p | sed "s/\$/\t$c/"
 done > good.tsv
 : > empty.jpg
-head -c 3000 "$(ls "$FL"/sunflower/*.jpg | sort | head -1)" > truncated.jpg
+head -c 3000 "$(ls "$FL"/sunflower/*.jpg | sort | sed -n 1p)" > truncated.jpg
 echo "not an image at all" > notes.jpg
 # A PNG header claiming 100000 x 100000 pixels (a decompression bomb).
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00\x00\x00\x00\x00' > bomb.png
@@ -60,7 +60,7 @@ grep -q "^pool4	onnx_node!/pool4/MaxPool$" layers.txt || fail "pool4 not listed"
 fg-extract -q --model vgg16_tiny_seeded --layers conv4_3,conv5_3,pool5 --pool attn good.tsv vgg.fgt
 fg-convert -q --to text vgg.fgt vgg.txt
 # (64 + 64 + 64 channels: conv4_3, conv5_3, pool5 at 1/8 width) x avgmax
-expect_eq "$(grep -v '^#' vgg.txt | head -1 | cut -f3- | wc -w)" 384 "fused dimension"
+expect_eq "$(grep -v "^#" vgg.txt | sed -n 1p | cut -f3- | wc -w)" 384 "fused dimension"
 
 # --- augmentation rows with marked keys, stdout -----------------------------------------
 fg-extract -q --augment flip,crops good.tsv - | fg-convert -q --to text - aug.txt
@@ -68,7 +68,7 @@ expect_eq "$(grep -vc '^#' aug.txt)" 72 "augmented rows (6 x 12)"
 grep -q "image_[0-9]*.jpg#crop-br-flip	sunflower" aug.txt || fail "augmented keys not marked"
 
 # --- interruption and --resume -------------------------------------------------------------
-ls "$ASSETS"/data/flowers12/train/*/*.jpg | sort | head -160 | sed 's/$/\tx/' > many.tsv
+ls "$ASSETS"/data/flowers12/train/*/*.jpg | sort | sed -n 1,160p | sed 's/$/\tx/' > many.tsv
 fg-extract -q --batch 1 --threads 1 many.tsv full.fgt
 fg-extract -q --batch 1 --threads 1 many.tsv cut.fgt & pid=$!
 # Wait until some records are in the partial file, then interrupt.
