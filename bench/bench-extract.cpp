@@ -5,10 +5,11 @@
 // download) and the real SqueezeNet 1.1, at batch 1..16.
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
-//                 [--images N] [--size 224] [--threads N]
+//                 [--images N] [--size 224] [--threads N] [--reps 3]
 //
-// Prints one line per (model, batch): bare images/s, end-to-end images/s,
-// their ratio, and the share of wall time spent outside net.forward().
+// Prints one line per (model, batch): bare images/s (setInput + forward on
+// blobs prepared beforehand), end-to-end images/s, their ratio, and the
+// share of the end-to-end wall time spent outside setInput + forward.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -94,9 +95,18 @@ struct Result {
   double bare_ips = 0, e2e_ips = 0, outside_share = 0;
 };
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Bare and end-to-end passes alternate `reps` times after one unmeasured
+// pass of each (first-touch memory, thread start-up); the medians are
+// reported, as a shared machine's speed drifts by several percent between
+// passes.
 Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const std::vector<std::string>& paths,
-               std::size_t batch) {
-  Result r;
+               std::size_t batch, int reps) {
   // The same batches, decoded and prepared beforehand for the bare run.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
@@ -109,26 +119,33 @@ Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const st
     batches.push_back(ex.prepare(imgs));
   }
   std::vector<cv::Mat> outs;
-  auto forward = [&](const cv::Mat& blob) {
-    net.setInput(blob, spec.input);
-    net.forward(outs, ex.layer_nodes());
+  auto bare_pass = [&] {
+    const auto t0 = Clock::now();
+    for (const auto& b : batches) {
+      net.setInput(b.blobs[0], spec.input);
+      net.forward(outs, ex.layer_nodes());
+    }
+    return std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  forward(batches.front().blobs[0]);  // warm-up at this batch shape
-  const auto t0 = Clock::now();
-  for (const auto& b : batches) forward(b.blobs[0]);
-  const double bare = std::chrono::duration<double>(Clock::now() - t0).count();
-  r.bare_ips = double(paths.size()) / bare;
-
   std::vector<std::size_t> todo(paths.size());
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   double checksum = 0;
-  const PipelineStats st = extract_files(
-      ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
-      [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
-  r.e2e_ips = double(st.images) / st.seconds;
-  r.outside_share = 1.0 - st.forward_seconds / st.seconds;
+  auto e2e_pass = [&] {
+    return extract_files(
+        ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+        [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
+  };
+  bare_pass();
+  e2e_pass();
+  std::vector<double> bare, e2e, outside;
+  for (int r = 0; r < reps; ++r) {
+    bare.push_back(double(paths.size()) / bare_pass());
+    const PipelineStats st = e2e_pass();
+    e2e.push_back(double(st.images) / st.seconds);
+    outside.push_back(1.0 - st.forward_seconds / st.seconds);
+  }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  return r;
+  return {median(bare), median(e2e), median(outside)};
 }
 
 }  // namespace
@@ -137,7 +154,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
-    int images = 0, size = 224, threads = 0;
+    int images = 0, size = 224, threads = 0, reps = 3;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -156,21 +173,24 @@ int main(int argc, char** argv) {
       else if (a == "--images") images = std::atoi(next().c_str());
       else if (a == "--size") size = std::atoi(next().c_str());
       else if (a == "--threads") threads = std::atoi(next().c_str());
+      else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
       else if (a == "-h" || a == "--help") {
         std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-                    "[--size 224] [--threads N]\n");
+                    "[--size 224] [--threads N] [--reps 3]\n");
         return 0;
       } else throw UsageError(cat("unknown option ", a));
     }
     if (threads > 0) cv::setNumThreads(threads);
-    // Real JPEGs: flowers12 test images, all classes, sorted.
+    // Real JPEGs: flowers12 (train and test), all classes, sorted.
     std::vector<std::string> all;
-    for (const auto& d : fs::directory_iterator(asset_path("data/flowers12/test")))
-      for (const auto& f : fs::directory_iterator(d.path())) all.push_back(f.path().string());
+    for (const char* part : {"data/flowers12/train", "data/flowers12/test"})
+      for (const auto& d : fs::directory_iterator(asset_path(part)))
+        for (const auto& f : fs::directory_iterator(d.path())) all.push_back(f.path().string());
     std::sort(all.begin(), all.end());
 
-    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12/test\n",
-                cv::getNumThreads(), size, size);
+    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
+                "median of %d passes\n",
+                cv::getNumThreads(), size, size, reps);
     std::printf("%-10s %5s %7s %12s %12s %7s %15s\n", "model", "batch", "images", "bare img/s", "e2e img/s",
                 "e2e/bare", "outside forward");
     for (const auto& m : models) {
@@ -192,7 +212,7 @@ int main(int argc, char** argv) {
             "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers fire9\n",
             "squeezenet.spec");
         net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
-        if (!n) n = 128;
+        if (!n) n = 960;
       } else {
         throw UsageError(cat("unknown model ", m, " (vgg16, squeezenet)"));
       }
@@ -201,7 +221,7 @@ int main(int argc, char** argv) {
       Extractor ex(spec, net, o);
       std::vector<std::string> paths(all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
-        const Result r = measure(ex, net, spec, paths, std::size_t(b));
+        const Result r = measure(ex, net, spec, paths, std::size_t(b), reps);
         std::printf("%-10s %5d %7zu %12.2f %12.2f %6.1f%% %14.1f%%\n", m.c_str(), b, paths.size(), r.bare_ips,
                     r.e2e_ips, 100.0 * r.e2e_ips / r.bare_ips, 100.0 * r.outside_share);
         std::fflush(stdout);

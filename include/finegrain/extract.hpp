@@ -96,7 +96,9 @@ class Extractor {
   const std::vector<std::string>& row_suffixes() const { return suffixes_; }
 
   // Stage 1, thread-safe (no network): resize/crop/mirror into blobs.
-  PreparedBatch prepare(const std::vector<cv::Mat>& images) const;
+  // The blobs of `reuse` are written over when their shape fits, so a
+  // pipeline can recycle batches instead of faulting in fresh memory.
+  PreparedBatch prepare(const std::vector<cv::Mat>& images, PreparedBatch reuse = {}) const;
   // Stage 2: one forward pass per scale, pooling, merging. `out` receives
   // images x rows_per_image rows of dim() floats.
   void compute(const PreparedBatch& batch, std::vector<float>& out);
@@ -107,7 +109,8 @@ class Extractor {
   // (default: the first tapped layer), at the first scale, no flip.
   AttentionMap attention(const cv::Mat& image, const std::string& layer = "");
 
-  // Seconds spent inside net.forward() so far.
+  // Seconds spent in the network so far (setInput, which copies the blob,
+  // and forward).
   double forward_seconds() const { return forward_seconds_; }
 
  private:
@@ -117,6 +120,8 @@ class Extractor {
     int crop;      // -1 none, 0..4 tl, tr, bl, br, centre
   };
   cv::Mat make_view(const cv::Mat& image, const View& v, int side) const;
+  // Pools every tapped layer of batch item `item` into view[0 .. view_dim_).
+  void pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view) const;
   void load_net();
   void setup();
 

@@ -389,12 +389,15 @@ cv::Mat Extractor::make_view(const cv::Mat& image, const View& v, int side) cons
   return out;
 }
 
-PreparedBatch Extractor::prepare(const std::vector<cv::Mat>& images) const {
-  PreparedBatch b;
+PreparedBatch Extractor::prepare(const std::vector<cv::Mat>& images, PreparedBatch reuse) const {
+  PreparedBatch b = std::move(reuse);
   b.images = images.size();
-  for (int side : scales_) {
+  b.blobs.resize(scales_.size());
+  for (std::size_t s = 0; s < scales_.size(); ++s) {
+    const int side = scales_[s];
     const int n = int(images.size() * views_.size());
-    cv::Mat blob(std::vector<int>{n, 3, side, side}, CV_32F);
+    cv::Mat& blob = b.blobs[s];
+    blob.create(std::vector<int>{n, 3, side, side}, CV_32F);  // keeps the memory if the shape fits
     const std::size_t slot = std::size_t(3) * side * side;
     float* dst = blob.ptr<float>();
     for (const auto& img : images)
@@ -402,9 +405,26 @@ PreparedBatch Extractor::prepare(const std::vector<cv::Mat>& images) const {
         image_to_blob(make_view(img, v, side), spec_, dst);
         dst += slot;
       }
-    b.blobs.push_back(blob);
   }
   return b;
+}
+
+void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view) const {
+  for (std::size_t l = 0; l < nodes_.size(); ++l) {
+    const cv::Mat& o = outs[l];
+    const int h = o.dims >= 3 ? o.size[2] : 1;
+    const int w = o.dims >= 4 ? o.size[3] : 1;
+    const std::size_t c = channels_[l];
+    const float* map = o.ptr<float>() + item * c * std::size_t(h) * w;
+    float* dst = view + offsets_[l];
+    pool(map, c, h, w, options_.pool, dst);
+    const std::size_t len = pooled_dim(c, options_.pool);
+    if (nodes_.size() > 1) l2_normalize(dst, len);
+    if (!options_.layer_weights.empty()) {
+      const float wgt = float(options_.layer_weights[l]);
+      for (std::size_t k = 0; k < len; ++k) dst[k] *= wgt;
+    }
+  }
 }
 
 void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
@@ -413,37 +433,27 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
   const std::size_t flips = options_.flip ? 2 : 1;
   const std::size_t per_scale = options_.flip && options_.flip_merge == Merge::concat ? flips * view_dim_ : view_dim_;
   out.assign(batch.images * rows * dim_, 0.0f);
-  std::vector<float> view(view_dim_);
+  const std::size_t items = batch.images * nviews;
+  std::vector<float> pooled(items * view_dim_);
   std::vector<cv::Mat> outs;
   for (std::size_t s = 0; s < scales_.size(); ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
     if (spec_.input.empty()) net_.setInput(batch.blobs[s]);
     else net_.setInput(batch.blobs[s], spec_.input);
-    const auto t0 = std::chrono::steady_clock::now();
     net_.forward(outs, nodes_);
     forward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Pool every (image, view) item on OpenCV's threads: the same pool that
+    // just ran the forward pass, so nothing else is competing for the cores.
+    cv::parallel_for_(cv::Range(0, int(items)), [&](const cv::Range& range) {
+      for (int item = range.start; item < range.end; ++item) pool_item(outs, std::size_t(item), pooled.data() + item * view_dim_);
+    });
     for (std::size_t i = 0; i < batch.images; ++i) {
       for (std::size_t v = 0; v < nviews; ++v) {
-        const std::size_t item = i * nviews + v;
-        for (std::size_t l = 0; l < nodes_.size(); ++l) {
-          const cv::Mat& o = outs[l];
-          const int h = o.dims >= 3 ? o.size[2] : 1;
-          const int w = o.dims >= 4 ? o.size[3] : 1;
-          const std::size_t c = channels_[l];
-          const float* map = o.ptr<float>() + item * c * std::size_t(h) * w;
-          float* dst = view.data() + offsets_[l];
-          pool(map, c, h, w, options_.pool, dst);
-          const std::size_t len = pooled_dim(c, options_.pool);
-          if (nodes_.size() > 1) l2_normalize(dst, len);
-          if (!options_.layer_weights.empty()) {
-            const float wgt = float(options_.layer_weights[l]);
-            for (std::size_t k = 0; k < len; ++k) dst[k] *= wgt;
-          }
-        }
+        const float* view = pooled.data() + (i * nviews + v) * view_dim_;
         // Place the view: row, flip slot, scale slot.
         const std::size_t flip_slot = options_.flip ? (v % 2) : 0;
         const std::size_t row = views_[v].row;
-        float* row_out = out.data() + (i * rows + row) * dim_;
-        float* dst = row_out;
+        float* dst = out.data() + (i * rows + row) * dim_;
         if (options_.scale_merge == Merge::concat) dst += s * per_scale;
         if (options_.flip && options_.flip_merge == Merge::concat) dst += flip_slot * view_dim_;
         double scale = 1.0;
@@ -502,6 +512,7 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
   std::mutex mu;
   std::condition_variable cv_ready, cv_space;
   std::deque<LoadedBatch> queue;
+  std::vector<PreparedBatch> spare;  // computed batches, their blobs reused
   bool producer_done = false;
   bool stop = false;
   const std::size_t depth = 2;  // batches prepared ahead
@@ -520,7 +531,15 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
           b.problems.push_back(problem);
           if (problem.empty()) images.push_back(std::move(img));
         }
-        b.prepared = extractor.prepare(images);
+        PreparedBatch reuse;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!spare.empty()) {
+            reuse = std::move(spare.back());
+            spare.pop_back();
+          }
+        }
+        b.prepared = extractor.prepare(images, std::move(reuse));
       } catch (...) {
         b.error = std::current_exception();
       }
@@ -572,6 +591,8 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
       }
       done += b.indexes.size();
       if (on_progress) on_progress(done);
+      std::lock_guard<std::mutex> lock(mu);
+      spare.push_back(std::move(b.prepared));
     }
   } catch (...) {
     finish();

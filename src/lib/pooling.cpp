@@ -146,10 +146,22 @@ void pool_positions(const float* map, std::size_t channels, std::size_t n, const
         m = std::max(m, plane[i]);
       }
     } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        s += plane[i];
-        m = std::max(m, plane[i]);
+      // Four independent sums and maxima: bound by throughput, not by the
+      // latency of one serial chain of additions (pooling runs per image).
+      double s4[4] = {0, 0, 0, 0};
+      float m4[4] = {m, m, m, m};
+      std::size_t i = 0;
+      for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; ++k) {
+          s4[k] += plane[i + k];
+          m4[k] = std::max(m4[k], plane[i + k]);
+        }
+      for (; i < n; ++i) {
+        s4[0] += plane[i];
+        m4[0] = std::max(m4[0], plane[i]);
       }
+      s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+      m = std::max(std::max(m4[0], m4[1]), std::max(m4[2], m4[3]));
     }
     if (want_avg) avg_out[c] = float(s / double(count));
     if (want_max) max_out[c] = m;

@@ -197,6 +197,56 @@ TEST_CASE("pooling: avg, max, avgmax, gem against direct computations") {
   CHECK(out[0] == doctest::Approx(3.5));
 }
 
+TEST_CASE("pooling: long maps (the unrolled path) against a plain double sum") {
+  const std::size_t channels = 3, h = 13, w = 11;  // 143 positions: 35 blocks of 4 and a tail of 3
+  std::vector<float> map(channels * h * w);
+  cv::RNG rng(7);
+  for (float& v : map) v = float(rng.uniform(0.0, 50.0));
+  std::vector<float> out(2 * channels);
+  PoolOptions o;
+  o.pooling = Pooling::avgmax;
+  pool(map.data(), channels, int(h), int(w), o, out.data());
+  for (std::size_t c = 0; c < channels; ++c) {
+    double s = 0;
+    float m = 0;
+    for (std::size_t i = 0; i < h * w; ++i) {
+      s += map[c * h * w + i];
+      m = std::max(m, map[c * h * w + i]);
+    }
+    CHECK(out[c] == doctest::Approx(s / double(h * w)).epsilon(1e-6));
+    CHECK(out[channels + c] == m);
+  }
+}
+
+TEST_CASE("extract: a batch gives its images' rows one by one; prepare reuses a fitting batch") {
+  std::string problem;
+  const cv::Mat img = load_image(fixture_image(), kDefaultMaxPixels, problem);
+  cv::Mat mirrored, small;
+  cv::flip(img, mirrored, 1);
+  cv::resize(img, small, cv::Size(120, 90));
+  ExtractOptions o = raw_options(spec_file("squeezenet1_1_imagenet_notop"), "fire8");
+  o.layers = {"fire8", "fire9"};
+  o.flip = true;
+  Extractor ex(o);
+  const std::vector<float> batch = ex.extract({img, mirrored, small});
+  REQUIRE(batch.size() == 3 * ex.dim());
+  std::size_t k = 0;
+  for (const cv::Mat& one : {img, mirrored, small}) {
+    const std::vector<float> row = ex.extract({one});
+    for (std::size_t j = 0; j < row.size(); ++j)
+      CHECK(batch[k * ex.dim() + j] == doctest::Approx(row[j]).epsilon(1e-5));
+    ++k;
+  }
+  PreparedBatch first = ex.prepare({img, mirrored});
+  const PreparedBatch fresh = ex.prepare({small, img});
+  const float* memory = first.blobs[0].ptr<float>();
+  const PreparedBatch reused = ex.prepare({small, img}, std::move(first));
+  CHECK(reused.blobs[0].ptr<float>() == memory);
+  CHECK(cv::norm(reused.blobs[0], fresh.blobs[0], cv::NORM_INF) == 0);
+  const PreparedBatch grown = ex.prepare({small, img, mirrored}, ex.prepare({img}));
+  CHECK(grown.blobs[0].size[0] == 6);  // 3 images x (image, mirror)
+}
+
 TEST_CASE("pooling: attn keeps the largest region above the mean of the channel sum") {
   // 1 channel, 4 x 5: two blobs above the mean; the larger (3 cells,
   // 8-connected diagonally) wins over the single strong cell.
