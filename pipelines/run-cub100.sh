@@ -26,6 +26,8 @@ configs=(
   "flip-logreg     | flip          | POOL=avgmax FLIP=1                          | CLF=logreg C=10"
   "flip-fusion-logreg | flip-fusion | POOL=avgmax FLIP=1 LAYERS=fire8,fire9     | CLF=logreg C=10"
   "flip-scales-logreg | flip-scales | POOL=avgmax FLIP=1 SCALES=224,320         | CLF=logreg C=10"
+  "augment-logreg  | augment       | POOL=avgmax AUGMENT=flip,crops              | CLF=logreg C=10"
+  "flip-augment-logreg | flip-augment | POOL=avgmax FLIP=1 AUGMENT=crops          | CLF=logreg C=10"
 )
 # ------------------------------------------------------------------------------
 while [ $# -gt 0 ]; do

@@ -26,11 +26,17 @@ namespace fg::mic {
 
 enum class Estimator { mic_approx, mic_e };
 enum class Target { classes, ordinal };
+// Redundancy term of greedy selection: none (rank by relevance), mic (mRMR:
+// relevance - mean MIC with the features selected so far), corr (relevance
+// - weight * max |Pearson r| with the features selected so far).
+enum class Redundancy { none, mic, corr };
 
 Estimator parse_estimator(const std::string& name);  // "mic_approx" | "mic_e"
 const char* estimator_name(Estimator est);
 Target parse_target(const std::string& name);  // "classes" | "ordinal"
 const char* target_name(Target target);
+Redundancy parse_redundancy(const std::string& name);  // "none" | "mic" | "corr"
+const char* redundancy_name(Redundancy redundancy);
 
 // minepy's parameters. alpha in (0, 1]: grid budget B = max(n^alpha, 4);
 // alpha >= 4: B = min(alpha, n). c: at most c * (column count) superclumps.
@@ -132,10 +138,12 @@ struct SelectOptions {
   Target target = Target::classes;
   std::size_t k = 0;          // keep the k best (0: use min_score)
   double min_score = -1;      // keep every feature scoring >= min_score (when k == 0)
-  bool redundancy = false;    // greedy mRMR: relevance - mean MIC with the selected
+  Redundancy redundancy = Redundancy::none;
+  double redundancy_weight = 0.3;  // corr: relevance - weight * max |r|
   std::size_t pool = 0;       // with redundancy: candidates = the `pool` most relevant (0 = all)
 
-  // --k, --min-score, --est, --alpha, --c, --target, --redundancy, --pool
+  // --k, --min-score, --est, --alpha, --c, --target, --redundancy,
+  // --redundancy-weight, --pool
   static void add_options(boost::program_options::options_description& options);
   static SelectOptions from(const boost::program_options::variables_map& vm);
 };
@@ -147,7 +155,8 @@ struct SelectionModel {
   std::vector<double> scores;           // relevance score of each selected column
   Params params;
   Target target = Target::classes;
-  bool redundancy = false;
+  Redundancy redundancy = Redundancy::none;
+  double redundancy_weight = 0;         // corr only
   std::size_t samples = 0;              // rows it was fitted on
   int classes = 0;
 

@@ -60,7 +60,10 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   if (!scores_path.empty()) write_scores(scores_path, scores);
   log::info(cat("Done: selected ", model.output_dim(), " of ", table.dim, " features (",
                 table.rows(), " rows, ", model.classes, " classes, ", mic::target_name(options.target),
-                ", ", mic::estimator_name(options.params.est), options.redundancy ? ", mRMR" : "",
+                ", ", mic::estimator_name(options.params.est),
+                options.redundancy == mic::Redundancy::none
+                    ? ""
+                    : cat(", redundancy ", mic::redundancy_name(options.redundancy)),
                 ") in ", fit_time, " s (+ ", read_time, " s reading)"));
   return 0;
 }

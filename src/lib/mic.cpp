@@ -40,6 +40,22 @@ const char* target_name(Target target) {
   return target == Target::ordinal ? "ordinal" : "classes";
 }
 
+Redundancy parse_redundancy(const std::string& name) {
+  if (name == "none") return Redundancy::none;
+  if (name == "mic") return Redundancy::mic;
+  if (name == "corr") return Redundancy::corr;
+  throw UsageError(cat("redundancy must be none, mic or corr, got '", name, "'"));
+}
+
+const char* redundancy_name(Redundancy redundancy) {
+  switch (redundancy) {
+    case Redundancy::mic: return "mic";
+    case Redundancy::corr: return "corr";
+    case Redundancy::none: break;
+  }
+  return "none";
+}
+
 void check_params(const Params& params) {
   if (!(params.alpha > 0 && params.alpha <= 1) && !(params.alpha >= 4))
     throw UsageError(cat("alpha must be in (0, 1] or >= 4, got ", params.alpha));

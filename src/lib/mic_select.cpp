@@ -32,10 +32,14 @@ void SelectOptions::add_options(po::options_description& options) {
       ("target", po::value<std::string>()->default_value("classes"),
        "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
        "(minepy: the class number as a value)")
-      ("redundancy", "greedy mRMR: each next feature maximises relevance minus its mean MIC "
-                     "with the features already selected")
+      ("redundancy", po::value<std::string>()->default_value("none"),
+       "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
+       "feature maximises score - mean MIC with those already selected; slow) | corr "
+       "(score - W * max |Pearson r| with those already selected; fast)")
+      ("redundancy-weight", po::value<double>()->default_value(0.3, "0.3"),
+       "W for --redundancy corr")
       ("pool", po::value<std::size_t>()->default_value(0),
-       "with --redundancy: candidates = the N most relevant features (0 = all)");
+       "with --redundancy: candidates = the N best-scoring features (0 = all)");
 }
 
 SelectOptions SelectOptions::from(const po::variables_map& vm) {
@@ -46,7 +50,10 @@ SelectOptions SelectOptions::from(const po::variables_map& vm) {
   o.target = parse_target(vm["target"].as<std::string>());
   o.k = vm["k"].as<std::size_t>();
   o.min_score = vm["min-score"].as<double>();
-  o.redundancy = vm.count("redundancy") > 0;
+  o.redundancy = parse_redundancy(vm["redundancy"].as<std::string>());
+  o.redundancy_weight = vm["redundancy-weight"].as<double>();
+  if (!(o.redundancy_weight >= 0) || !std::isfinite(o.redundancy_weight))
+    throw UsageError(cat("--redundancy-weight must be a finite number >= 0, got ", o.redundancy_weight));
   o.pool = vm["pool"].as<std::size_t>();
   check_params(o.params);
   return o;
@@ -78,7 +85,8 @@ std::string selected_provenance(const std::string& before, const SelectionModel&
   out += cat("mic_selection=", m.output_dim(), " of ", m.input_dim, " columns, target ",
              target_name(m.target), ", estimator ", estimator_name(m.params.est), ", alpha ",
              format_double(m.params.alpha), ", c ", format_double(m.params.c),
-             m.redundancy ? ", mRMR" : "", "\n");
+             m.redundancy == Redundancy::none ? "" : cat(", redundancy ", redundancy_name(m.redundancy)),
+             "\n");
   return out;
 }
 }  // namespace
@@ -106,7 +114,8 @@ void SelectionModel::save(const std::string& path) const {
     << "alpha " << format_double(params.alpha) << '\n'
     << "c " << format_double(params.c) << '\n'
     << "target " << target_name(target) << '\n'
-    << "redundancy " << (redundancy ? 1 : 0) << '\n'
+    << "redundancy " << redundancy_name(redundancy) << '\n'
+    << "redundancy_weight " << format_double(redundancy_weight) << '\n'
     << "samples " << samples << '\n'
     << "classes " << classes << '\n'
     << "# column (0-based input index) <TAB> score, in selection order\n";
@@ -165,7 +174,8 @@ SelectionModel SelectionModel::load(const std::string& path) {
     else if (key == "alpha") m.params.alpha = real(value);
     else if (key == "c") m.params.c = real(value);
     else if (key == "target") m.target = parse_target(value);
-    else if (key == "redundancy") m.redundancy = number(value) != 0;
+    else if (key == "redundancy") m.redundancy = parse_redundancy(value);
+    else if (key == "redundancy_weight") m.redundancy_weight = real(value);
     else if (key == "samples") m.samples = number(value);
     else if (key == "classes") m.classes = static_cast<int>(number(value));
     else {
@@ -214,6 +224,7 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
   model.params = options.params;
   model.target = options.target;
   model.redundancy = options.redundancy;
+  if (options.redundancy == Redundancy::corr) model.redundancy_weight = options.redundancy_weight;
   model.samples = table.rows();
   {
     std::vector<char> seen(table.classes.size() + 1, 0);
@@ -228,7 +239,7 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
   if (keep == 0)
     while (keep < order.size() && relevance[order[keep]] >= options.min_score) ++keep;
 
-  if (!options.redundancy || keep <= 1) {
+  if (options.redundancy == Redundancy::none || keep <= 1) {
     for (std::size_t j = 0; j < keep; ++j) {
       model.columns.push_back(order[j]);
       model.scores.push_back(relevance[order[j]]);
@@ -237,7 +248,8 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
   }
 
   // Greedy max-relevance min-redundancy (difference form): the next feature
-  // maximises relevance - mean MIC with the features selected so far.
+  // maximises relevance - the redundancy term with the features selected so
+  // far (mic: their mean MIC; corr: weight * their largest |r|).
   std::size_t pool = options.pool == 0 ? order.size() : std::max(options.pool, keep);
   pool = std::min(pool, order.size());
   const std::size_t n = table.rows();
@@ -247,7 +259,18 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
     const float* row = table.row(i);
     for (std::size_t j = 0; j < pool; ++j) columns[j * n + i] = row[candidates[j]];
   }
-  std::vector<double> redundancy(pool, 0.0);
+  const bool corr = options.redundancy == Redundancy::corr;
+  if (corr)  // centred and scaled to unit length: r is then a dot product
+    for (std::size_t j = 0; j < pool; ++j) {
+      float* x = &columns[j * n];
+      double mean = 0, ss = 0;
+      for (std::size_t i = 0; i < n; ++i) mean += x[i];
+      mean /= double(n);
+      for (std::size_t i = 0; i < n; ++i) ss += (x[i] - mean) * (x[i] - mean);
+      const double inv = ss > 0 ? 1.0 / std::sqrt(ss) : 0.0;  // constant: r = 0 with everything
+      for (std::size_t i = 0; i < n; ++i) x[i] = float((x[i] - mean) * inv);
+    }
+  std::vector<double> redundancy(pool, 0.0);  // mic: sum of MICs; corr: max |r|
   std::vector<char> taken(pool, 0);
   std::size_t last = 0;  // the most relevant first
   taken[0] = 1;
@@ -255,31 +278,44 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
   model.scores.push_back(relevance[candidates[0]]);
   const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(pool);
   while (model.columns.size() < keep) {
-    std::vector<double> reference(columns.begin() + last * n, columns.begin() + (last + 1) * n);
-    detail::ReferenceScorer scorer(reference, options.params);
-    std::exception_ptr failure;
-#pragma omp parallel
-    {
-      detail::FeatureWork fw;
-      scorer.init(fw);
-#pragma omp for schedule(dynamic, 4)
+    const float* chosen = &columns[last * n];
+    if (corr) {
+#pragma omp parallel for schedule(static)
       for (std::ptrdiff_t j = 0; j < count; ++j) {
         if (taken[j]) continue;
-        try {
-          redundancy[j] += scorer.mic(&columns[static_cast<std::size_t>(j) * n], fw);
-        } catch (...) {
+        const float* x = &columns[static_cast<std::size_t>(j) * n];
+        double r = 0;
+        for (std::size_t i = 0; i < n; ++i) r += double(x[i]) * chosen[i];
+        redundancy[j] = std::max(redundancy[j], std::fabs(r));
+      }
+    } else {
+      const std::vector<double> reference(chosen, chosen + n);
+      detail::ReferenceScorer scorer(reference, options.params);
+      std::exception_ptr failure;
+#pragma omp parallel
+      {
+        detail::FeatureWork fw;
+        scorer.init(fw);
+#pragma omp for schedule(dynamic, 4)
+        for (std::ptrdiff_t j = 0; j < count; ++j) {
+          if (taken[j]) continue;
+          try {
+            redundancy[j] += scorer.mic(&columns[static_cast<std::size_t>(j) * n], fw);
+          } catch (...) {
 #pragma omp critical
-          if (!failure) failure = std::current_exception();
+            if (!failure) failure = std::current_exception();
+          }
         }
       }
+      if (failure) std::rethrow_exception(failure);
     }
-    if (failure) std::rethrow_exception(failure);
     const double selected = static_cast<double>(model.columns.size());
     double best = -std::numeric_limits<double>::infinity();
     std::size_t pick = pool;
     for (std::size_t j = 0; j < pool; ++j) {
       if (taken[j]) continue;
-      const double value = relevance[candidates[j]] - redundancy[j] / selected;
+      const double penalty = corr ? options.redundancy_weight * redundancy[j] : redundancy[j] / selected;
+      const double value = relevance[candidates[j]] - penalty;
       if (value > best) best = value, pick = j;
     }
     taken[pick] = 1;

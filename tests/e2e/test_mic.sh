@@ -63,8 +63,11 @@ grep -q "^target ordinal$" ord.model || fail "ordinal target not recorded"
 fg-mic -q fit --min-score 0.2 t.fgt thr.model
 n_thr=$(awk '/^output_dim/ {print $2}' thr.model)
 expect_eq "$(awk -F'\t' 'NR > 1 && $2 >= 0.2' scores.tsv | wc -l)" "$n_thr" "--min-score count"
-fg-mic -q fit --k 3 --redundancy t.fgt mrmr.model
-grep -q "^redundancy 1$" mrmr.model || fail "mRMR not recorded"
+fg-mic -q fit --k 3 --redundancy mic t.fgt mrmr.model
+grep -q "^redundancy mic$" mrmr.model || fail "mRMR not recorded"
+fg-mic -q fit --k 3 --redundancy corr --redundancy-weight 0.5 t.fgt corr.model
+grep -q "^redundancy corr$" corr.model || fail "corr redundancy not recorded"
+grep -q "^redundancy_weight 0.5$" corr.model || fail "corr weight not recorded"
 fg-mic -q scores --threads 1 t.fgt s1.tsv
 fg-mic -q scores --threads 2 t.fgt s2.tsv
 cmp -s s1.tsv s2.tsv || fail "scores depend on the thread count"
@@ -78,6 +81,8 @@ no_file x.model
 expect_fail 2 "alpha must be" fg-mic fit --k 2 --alpha 2 t.fgt x.model
 expect_fail 2 "estimator must be" fg-mic pairs --est mine "$REF/mic_ref_public.vectors.tsv"
 expect_fail 2 "target must be" fg-mic fit --k 2 --target numbers t.fgt x.model
+expect_fail 2 "redundancy must be none, mic or corr" fg-mic fit --k 2 --redundancy pearson t.fgt x.model
+expect_fail 2 "redundancy-weight must be" fg-mic fit --k 2 --redundancy corr --redundancy-weight -1 t.fgt x.model
 expect_fail 2 "unknown subcommand" fg-mic select t.fgt x.model
 # NaN: named column and row.
 awk -F, 'BEGIN { OFS = "," } NR == 6 { $7 = "nan" } { print }' t.csv > nan.csv

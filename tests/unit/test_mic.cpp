@@ -229,7 +229,7 @@ TEST_CASE("mic: mRMR skips a duplicate of a selected feature") {
   SelectOptions options;
   options.k = 2;
   const SelectionModel plain = fit_selection(t, options);
-  options.redundancy = true;
+  options.redundancy = Redundancy::mic;
   const SelectionModel mrmr = fit_selection(t, options);
   const auto has = [](const SelectionModel& m, std::uint32_t c) {
     return std::find(m.columns.begin(), m.columns.end(), c) != m.columns.end();
@@ -237,6 +237,42 @@ TEST_CASE("mic: mRMR skips a duplicate of a selected feature") {
   CHECK((has(plain, 0) && has(plain, 8)));     // both copies rank high by relevance
   CHECK(!(has(mrmr, 0) && has(mrmr, 8)));      // mRMR keeps only one of them
   CHECK(mrmr.columns.front() == plain.columns.front());
+  // corr: |r| = 1 with the copy, so it loses to any other informative feature.
+  options.redundancy = Redundancy::corr;
+  const SelectionModel corr = fit_selection(t, options);
+  CHECK(!(has(corr, 0) && has(corr, 8)));
+  CHECK(corr.columns.front() == plain.columns.front());
+  // Weight 0 is the plain ranking.
+  options.redundancy_weight = 0;
+  options.k = 6;
+  const SelectionModel unweighted = fit_selection(t, options);
+  options.redundancy = Redundancy::none;
+  CHECK(unweighted.columns == fit_selection(t, options).columns);
+}
+
+TEST_CASE("mic: corr redundancy takes the largest |r| with the selected, weighted") {
+  // Column 0 = the class plus a little noise (the most relevant), column 1 =
+  // its mirror image (the same relevance, |r| ~ 1), column 2 a planted,
+  // weaker feature.
+  FeatureTable t = planted(600, 3, 3, 0, 9);
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    t.row(i)[0] = float(t.labels[i]) + 0.1f * float(i % 5);
+    t.row(i)[1] = -t.row(i)[0] + 1e-4f * float(i % 7);
+  }
+  SelectOptions options;
+  options.k = 2;
+  const SelectionModel plain = fit_selection(t, options);
+  REQUIRE(plain.columns.size() == 2);
+  CHECK(plain.columns[0] + plain.columns[1] == 1);  // by relevance: the pair
+  options.redundancy = Redundancy::corr;
+  options.redundancy_weight = 1;
+  const SelectionModel corr = fit_selection(t, options);
+  REQUIRE(corr.columns.size() == 2);
+  CHECK(corr.columns[0] == plain.columns[0]);
+  const std::uint32_t first = corr.columns[0];
+  CHECK((first == 0 || first == 1));
+  CHECK(corr.columns[1] == 2);  // the near-copy of the first is penalised by ~1
+  CHECK(corr.redundancy_weight == 1);
 }
 
 TEST_CASE("mic: bad inputs") {
