@@ -149,7 +149,7 @@ struct PipelineStats {
   std::size_t images = 0;
   std::size_t skipped = 0;
   double seconds = 0;          // wall time of the whole loop
-  double forward_seconds = 0;  // inside net.forward()
+  double forward_seconds = 0;  // in the network (setInput + forward)
 };
 PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>& paths,
                             const std::vector<std::size_t>& todo, std::size_t batch_size,

@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
     summary += cat("; ", skipped.size(), " skipped");
     if (!skipped.empty()) summary += skipped_path.empty() ? " (list them with --skipped FILE)" : cat(" (listed in ", skipped_path, ")");
     char buf[160];
-    std::snprintf(buf, sizeof buf, "; %.1f images/s, %.0f%% of the time in net.forward()", rate,
+    std::snprintf(buf, sizeof buf, "; %.1f images/s, %.0f%% of the time in the network", rate,
                   stats.seconds > 0 ? 100.0 * stats.forward_seconds / stats.seconds : 0.0);
     log::info(summary + buf);
     return 0;

@@ -445,7 +445,8 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
     // Pool every (image, view) item on OpenCV's threads: the same pool that
     // just ran the forward pass, so nothing else is competing for the cores.
     cv::parallel_for_(cv::Range(0, int(items)), [&](const cv::Range& range) {
-      for (int item = range.start; item < range.end; ++item) pool_item(outs, std::size_t(item), pooled.data() + item * view_dim_);
+      for (int item = range.start; item < range.end; ++item)
+        pool_item(outs, std::size_t(item), pooled.data() + std::size_t(item) * view_dim_);
     });
     for (std::size_t i = 0; i < batch.images; ++i) {
       for (std::size_t v = 0; v < nviews; ++v) {
