@@ -11,8 +11,8 @@ echo "# finegrain benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, 
 grep -m1 'model name' /proc/cpuinfo | sed 's/.*: /# CPU: /'
 
 echo; echo "## Extraction (fg-extract's pipeline vs bare net.forward())"
-# VGG16 spends > 99 % of its time in the network: one measured pass is enough.
-"$BUILD/bench-extract" --models vgg16 --batches 1,2,4,8,16 --reps 1
+# VGG16 passes take 8 s each: three batch sizes.
+"$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --reps 3
 "$BUILD/bench-extract" --models squeezenet --batches 1,2,4,8,16 --reps 3
 
 echo; echo "## PCA fit, 6,000 x 4,096 -> 256 components"
