@@ -516,7 +516,12 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
   std::vector<PreparedBatch> spare;  // computed batches, their blobs reused
   bool producer_done = false;
   bool stop = false;
-  const std::size_t depth = 2;  // batches prepared ahead
+  // Batches prepared ahead: at least 2, and at least 32 images. The producer
+  // fills the queue, then sleeps until it is half empty: it wakes once per
+  // depth/2 batches to decode them in one burst, rather than once per batch
+  // — each wake-up takes a core from the forward pass in mid-layer.
+  const std::size_t depth = std::max<std::size_t>(2, (32 + batch_size - 1) / batch_size);
+  const std::size_t refill_at = depth / 2;
 
   std::thread producer([&] {
     for (std::size_t first = 0; first < todo.size(); first += batch_size) {
@@ -545,7 +550,7 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
         b.error = std::current_exception();
       }
       std::unique_lock<std::mutex> lock(mu);
-      cv_space.wait(lock, [&] { return queue.size() < depth || stop; });
+      if (queue.size() >= depth) cv_space.wait(lock, [&] { return queue.size() <= refill_at || stop; });
       if (stop) return;
       queue.push_back(std::move(b));
       cv_ready.notify_one();
@@ -576,7 +581,7 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
         if (queue.empty()) break;
         b = std::move(queue.front());
         queue.pop_front();
-        cv_space.notify_one();
+        if (queue.size() <= refill_at) cv_space.notify_one();
       }
       if (b.error) std::rethrow_exception(b.error);
       if (b.prepared.images) extractor.compute(b.prepared, rows);
