@@ -94,6 +94,8 @@ class Extractor {
   // first is "" (the image as it is), then "#flip", "#crop-tl", ...
   std::size_t rows_per_image() const { return suffixes_.size(); }
   const std::vector<std::string>& row_suffixes() const { return suffixes_; }
+  // Network input pixels per image: views (flips, crops) x sum of scale^2.
+  std::size_t input_pixels_per_image() const;
 
   // Stage 1, thread-safe (no network): resize/crop/mirror into blobs.
   // The blobs of `reuse` are written over when their shape fits, so a

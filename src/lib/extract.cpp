@@ -389,6 +389,12 @@ cv::Mat Extractor::make_view(const cv::Mat& image, const View& v, int side) cons
   return out;
 }
 
+std::size_t Extractor::input_pixels_per_image() const {
+  std::size_t pixels = 0;
+  for (int side : scales_) pixels += std::size_t(side) * side;
+  return pixels * views_.size();
+}
+
 PreparedBatch Extractor::prepare(const std::vector<cv::Mat>& images, PreparedBatch reuse) const {
   PreparedBatch b = std::move(reuse);
   b.images = images.size();
@@ -516,11 +522,14 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
   std::vector<PreparedBatch> spare;  // computed batches, their blobs reused
   bool producer_done = false;
   bool stop = false;
-  // Batches prepared ahead: at least 2, and at least 32 images. The producer
-  // fills the queue, then sleeps until it is half empty: it wakes once per
-  // depth/2 batches to decode them in one burst, rather than once per batch
-  // — each wake-up takes a core from the forward pass in mid-layer.
-  const std::size_t depth = std::max<std::size_t>(2, (32 + batch_size - 1) / batch_size);
+  // Batches prepared ahead: at least 2, and at least 32 network inputs of
+  // 224x224 (19 MB of blobs). The producer fills the queue, then sleeps until
+  // it is half empty: it wakes once per depth/2 batches to decode them in one
+  // burst, rather than once per batch — each wake-up takes a core from the
+  // forward pass in mid-layer.
+  const std::size_t ahead_pixels = 32 * 224 * 224;
+  const std::size_t batch_pixels = std::max<std::size_t>(1, batch_size * extractor.input_pixels_per_image());
+  const std::size_t depth = std::max<std::size_t>(2, (ahead_pixels + batch_pixels - 1) / batch_pixels);
   const std::size_t refill_at = depth / 2;
 
   std::thread producer([&] {
