@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
                 "median of %d passes\n",
                 cv::getNumThreads(), size, size, reps);
     std::printf("%-10s %5s %7s %12s %12s %7s %15s\n", "model", "batch", "images", "bare img/s", "e2e img/s",
-                "e2e/bare", "outside forward");
+                "e2e/bare", "outside network");
     for (const auto& m : models) {
       ModelSpec spec;
       cv::dnn::Net net;
