@@ -174,7 +174,12 @@ SelectionModel SelectionModel::load(const std::string& path) {
     else if (key == "alpha") m.params.alpha = real(value);
     else if (key == "c") m.params.c = real(value);
     else if (key == "target") m.target = parse_target(value);
-    else if (key == "redundancy") m.redundancy = parse_redundancy(value);
+    else if (key == "redundancy") {
+      // Files from before the corr form say 0 (none) or 1 (mic).
+      if (value == "0" || value == "1") m.redundancy = value == "1" ? Redundancy::mic : Redundancy::none;
+      else if (value == "none" || value == "mic" || value == "corr") m.redundancy = parse_redundancy(value);
+      else throw bad(cat("redundancy must be none, mic or corr, got '", value, "'"));
+    }
     else if (key == "redundancy_weight") m.redundancy_weight = real(value);
     else if (key == "samples") m.samples = number(value);
     else if (key == "classes") m.classes = static_cast<int>(number(value));

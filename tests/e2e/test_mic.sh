@@ -68,6 +68,12 @@ grep -q "^redundancy mic$" mrmr.model || fail "mRMR not recorded"
 fg-mic -q fit --k 3 --redundancy corr --redundancy-weight 0.5 t.fgt corr.model
 grep -q "^redundancy corr$" corr.model || fail "corr redundancy not recorded"
 grep -q "^redundancy_weight 0.5$" corr.model || fail "corr weight not recorded"
+# Models written before the corr form (redundancy 0/1) still apply; nonsense does not.
+sed 's/^redundancy mic$/redundancy 1/' mrmr.model > old.model
+fg-mic -q apply old.model t.fgt old.fgt
+sed 's/^redundancy mic$/redundancy maybe/' mrmr.model > bad-red.model
+expect_fail 1 "bad-red.model:8: redundancy must be none, mic or corr, got 'maybe'" fg-mic apply bad-red.model t.fgt x.fgt
+no_file x.fgt
 fg-mic -q scores --threads 1 t.fgt s1.tsv
 fg-mic -q scores --threads 2 t.fgt s2.tsv
 cmp -s s1.tsv s2.tsv || fail "scores depend on the thread count"
