@@ -7,8 +7,10 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
 #include <vector>
 
+#include "finegrain/cv.hpp"
 #include "finegrain/lbfgs.hpp"
 
 namespace fg {
@@ -20,6 +22,9 @@ struct LogregOptions {
   int max_iterations = 1000;
   double tol = 1e-5;      // max |gradient| at convergence
   bool single_precision = true;  // float matrix products (2x faster), double elsewhere
+  int cv_folds = 0;       // > 1: C chosen from c_grid by stratified K-fold accuracy
+  std::vector<double> c_grid = {0.01, 0.1, 1, 10, 100};
+  std::uint64_t seed = 1; // CV folds
 };
 
 struct LogregModel {
@@ -30,8 +35,10 @@ struct LogregModel {
 };
 
 struct LogregReport {
-  LbfgsResult lbfgs;
+  LbfgsResult lbfgs;     // the final fit
   double lambda = 0.0;
+  double C = 0.0;        // C of the final fit (0 when lambda was given directly)
+  std::vector<CvPoint> grid;  // CV accuracy of each C (when cv_folds > 1)
 };
 
 // The objective above at parameters theta = [vec(W) (column-major k x d), b].

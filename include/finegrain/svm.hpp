@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "finegrain/cv.hpp"
+
 namespace fg {
 
 enum class KernelType { linear, rbf };
@@ -64,12 +66,8 @@ struct SvmModel {
   void class_scores(const double* z, double* scores) const;
 };
 
-struct SvmGridPoint {
-  double C = 0.0, gamma = 0.0, accuracy = 0.0;
-};
-
 struct SvmReport {
-  std::vector<SvmGridPoint> grid;  // CV accuracy of each point (when cv_folds > 1)
+  std::vector<CvPoint> grid;        // CV accuracy of each point (when cv_folds > 1)
   double C = 0.0, gamma = 0.0;     // what the final model used
   std::size_t support_vectors = 0;
 };

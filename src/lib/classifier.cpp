@@ -109,7 +109,7 @@ void TrainOptions::register_options(po::options_description& o) {
       ("kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")
       ("gamma", po::value<std::string>()->default_value("scale"), "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")
       ("probability", po::bool_switch(), "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")
-      ("cv", po::value<int>()->default_value(0), "svm: K-fold cross-validated grid search over --c-grid (and --gamma-grid for rbf); keeps the best point (0 = off)")
+      ("cv", po::value<int>()->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
       ("c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")
       ("gamma-grid", po::value<std::string>()->default_value(""), "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")
       ("eps", po::value<double>()->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
@@ -165,8 +165,13 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   t.logreg.max_iterations = vm["max-iter"].as<int>();
   t.logreg.tol = vm["tol"].as<double>();
   t.svm.seed = vm["seed"].as<std::uint64_t>();
-  if (t.type == ClassifierType::logreg && (t.svm.cv_folds > 1 || t.svm.probability))
-    throw UsageError("--cv and --probability are svm options (logreg always gives probabilities)");
+  t.logreg.cv_folds = t.svm.cv_folds;
+  t.logreg.c_grid = t.svm.c_grid;
+  t.logreg.seed = t.svm.seed;
+  if (t.type == ClassifierType::logreg && t.svm.probability)
+    throw UsageError("--probability is an svm option (logreg always gives probabilities)");
+  if (t.type == ClassifierType::logreg && t.logreg.cv_folds > 1 && vm.count("lambda"))
+    throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
   return t;
 }
 
@@ -234,7 +239,7 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
     LogregReport rep;
     c.logreg_ = train_logreg(Z, y, k, options.logreg, &rep);
     what = cat("logreg lambda ", rep.lambda,
-               options.logreg.lambda > 0 ? std::string() : cat(" (C ", options.logreg.C, ")"),
+               options.logreg.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
                options.logreg.balanced ? " balanced" : "", ", L-BFGS ", rep.lbfgs.iterations,
                " iterations (", rep.lbfgs.evaluations, " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
     if (!rep.lbfgs.converged)
@@ -242,6 +247,8 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
                     rep.lbfgs.gradient_max, "); raise --max-iter or --tol"));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options.svm.cv_folds > 1) what += cat("; C", options.type == ClassifierType::svm && options.svm.kernel == KernelType::rbf ? ", gamma" : "",
+                                           " by ", options.svm.cv_folds, "-fold CV");
   c.info_ = cat(what, "; scale ", to_string(options.scale), "; trained on ", n, " rows x ", d, " dims, ",
                 k, " classes from ", source);
   log::detail(cat("training took ", secs, " s"));

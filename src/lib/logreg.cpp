@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "finegrain/common.hpp"
+#include "finegrain/cv.hpp"
 
 namespace fg {
 namespace {
@@ -126,13 +127,13 @@ double logreg_objective(const MatrixXd& Z, const std::vector<int>& y, int classe
   return Problem<double>(Z, y, classes, sample_weight, lambda)(theta, gradient);
 }
 
-LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int classes,
-                         const LogregOptions& options, LogregReport* report) {
+namespace {
+
+// One fit at a given C (or options.lambda).
+LogregModel fit(const MatrixXd& Z, const std::vector<int>& y, int classes,
+                const LogregOptions& options, double C, LogregReport* report) {
   const Eigen::Index n = Z.rows(), d = Z.cols();
-  if (n == 0) throw Error("logreg: no training rows");
-  if (!(options.lambda > 0.0) && !(options.C > 0.0))
-    throw UsageError(cat("-c must be positive (got ", options.C, ")"));
-  const double lambda = options.lambda > 0.0 ? options.lambda : 1.0 / (options.C * double(n));
+  const double lambda = options.lambda > 0.0 ? options.lambda : 1.0 / (C * double(n));
   std::vector<double> weight;
   if (options.balanced) weight = balanced_weights(y, classes);
   VectorXd theta = VectorXd::Zero(classes * d + classes);
@@ -164,10 +165,69 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
     result.iterations += first.iterations;
     result.evaluations += first.evaluations;
   }
-  if (report) report->lbfgs = result, report->lambda = lambda;
+  if (report) report->lbfgs = result, report->lambda = lambda, report->C = options.lambda > 0.0 ? 0.0 : C;
   LogregModel model;
   model.W = Eigen::Map<const MatrixXd>(theta.data(), classes, d);
   model.b = Eigen::Map<const VectorXd>(theta.data() + classes * d, classes);
+  return model;
+}
+
+MatrixXd rows_of(const MatrixXd& Z, const std::vector<int>& rows) {
+  MatrixXd out(rows.size(), Z.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) out.row(i) = Z.row(rows[i]);
+  return out;
+}
+
+// Fraction of `rows` whose most probable class is their label.
+double accuracy(const LogregModel& model, const MatrixXd& Z, const std::vector<int>& y,
+                const std::vector<int>& rows) {
+  const MatrixXd scores = (rows_of(Z, rows) * model.W.transpose()).rowwise() + model.b.transpose();
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    Eigen::Index best;
+    scores.row(i).maxCoeff(&best);  // ties: the lower class, as predict_row
+    correct += best == y[rows[i]];
+  }
+  return double(correct) / double(rows.size());
+}
+
+}  // namespace
+
+LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int classes,
+                         const LogregOptions& options, LogregReport* report) {
+  const Eigen::Index n = Z.rows();
+  if (n == 0) throw Error("logreg: no training rows");
+  if (!(options.lambda > 0.0) && !(options.C > 0.0))
+    throw UsageError(cat("-c must be positive (got ", options.C, ")"));
+  double C = options.C;
+  LogregReport rep;
+  if (options.cv_folds > 1) {
+    if (options.lambda > 0.0) throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
+    if (options.cv_folds > n) throw UsageError(cat("--cv ", options.cv_folds, ": more folds than the ", n, " training rows"));
+    if (options.c_grid.empty()) throw UsageError("--c-grid: no values");
+    const std::vector<int> fold = stratified_folds(y, classes, options.cv_folds, options.seed);
+    std::vector<std::vector<int>> train(options.cv_folds), test(options.cv_folds);
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (int f = 0; f < options.cv_folds; ++f) (fold[i] == f ? test[f] : train[f]).push_back(int(i));
+    double best = -1.0;
+    for (double c : options.c_grid) {
+      if (!(c > 0)) throw UsageError(cat("--c-grid: C must be positive (got ", c, ")"));
+      double correct = 0.0;
+      for (int f = 0; f < options.cv_folds; ++f) {
+        std::vector<int> yf;
+        for (int i : train[f]) yf.push_back(y[i]);
+        const LogregModel m = fit(rows_of(Z, train[f]), yf, classes, options, c, nullptr);
+        correct += accuracy(m, Z, y, test[f]) * double(test[f].size());
+      }
+      const double acc = correct / double(n);
+      rep.grid.push_back({c, 0.0, acc});
+      log::info(cat("cv ", options.cv_folds, "-fold: C ", c, ": accuracy ", 100.0 * acc, " %"));
+      if (acc > best) best = acc, C = c;  // ties: the first
+    }
+    log::info(cat("cv: best C ", C, ": accuracy ", 100.0 * best, " %"));
+  }
+  LogregModel model = fit(Z, y, classes, options, C, &rep);
+  if (report) *report = std::move(rep);
   return model;
 }
 

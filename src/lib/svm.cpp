@@ -9,6 +9,7 @@
 #include <random>
 
 #include "finegrain/common.hpp"
+#include "finegrain/cv.hpp"
 
 namespace fg {
 namespace {
@@ -398,16 +399,7 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
       if (gammas.empty())
         for (double f : {0.25, 0.5, 1.0, 2.0, 4.0}) gammas.push_back(f * gamma0);
     }
-    // Stratified folds: each class shuffled (seeded), dealt round-robin.
-    std::mt19937_64 rng(opt.seed);
-    std::vector<int> fold(n);
-    std::vector<std::vector<int>> by_class(k);
-    for (int i = 0; i < n; ++i) by_class[y[i]].push_back(i);
-    int next = 0;
-    for (auto& members : by_class) {
-      shuffle(members, rng);
-      for (int i : members) fold[i] = next++ % opt.cv_folds;
-    }
+    const std::vector<int> fold = stratified_folds(y, k, opt.cv_folds, opt.seed);
     double best_acc = -1;
     for (double g : gammas) {
       const MatrixXd Kg = opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, g) : MatrixXd();

@@ -46,6 +46,20 @@ awk -F'\t' 'NR > 2 { s = $4 + $6; if (NF != 6 || $4 < $6 || s > 1.000001 || $4 <
 fg-predict -q --top-k 9 lr.model test.fgt lr9.tsv
 expect_eq "$(head -1 lr9.tsv | awk -F'\t' '{print NF}')" 8 "top-k capped at the class count"
 
+# logreg --cv: one line per C, the chosen C in the model's description, and the
+# model equals a plain fit at that C.
+fg-train --type logreg --cv 3 --c-grid 0.01,1,100 train.fgt lrcv.model 2> lrcv.log
+expect_eq "$(grep -c 'cv 3-fold: C' lrcv.log)" 3 "logreg cv lines"
+best=$(sed -n 's/.*cv: best C \([0-9.e+-]*\):.*/\1/p' lrcv.log)
+[ -n "$best" ] || fail "logreg cv best line"
+grep -q "(C $best).*C by 3-fold CV" lrcv.log || fail "logreg cv: the model does not name C $best and the CV"
+fg-train -q --type logreg -c "$best" train.fgt lrbest.model
+fg-predict -q lrcv.model test.fgt lrcv.tsv
+fg-predict -q lrbest.model test.fgt lrbest.tsv
+cmp -s lrcv.tsv lrbest.tsv || fail "logreg cv: predictions differ from a plain fit at C $best"
+expect_fail 2 "does not combine with --lambda" fg-train --type logreg --cv 3 --lambda 0.1 train.fgt bad.model
+no_file bad.model
+
 fg-train --type svm --kernel rbf --probability --cv 3 --c-grid 0.1,1,10 --scale minmax train.fgt rbf.model 2> cv.log
 expect_eq "$(grep -c 'cv 3-fold: C' cv.log)" 15 "cv lines (3 C x 5 gamma)"
 grep -q "cv: best C" cv.log || fail "cv best line"

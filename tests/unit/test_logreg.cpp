@@ -2,10 +2,13 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "finegrain/common.hpp"
+#include "finegrain/cv.hpp"
 #include "finegrain/lbfgs.hpp"
 #include "finegrain/logreg.hpp"
 
@@ -133,4 +136,79 @@ TEST_CASE("logreg: -c C is scikit-learn's C (lambda = 1/(C n)) and the gradient 
     correct += best == y[i];
   }
   CHECK(correct > 70);
+}
+
+TEST_CASE("cv: stratified folds spread every class evenly, reproducibly per seed") {
+  std::vector<int> y;
+  const std::vector<int> sizes = {7, 10, 3, 12};
+  for (int c = 0; c < 4; ++c) y.insert(y.end(), sizes[c], c);
+  const std::vector<int> fold = stratified_folds(y, 4, 3, 5);
+  REQUIRE(fold.size() == y.size());
+  std::vector<int> per_fold(3, 0);
+  for (int c = 0; c < 4; ++c) {
+    std::vector<int> count(3, 0);
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (y[i] == c) ++count[fold[i]], ++per_fold[fold[i]];
+    CHECK(*std::max_element(count.begin(), count.end()) - *std::min_element(count.begin(), count.end()) <= 1);
+  }
+  CHECK(per_fold == std::vector<int>{11, 11, 10});  // 32 rows dealt round-robin across classes
+  CHECK(stratified_folds(y, 4, 3, 5) == fold);
+  CHECK(stratified_folds(y, 4, 3, 6) != fold);
+}
+
+TEST_CASE("logreg: --cv scores each C by K-fold accuracy and trains the best on all rows") {
+  const int n = 60, d = 8, k = 3;
+  Eigen::MatrixXd Z = random_inputs(n, d, 21);
+  std::vector<int> y(n);
+  for (int i = 0; i < n; ++i) {
+    y[i] = i % k;
+    Z(i, y[i]) += 0.8;  // overlapping classes: the grid points differ
+  }
+  LogregOptions o;
+  o.cv_folds = 4;
+  o.c_grid = {0.001, 0.1, 10};
+  o.seed = 3;
+  LogregReport rep;
+  const auto level = log::level();
+  log::set_level(log::Level::quiet);
+  const LogregModel m = train_logreg(Z, y, k, o, &rep);
+  log::set_level(level);
+  REQUIRE(rep.grid.size() == 3);
+  // Each point's accuracy is that of plain fits on the other folds.
+  const std::vector<int> fold = stratified_folds(y, k, 4, 3);
+  double best = -1, best_c = 0;
+  for (std::size_t g = 0; g < 3; ++g) {
+    int correct = 0;
+    for (int f = 0; f < 4; ++f) {
+      std::vector<int> rows, yf;
+      for (int i = 0; i < n; ++i)
+        if (fold[i] != f) rows.push_back(i), yf.push_back(y[i]);
+      Eigen::MatrixXd Zf(rows.size(), d);
+      for (std::size_t r = 0; r < rows.size(); ++r) Zf.row(r) = Z.row(rows[r]);
+      LogregOptions plain = o;
+      plain.cv_folds = 0;
+      plain.C = o.c_grid[g];
+      const LogregModel mf = train_logreg(Zf, yf, k, plain);
+      for (int i = 0; i < n; ++i) {
+        if (fold[i] != f) continue;
+        Eigen::VectorXd z = Z.row(i).transpose(), p(k);
+        mf.probabilities(z.data(), p.data());
+        Eigen::Index top;
+        p.maxCoeff(&top);
+        correct += top == y[i];
+      }
+    }
+    CHECK(rep.grid[g].C == o.c_grid[g]);
+    CHECK(rep.grid[g].accuracy == doctest::Approx(correct / double(n)).epsilon(1e-12));
+    if (rep.grid[g].accuracy > best) best = rep.grid[g].accuracy, best_c = o.c_grid[g];
+  }
+  CHECK(rep.grid[0].accuracy != rep.grid[2].accuracy);
+  CHECK(rep.C == best_c);
+  LogregOptions plain = o;
+  plain.cv_folds = 0;
+  plain.C = best_c;
+  CHECK(train_logreg(Z, y, k, plain).W == m.W);  // the final model: a plain fit at the best C
+  LogregOptions with_lambda = o;
+  with_lambda.lambda = 0.01;
+  CHECK_THROWS_WITH_AS(train_logreg(Z, y, k, with_lambda), doctest::Contains("--lambda"), UsageError);
 }
