@@ -13,7 +13,10 @@ namespace fg {
 // An output written atomically: data goes to a temporary file beside the
 // target and is renamed onto it by commit(). Destroyed (or interrupted by
 // SIGINT/SIGTERM) before commit, it removes the temporary file, so a failed
-// stage never leaves a file that looks valid. "-" writes to stdout directly.
+// stage never leaves a file that looks valid. "-" writes to stdout directly,
+// and so does a target that exists but is not a regular file (/dev/stdout,
+// /dev/null, a named pipe): renaming onto those would replace the device.
+// A symbolic link to a file stays a link: the file it points to is replaced.
 // The temporary file is created in the constructor, so an unwritable target
 // fails before any long work starts.
 class AtomicOutput {
@@ -27,13 +30,16 @@ class AtomicOutput {
   // The target path as the user gave it ("-" for stdout).
   const std::string& path() const { return path_; }
   bool is_stdout() const { return path_ == "-"; }
-  // Seekable outputs allow patching a header after the data is written.
-  bool seekable() const { return !is_stdout(); }
+  // A regular file, written atomically; seekable, so a header can be
+  // patched after the data is written. False for stdout, devices and pipes.
+  bool is_file() const { return !is_stdout() && !direct_; }
   // Flushes, checks for write errors, renames onto the target.
   void commit();
 
  private:
   std::string path_;
+  std::string target_;     // path_ with symbolic links resolved: what commit() replaces
+  bool direct_ = false;    // an existing device or pipe, written in place
   std::string temp_path_;
   std::unique_ptr<std::ofstream> file_;
   int temp_slot_ = -1;  // entry in the interrupt clean-up table

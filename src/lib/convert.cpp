@@ -54,11 +54,12 @@ void write_libsvm(const std::string& path, const FeatureTable& table) {
     line += '\n';
     out.stream() << line;
   }
-  // The class list goes beside a file; with stdout it is lost, so say so.
-  if (!out.is_stdout()) {
+  // The class list goes beside a file; with stdout or a pipe it is lost, so say so.
+  if (out.is_file()) {
     write_lines_file(path + ".classes", table.classes);
   } else if (!table.classes.empty()) {
-    log::warn("LIBSVM text on stdout: the class names (labels 0..k-1) are not written anywhere");
+    log::warn(cat("LIBSVM text on ", out.is_stdout() ? "stdout" : path,
+                  ": the class names (labels 0..k-1) are not written anywhere"));
   }
   out.commit();
 }

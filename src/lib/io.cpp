@@ -78,9 +78,19 @@ std::string temp_name_for(const std::string& path) {
 AtomicOutput::AtomicOutput(const std::string& path, bool binary) : path_(path) {
   if (path.empty()) throw Error("empty output path");
   if (is_stdout()) return;
-  if (fs::is_directory(path)) throw Error(cat(path, ": is a directory, expected a file path"));
-  temp_path_ = temp_name_for(path);
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);  // follows links
+  if (fs::is_directory(status)) throw Error(cat(path, ": is a directory, expected a file path"));
   auto mode = std::ios::out | std::ios::trunc | (binary ? std::ios::binary : std::ios::openmode{});
+  direct_ = fs::exists(status) && !fs::is_regular_file(status);
+  if (direct_) {
+    file_ = std::make_unique<std::ofstream>(path, mode);
+    if (!*file_) throw Error(cat(path, ": cannot write here (", std::strerror(errno), ")"));
+    return;
+  }
+  target_ = path;
+  if (fs::is_symlink(fs::symlink_status(path, error)) && fs::exists(status)) target_ = fs::canonical(path).string();
+  temp_path_ = temp_name_for(target_);
   file_ = std::make_unique<std::ofstream>(temp_path_, mode);
   if (!*file_) {
     throw Error(cat(path, ": cannot write here (", std::strerror(errno), ")"));
@@ -110,9 +120,14 @@ void AtomicOutput::commit() {
   file_->flush();
   bool ok = static_cast<bool>(*file_);
   file_->close();
+  if (direct_) {
+    if (!ok || file_->fail()) throw Error(cat(path_, ": write failed"));
+    committed_ = true;
+    return;
+  }
   if (!ok || file_->fail()) throw Error(cat(path_, ": write failed (disk full?)"));
   std::error_code error;
-  fs::rename(temp_path_, path_, error);
+  fs::rename(temp_path_, target_, error);
   if (error) throw Error(cat(path_, ": cannot replace: ", error.message()));
   unregister_temp(temp_slot_);
   committed_ = true;

@@ -51,7 +51,7 @@ TableWriter::TableWriter(const std::string& path, TableHeader header)
   put<std::uint32_t>(out, kTableVersion);
   put<std::uint32_t>(out, static_cast<std::uint32_t>(header_.dim));
   // Files get the real count patched in by commit(); pipes say "unknown".
-  if (out_.seekable()) rows_offset_ = out.tellp();
+  if (out_.is_file()) rows_offset_ = out.tellp();
   put<std::uint64_t>(out, kUnknownRows);
   put<std::uint32_t>(out, static_cast<std::uint32_t>(header_.classes.size()));
   for (const auto& name : header_.classes) put_string(out, name);
@@ -79,7 +79,7 @@ void TableWriter::commit() {
   std::ostream& out = out_.stream();
   out.put(kEndTag);
   put<std::uint64_t>(out, rows_);
-  if (out_.seekable()) {
+  if (out_.is_file()) {
     out.seekp(rows_offset_);
     put<std::uint64_t>(out, rows_);
     out.seekp(0, std::ios::end);

@@ -56,6 +56,20 @@ expect_eq "$(head -1 sel.csv | tr ',' '\n' | wc -l)" 5 "applied columns (key, la
 # Pipes: table in and out on stdin/stdout give the same rows.
 cat t.fgt | fg-mic -q apply sel.model - - | fg-convert -q --to csv - piped.csv
 cmp -s sel.csv piped.csv || fail "apply through pipes changed the output"
+# Outputs that are not regular files are written through, never replaced: a
+# named pipe stays a pipe, a link stays a link (and its file gets the data).
+mkfifo out.pipe
+timeout 60 sh -c 'exec fg-convert -q --to csv - piped2.csv < out.pipe' &  # bounded: a replaced pipe has no writer
+fg-mic -q apply sel.model t.fgt out.pipe
+wait $! || fail "reading from the named pipe failed"
+[ -p out.pipe ] || fail "apply replaced the named pipe with a file"
+cmp -s sel.csv piped2.csv || fail "apply into a named pipe changed the output"
+fg-mic -q scores t.fgt /dev/stdout | cmp -s - scores.tsv || fail "scores to /dev/stdout"
+[ -L /dev/stdout ] || [ -c /dev/stdout ] || fail "/dev/stdout was replaced"
+: > real.fgt; ln -s real.fgt link.fgt
+fg-mic -q apply sel.model t.fgt link.fgt
+[ -L link.fgt ] || fail "apply replaced the symbolic link"
+cmp -s real.fgt sel.fgt || fail "apply did not write through the link"
 
 # The ordinal (minepy) target, mic_e, --min-score, mRMR.
 fg-mic -q fit --target ordinal --est mic_e --k 3 t.fgt ord.model

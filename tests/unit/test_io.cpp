@@ -2,6 +2,11 @@
 
 #include <filesystem>
 #include <limits>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "finegrain/assets.hpp"
 #include "finegrain/common.hpp"
@@ -47,6 +52,40 @@ TEST_CASE("io: an atomic output appears only on commit") {
   }  // not committed: the old file stays, no temporary is left
   CHECK(read_bytes(path) == "hello\n");
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("io: a named pipe or a link is written through, never replaced") {
+  TempDir dir;
+  const std::string fifo = dir.file("pipe");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string received;
+  std::thread reader([&] { received = read_bytes(fifo); });
+  {
+    AtomicOutput out(fifo, false);  // opening a pipe waits for its reader
+    CHECK(!out.is_file());
+    out.stream() << "through the pipe\n";
+    out.commit();
+  }
+  // Had the pipe been replaced rather than opened, the reader would still be
+  // waiting for a writer: this open (which never blocks) releases it.
+  const int unblock = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  if (unblock >= 0) ::close(unblock);
+  reader.join();
+  CHECK(received == "through the pipe\n");
+  CHECK(fs::is_fifo(fifo));
+
+  const std::string real = dir.file("real.txt"), link = dir.file("link.txt");
+  write_bytes(real, "old\n");
+  fs::create_symlink(real, link);
+  {
+    AtomicOutput out(link, false);
+    CHECK(out.is_file());
+    out.stream() << "new\n";
+    out.commit();
+  }
+  CHECK(fs::is_symlink(link));
+  CHECK(read_bytes(real) == "new\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 3);
 }
 
 TEST_CASE("io: an unwritable output fails at once with the path") {
