@@ -178,9 +178,9 @@ MatrixXd rows_of(const MatrixXd& Z, const std::vector<int>& rows) {
   return out;
 }
 
-// Fraction of `rows` whose most probable class is their label.
-double accuracy(const LogregModel& model, const MatrixXd& Z, const std::vector<int>& y,
-                const std::vector<int>& rows) {
+// How many of `rows` have their label as the most probable class.
+std::size_t count_correct(const LogregModel& model, const MatrixXd& Z, const std::vector<int>& y,
+                          const std::vector<int>& rows) {
   const MatrixXd scores = (rows_of(Z, rows) * model.W.transpose()).rowwise() + model.b.transpose();
   std::size_t correct = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -188,7 +188,7 @@ double accuracy(const LogregModel& model, const MatrixXd& Z, const std::vector<i
     scores.row(i).maxCoeff(&best);  // ties: the lower class, as predict_row
     correct += best == y[rows[i]];
   }
-  return double(correct) / double(rows.size());
+  return correct;
 }
 
 }  // namespace
@@ -205,24 +205,24 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
     if (options.lambda > 0.0) throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
     if (options.cv_folds > n) throw UsageError(cat("--cv ", options.cv_folds, ": more folds than the ", n, " training rows"));
     if (options.c_grid.empty()) throw UsageError("--c-grid: no values");
-    const std::vector<int> fold = stratified_folds(y, classes, options.cv_folds, options.seed);
-    std::vector<std::vector<int>> train(options.cv_folds), test(options.cv_folds);
-    for (Eigen::Index i = 0; i < n; ++i)
-      for (int f = 0; f < options.cv_folds; ++f) (fold[i] == f ? test[f] : train[f]).push_back(int(i));
-    double best = -1.0;
-    for (double c : options.c_grid) {
+    for (double c : options.c_grid)
       if (!(c > 0)) throw UsageError(cat("--c-grid: C must be positive (got ", c, ")"));
-      double correct = 0.0;
-      for (int f = 0; f < options.cv_folds; ++f) {
-        std::vector<int> yf;
-        for (int i : train[f]) yf.push_back(y[i]);
-        const LogregModel m = fit(rows_of(Z, train[f]), yf, classes, options, c, nullptr);
-        correct += accuracy(m, Z, y, test[f]) * double(test[f].size());
-      }
-      const double acc = correct / double(n);
-      rep.grid.push_back({c, 0.0, acc});
-      log::info(cat("cv ", options.cv_folds, "-fold: C ", c, ": accuracy ", 100.0 * acc, " %"));
-      if (acc > best) best = acc, C = c;  // ties: the first
+    const std::vector<int> fold = stratified_folds(y, classes, options.cv_folds, options.seed);
+    std::vector<std::size_t> correct(options.c_grid.size(), 0);
+    for (int f = 0; f < options.cv_folds; ++f) {  // one fold's training rows in memory at a time
+      std::vector<int> train, test, y_train;
+      for (Eigen::Index i = 0; i < n; ++i) (fold[i] == f ? test : train).push_back(int(i));
+      for (int i : train) y_train.push_back(y[i]);
+      const MatrixXd Z_train = rows_of(Z, train);
+      for (std::size_t g = 0; g < options.c_grid.size(); ++g)
+        correct[g] += count_correct(fit(Z_train, y_train, classes, options, options.c_grid[g], nullptr), Z, y, test);
+    }
+    double best = -1.0;
+    for (std::size_t g = 0; g < options.c_grid.size(); ++g) {
+      const double acc = double(correct[g]) / double(n);
+      rep.grid.push_back({options.c_grid[g], 0.0, acc});
+      log::info(cat("cv ", options.cv_folds, "-fold: C ", options.c_grid[g], ": accuracy ", 100.0 * acc, " %"));
+      if (acc > best) best = acc, C = options.c_grid[g];  // ties: the first
     }
     log::info(cat("cv: best C ", C, ": accuracy ", 100.0 * best, " %"));
   }
