@@ -44,7 +44,7 @@ dim=$(wc -l < variance.tsv)
 head -n "$k" variance.tsv | columns_model "$dim" > "variance-$k.model"
 # K distinct columns drawn with a fixed seed.
 awk -v dim="$dim" -v seed="$seed" 'BEGIN { srand(seed); for (j = 0; j < dim; j++) print rand() "\t" j }' |
-  sort -g | head -n "$k" | awk '{ print $2 "\t0" }' | columns_model "$dim" > "random-$k.model"
+  sort -g | awk -v k="$k" 'NR <= k { print $2 "\t0" }' | columns_model "$dim" > "random-$k.model"  # awk reads all: no SIGPIPE
 
 run() {  # name, how the selection model is made (or "all")
   local name=$1 fit_seconds="-"
