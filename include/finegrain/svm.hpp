@@ -67,8 +67,8 @@ struct SvmModel {
 };
 
 struct SvmReport {
-  std::vector<CvPoint> grid;        // CV accuracy of each point (when cv_folds > 1)
-  double C = 0.0, gamma = 0.0;     // what the final model used
+  std::vector<CvPoint> grid;    // CV accuracy of each point (when cv_folds > 1)
+  double C = 0.0, gamma = 0.0;  // what the final model used
   std::size_t support_vectors = 0;
 };
 

@@ -89,7 +89,10 @@ AtomicOutput::AtomicOutput(const std::string& path, bool binary) : path_(path) {
     return;
   }
   target_ = path;
-  if (fs::is_symlink(fs::symlink_status(path, error)) && fs::exists(status)) target_ = fs::canonical(path).string();
+  if (fs::is_symlink(fs::symlink_status(path, error)) && fs::exists(status)) {
+    const fs::path resolved = fs::canonical(path, error);
+    if (!error) target_ = resolved.string();
+  }
   temp_path_ = temp_name_for(target_);
   file_ = std::make_unique<std::ofstream>(temp_path_, mode);
   if (!*file_) {
