@@ -21,11 +21,11 @@
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
-#include "finegrain/assets.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/extract.hpp"
-#include "finegrain/image.hpp"
-#include "finegrain/model_spec.hpp"
+#include "finegrain/core/assets.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/image.hpp"
+#include "finegrain/extract/model_spec.hpp"
 
 using namespace fg;
 namespace fs = std::filesystem;

@@ -11,10 +11,10 @@
 #include <iostream>
 #include <random>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/mic.hpp"
-#include "finegrain/table.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/reduce/mic.hpp"
+#include "finegrain/data/table.hpp"
 
 using namespace fg;
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/pca.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/reduce/pca.hpp"
 
 namespace {
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "finegrain/classifier.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/io.hpp"
+#include "finegrain/classify/classifier.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
 
 namespace {
 

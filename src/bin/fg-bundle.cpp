@@ -1,7 +1,7 @@
 // fg-bundle: the fitted parts of an experiment into one folder for fg-score.
-#include "finegrain/bundle.hpp"
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
+#include "finegrain/chain/bundle.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
 
 using namespace fg;
 

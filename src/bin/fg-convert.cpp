@@ -1,8 +1,8 @@
 // fg-convert: feature tables to and from LIBSVM text, CSV, NumPy and text.
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/convert.hpp"
-#include "finegrain/table.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/data/convert.hpp"
+#include "finegrain/data/table.hpp"
 
 using namespace fg;
 

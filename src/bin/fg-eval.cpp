@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/io.hpp"
-#include "finegrain/metrics.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/eval/metrics.hpp"
 
 using namespace fg;
 

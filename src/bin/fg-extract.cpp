@@ -1,13 +1,13 @@
 // fg-extract: images of a manifest -> pooled CNN conv features (.fgt).
 #include <filesystem>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/extract.hpp"
-#include "finegrain/io.hpp"
-#include "finegrain/manifest.hpp"
-#include "finegrain/progress.hpp"
-#include "finegrain/table.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/extract/extract.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/data/manifest.hpp"
+#include "finegrain/core/progress.hpp"
+#include "finegrain/data/table.hpp"
 
 using namespace fg;
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // fg-list: an image folder root/<class>/<image> into a manifest.
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/manifest.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/data/manifest.hpp"
 
 using namespace fg;
 

@@ -3,11 +3,11 @@
 #include <chrono>
 #include <iostream>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/io.hpp"
-#include "finegrain/mic.hpp"
-#include "finegrain/table.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/reduce/mic.hpp"
+#include "finegrain/data/table.hpp"
 
 using namespace fg;
 

@@ -2,12 +2,12 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/io.hpp"
-#include "finegrain/pca.hpp"
-#include "finegrain/plot.hpp"
-#include "finegrain/table.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/reduce/pca.hpp"
+#include "finegrain/core/plot.hpp"
+#include "finegrain/data/table.hpp"
 
 using namespace fg;
 

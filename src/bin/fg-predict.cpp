@@ -2,11 +2,11 @@
 #include <map>
 #include <vector>
 
-#include "finegrain/classifier.hpp"
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/io.hpp"
-#include "finegrain/table.hpp"
+#include "finegrain/classify/classifier.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/data/table.hpp"
 
 int main(int argc, char** argv) {
   namespace po = fg::cli::po;

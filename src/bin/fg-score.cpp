@@ -2,12 +2,12 @@
 #include <cmath>
 #include <filesystem>
 
-#include "finegrain/bundle.hpp"
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/io.hpp"
-#include "finegrain/manifest.hpp"
-#include "finegrain/progress.hpp"
+#include "finegrain/chain/bundle.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/data/manifest.hpp"
+#include "finegrain/core/progress.hpp"
 
 using namespace fg;
 namespace fs = std::filesystem;

@@ -2,13 +2,13 @@
 #include <algorithm>
 #include <random>
 
-#include "finegrain/cli.hpp"
-#include "finegrain/common.hpp"
-#include "finegrain/extract.hpp"
-#include "finegrain/image.hpp"
-#include "finegrain/metrics.hpp"
-#include "finegrain/plot.hpp"
-#include "finegrain/viz.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/image.hpp"
+#include "finegrain/eval/metrics.hpp"
+#include "finegrain/core/plot.hpp"
+#include "finegrain/eval/viz.hpp"
 
 using namespace fg;
 

@@ -3,14 +3,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
-#include "finegrain/table.hpp"
+#include "finegrain/data/table.hpp"
 
 // A fresh directory removed with everything in it at the end of the test.
 struct TempDir {
@@ -64,4 +66,19 @@ inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int clas
 inline std::string test_assets() {
   if (const char* env = std::getenv("FINEGRAIN_ASSETS"); env && *env) return env;
   return FG_DEFAULT_ASSETS;
+}
+
+// A model spec shipped in data/models/, by name.
+inline std::string spec_file(const std::string& name) {
+  return std::string(FG_SOURCE_DIR) + "/data/models/" + name + ".spec";
+}
+
+// The fixture image: flowers12/test/sunflower, first file in sorted order.
+inline std::string fixture_image() {
+  std::vector<std::string> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(test_assets() + "/data/flowers12/test/sunflower"))
+    files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files.front();
 }

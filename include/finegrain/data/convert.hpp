@@ -1,0 +1,41 @@
+// Feature tables to and from the formats other tools read: LIBSVM text,
+// CSV, NumPy .npy, and a text dump for eyes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "finegrain/data/table.hpp"
+
+namespace fg {
+
+// LIBSVM text: "<label> <i>:<v> ..." with 1-based ascending indices, zeros
+// omitted except the last column (always written, so the dimension survives
+// a round trip). Labels are class indices 0..k-1 (-1 = unlabeled); the class
+// names go to `<path>.classes`, one per line, line i naming label i.
+void write_libsvm(const std::string& path, const FeatureTable& table);
+// Reads LIBSVM text strictly (file:line:token errors). Class names come from
+// `<path>.classes` when it exists, else the labels themselves are the names.
+// dim = 0 takes the largest index seen.
+FeatureTable read_libsvm(const std::string& path, std::size_t dim = 0);
+
+// CSV with a header "key,label,f1,...,fD"; values in their shortest exact form; fields with commas or quotes are quoted (RFC 4180).
+void write_csv(const std::string& path, const FeatureTable& table);
+FeatureTable read_csv(const std::string& path);
+
+// NumPy: the matrix as float32 `<path>` (rows x dim), plus `<stem>.labels.npy`
+// (int32, -1 = unlabeled), `<stem>.classes.txt` and `<stem>.keys.txt`.
+void write_npy(const std::string& path, const FeatureTable& table);
+
+// One row per line: key<TAB>label<TAB>values, after a '#' header line.
+void write_text(const std::string& path, const FeatureTable& table);
+
+// A float32 .npy array (C order), e.g. the model fixtures in the assets.
+struct NpyArray {
+  std::vector<std::size_t> shape;
+  std::vector<float> data;
+};
+NpyArray read_npy(const std::string& path);
+
+}  // namespace fg

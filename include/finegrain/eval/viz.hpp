@@ -1,0 +1,38 @@
+// Pictures for people: a contact sheet of predictions, and the attention
+// region that `attn` pooling keeps, over the image. (Charts are in plot.hpp;
+// plot::write_png writes any of these.)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "finegrain/extract/pooling.hpp"
+
+namespace fg::viz {
+
+struct SheetItem {
+  std::string path;       // image file
+  std::string truth;      // true label ("" = unknown)
+  std::string predicted;  // predicted label
+  double score = 0;
+};
+
+struct SheetOptions {
+  int columns = 8;
+  int thumb = 180;  // thumbnail side in pixels
+  std::string title;
+};
+
+// A grid of thumbnails, each framed and captioned with its predicted and true
+// label: green when right, red when wrong, grey when the truth is unknown.
+// Images that cannot be read get a grey tile saying so.
+cv::Mat contact_sheet(const std::vector<SheetItem>& items, const SheetOptions& options);
+
+// The image as the network saw it (side x side), with the activation map as a
+// translucent heat overlay and the kept region outlined.
+cv::Mat attention_overlay(const cv::Mat& view, const AttentionMap& map, const std::string& caption);
+
+}  // namespace fg::viz

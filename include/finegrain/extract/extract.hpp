@@ -1,0 +1,198 @@
+// CNN feature extraction: images -> pooled conv features, with OpenCV DNN.
+//
+// An Extractor is built from a model spec and ExtractOptions; every tapped
+// layer comes from one forward pass per batch. ExtractOptions round-trip
+// through text (key=value lines), so a fitted bundle can record them and
+// reproduce the same features later (fg-score).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "finegrain/extract/image.hpp"
+#include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/pooling.hpp"
+
+namespace fg {
+
+enum class Merge { mean, concat };
+Merge parse_merge(const std::string& name);  // mean | concat
+std::string to_string(Merge m);
+
+// Everything that determines the feature values (not speed knobs).
+struct ExtractOptions {
+  std::string model = "squeezenet1_1_imagenet_notop";  // spec name or path
+  std::vector<std::string> layers;   // empty: the spec's default layers
+  int size = 0;                      // input side; 0: the spec's
+  std::vector<int> scales;           // several sides, pooled per scale then merged; empty: {size}
+  ResizeMode resize = ResizeMode::warp;
+  PoolOptions pool;
+  std::vector<double> layer_weights; // one per layer (fusion); empty: all 1
+  Norm norm = Norm::l2;              // on the final vector
+  bool flip = false;                 // also the mirrored image, merged per flip_merge
+  Merge flip_merge = Merge::mean;
+  Merge scale_merge = Merge::mean;
+  bool augment_flip = false;         // extra rows: mirrored copy
+  bool augment_crops = false;        // extra rows: 4 corner + centre crops
+  double crop_fraction = 0.875;      // side of augmentation crops, fraction of the image's
+  std::uint64_t max_pixels = kDefaultMaxPixels;
+
+  // key=value lines, one per option, in a fixed order ("C" locale numbers).
+  std::string to_text() const;
+  // Parses to_text() output; unknown keys or bad values are an Error
+  // naming `origin`. Missing keys keep their defaults.
+  static ExtractOptions from_text(const std::string& text, const std::string& origin = "options");
+
+  // The same as "extract.<key>=value" lines, for a feature table's
+  // provenance (other stages add their own lines after them), and back:
+  // lines without the prefix are ignored.
+  std::string provenance_text() const;
+  static ExtractOptions from_provenance(const std::string& text, const std::string& origin = "provenance");
+
+  // The command-line options of fg-extract (and fg-score) for these fields.
+  static void add_options(boost::program_options::options_description& options);
+  static ExtractOptions from_variables(const boost::program_options::variables_map& vm);
+};
+
+// A batch of images prepared for the network: one NCHW blob per scale,
+// holding rows_per_image x flips views of each image.
+struct PreparedBatch {
+  std::vector<cv::Mat> blobs;
+  std::size_t images = 0;
+};
+
+class Extractor {
+ public:
+  // Loads the network and checks layers/options. Every problem (missing
+  // model file, load failure, unknown layer with the valid names, bad
+  // weights count) is an Error thrown here, before any image is read.
+  Extractor(const ModelSpec& spec, const ExtractOptions& options);
+  explicit Extractor(const ExtractOptions& options);  // spec from options.model
+  // Around a network built in memory (benchmarks, tests): the spec gives
+  // preprocessing and names; its model files are not read.
+  Extractor(const ModelSpec& spec, cv::dnn::Net net, const ExtractOptions& options);
+  ~Extractor();
+
+  const ModelSpec& spec() const { return spec_; }
+  const ExtractOptions& options() const { return options_; }
+  // Tapped layers: as the user named them, and as OpenCV names them.
+  const std::vector<std::string>& layers() const { return layers_; }
+  const std::vector<std::string>& layer_nodes() const { return nodes_; }
+  const LayerMap& layer_map() const { return map_; }
+  // Length of one feature row.
+  std::size_t dim() const { return dim_; }
+  // Rows written per image (augmentation) and their key suffixes; the
+  // first is "" (the image as it is), then "#flip", "#crop-tl", ...
+  std::size_t rows_per_image() const { return suffixes_.size(); }
+  const std::vector<std::string>& row_suffixes() const { return suffixes_; }
+  // Network input pixels per image: views (flips, crops) x sum of scale^2.
+  std::size_t input_pixels_per_image() const;
+
+  // Stage 1, thread-safe (no network): resize/crop/mirror into blobs.
+  // The blobs of `reuse` are written over when their shape fits, so a
+  // pipeline can recycle batches instead of faulting in fresh memory.
+  PreparedBatch prepare(const std::vector<cv::Mat>& images, PreparedBatch reuse = {}) const;
+  // Stage 2: one forward pass per scale, pooling, merging. `out` receives
+  // images x rows_per_image rows of dim() floats.
+  void compute(const PreparedBatch& batch, std::vector<float>& out);
+  // Both, for in-process callers.
+  std::vector<float> extract(const std::vector<cv::Mat>& images);
+
+  // The attn activation map and kept region of one image at one layer
+  // (default: the first tapped layer), at the first scale, no flip.
+  AttentionMap attention(const cv::Mat& image, const std::string& layer = "");
+
+  // Seconds spent in the network so far (setInput, which copies the blob,
+  // and forward).
+  double forward_seconds() const { return forward_seconds_; }
+
+ private:
+  struct View {
+    int row;       // augmentation row
+    bool mirror;
+    int crop;      // -1 none, 0..4 tl, tr, bl, br, centre
+  };
+  cv::Mat make_view(const cv::Mat& image, const View& v, int side) const;
+  // Pools every tapped layer of batch item `item` into view[0 .. view_dim_).
+  void pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view) const;
+  void load_net();
+  void setup();
+
+  ModelSpec spec_;
+  ExtractOptions options_;
+  cv::dnn::Net net_;
+  LayerMap map_;
+  std::vector<std::string> layers_, nodes_;
+  std::vector<std::size_t> channels_;   // per layer
+  std::vector<std::size_t> offsets_;    // per layer, in a view vector
+  std::size_t view_dim_ = 0;            // all layers of one view
+  std::size_t dim_ = 0;
+  std::vector<int> scales_;
+  std::vector<View> views_;             // per image, per scale
+  std::vector<std::string> suffixes_;
+  double forward_seconds_ = 0;
+};
+
+// Pipelined extraction over image files: a producer thread decodes and
+// prepares batch k+1 while the network runs batch k. Results arrive in
+// index order on the calling thread: on_rows(index, rows) with
+// rows_per_image x dim floats, or on_skip(index, problem) for an image that
+// could not be used. `todo` lists the indexes into `paths` to process.
+struct PipelineStats {
+  std::size_t images = 0;
+  std::size_t skipped = 0;
+  double seconds = 0;          // wall time of the whole loop
+  double forward_seconds = 0;  // in the network (setInput + forward)
+};
+PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>& paths,
+                            const std::vector<std::size_t>& todo, std::size_t batch_size,
+                            const std::function<void(std::size_t, const float*)>& on_rows,
+                            const std::function<void(std::size_t, const std::string&)>& on_skip,
+                            const std::function<void(std::size_t)>& on_progress = {});
+
+// The work file beside an output (<output>.partial) that makes an
+// interrupted extraction resumable. It is not a feature table (own magic,
+// no end marker), so nothing mistakes it for finished output. Records are
+// appended and flushed per batch; a torn last record is dropped on resume.
+class ExtractCheckpoint {
+ public:
+  static std::string path_for(const std::string& output) { return output + ".partial"; }
+  // Opens `path`. With resume and a file made with the same `identity`
+  // (options, model, manifest), keeps its records; a different identity is
+  // an Error saying so. Without resume, starts a new file.
+  ExtractCheckpoint(const std::string& path, const std::string& identity, std::size_t dim,
+                    std::size_t rows_per_image, bool resume);
+  ~ExtractCheckpoint();
+  std::size_t resumed() const { return resumed_; }
+  bool done(std::size_t index) const { return records_.count(index) != 0; }
+  void add_rows(std::size_t index, const float* rows);
+  void add_skip(std::size_t index, const std::string& problem);
+  void flush();
+  // Every record, in index order.
+  void replay(const std::function<void(std::size_t, const float*)>& on_rows,
+              const std::function<void(std::size_t, const std::string&)>& on_skip);
+  void remove();
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Impl;
+  std::string path_;
+  std::size_t dim_, rows_per_image_;
+  std::size_t resumed_ = 0;
+  std::map<std::size_t, std::uint64_t> records_;  // index -> file offset
+  std::unique_ptr<Impl> impl_;
+};
+
+// A 64-bit FNV-1a fingerprint of text (manifest identity for checkpoints).
+std::uint64_t fingerprint(const std::string& text);
+
+}  // namespace fg

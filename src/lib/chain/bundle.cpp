@@ -1,0 +1,180 @@
+#include "finegrain/chain/bundle.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "finegrain/core/assets.hpp"
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/data/table.hpp"
+
+namespace fs = std::filesystem;
+
+namespace fg {
+
+namespace {
+const char* kIndex = "BUNDLE";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(cat(path, ": cannot open"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  AtomicOutput out(path);
+  out.stream() << text;
+  out.commit();
+}
+
+void copy_file(const std::string& from, const std::string& to) { write_text(to, read_text(from)); }
+
+// The network files a spec names, resolved, with their checksums.
+std::vector<std::pair<std::string, std::string>> network_files(const ModelSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& path : {spec.model_path(), spec.config_path()})
+    if (!path.empty()) files.emplace_back(path, sha256_file(path));
+  return files;
+}
+}  // namespace
+
+void Bundle::create(const std::string& dir, const BundleParts& parts) {
+  if (parts.features.empty() || parts.classifier.empty())
+    throw UsageError("a bundle needs the training features (--features) and a classifier (--classifier)");
+  // The extraction settings come from the features themselves, so the bundle
+  // cannot disagree with what the classifier was trained on.
+  TableReader features(parts.features);
+  const std::string& record = features.header().provenance;
+  if (record.find("stage=fg-extract") == std::string::npos)
+    throw Error(cat(parts.features, ": carries no extraction settings (was it written by fg-extract?)"));
+  ExtractOptions extract = ExtractOptions::from_provenance(record, parts.features);
+  extract.augment_flip = extract.augment_crops = false;  // training rows only
+  ModelSpec spec = load_model_spec(extract.model);
+  std::size_t dim = features.header().dim;
+
+  std::optional<PcaModel> pca;
+  std::optional<mic::SelectionModel> mic;
+  if (!parts.pca.empty()) {
+    pca = PcaModel::load(parts.pca);
+    pca->check_input_dim(dim, parts.features, parts.pca);
+    dim = pca->output_dim();
+  }
+  if (!parts.mic.empty()) {
+    mic = mic::SelectionModel::load(parts.mic);
+    mic->check_input_dim(dim, parts.mic);
+    dim = mic->output_dim();
+  }
+  Classifier classifier = Classifier::load(parts.classifier);
+  if (classifier.dim() != dim)
+    throw Error(cat(parts.classifier, ": classifier of dimension ", classifier.dim(), ", but the chain before it gives ",
+                    dim, pca || mic ? " (after PCA/MIC)" : "", " — was it trained on these features?"));
+
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw Error(cat(dir, ": cannot create the bundle folder (", error.message(), ")"));
+  fs::remove(fs::path(dir) / kIndex, error);  // the folder is not a bundle until it is complete
+  std::vector<std::pair<std::string, std::string>> written;  // file, sha256
+  auto put = [&](const std::string& name, const std::string& from_file, const std::string& text) {
+    std::string path = (fs::path(dir) / name).string();
+    if (from_file.empty()) write_text(path, text);
+    else copy_file(from_file, path);
+    written.emplace_back(name, sha256_file(path));
+  };
+  put("extract.txt", "", extract.to_text());
+  put("model.spec", "", spec.to_text());
+  if (pca) put("pca.model", parts.pca, "");
+  if (mic) put("mic.model", parts.mic, "");
+  put("classifier.model", parts.classifier, "");
+
+  std::ostringstream index;
+  index << "finegrain-bundle " << kBundleVersion << "\n";
+  for (const auto& [name, sum] : written) index << name << ' ' << sum << '\n';
+  for (const auto& [path, sum] : network_files(spec))
+    index << "network " << sum << ' ' << fs::weakly_canonical(path).string() << '\n';
+  write_text((fs::path(dir) / kIndex).string(), index.str());
+}
+
+Bundle Bundle::load(const std::string& dir) {
+  fs::path root(dir);
+  std::string index_path = (root / kIndex).string();
+  if (!fs::exists(index_path))
+    throw Error(cat(dir, ": not a bundle (no ", kIndex, " file; make one with fg-bundle)"));
+  std::vector<std::string> lines = read_lines(index_path);
+  if (lines.empty() || lines[0].rfind("finegrain-bundle ", 0) != 0)
+    throw Error(cat(index_path, ": not a finegrain bundle index"));
+  if (lines[0] != cat("finegrain-bundle ", kBundleVersion))
+    throw Error(cat(index_path, ": bundle format '", lines[0].substr(17), "', this program reads version ",
+                    kBundleVersion));
+  std::map<std::string, std::string> sums;
+  std::vector<std::string> network_sums;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream line(lines[i]);
+    std::string name, sum;
+    if (!(line >> name >> sum) || sum.size() != 64)
+      throw Error(cat(index_path, ":", i + 1, ": expected '<file> <sha256>'"));
+    if (name == "network") network_sums.push_back(sum);
+    else sums[name] = sum;
+  }
+  for (const auto& [name, sum] : sums) {
+    std::string path = (root / name).string();
+    if (!fs::exists(path)) throw Error(cat(path, ": missing from the bundle"));
+    if (sha256_file(path) != sum)
+      throw Error(cat(path, ": checksum differs from ", index_path, " (the part changed after the bundle was made)"));
+  }
+  for (const char* required : {"extract.txt", "model.spec", "classifier.model"})
+    if (!sums.count(required)) throw Error(cat(index_path, ": lists no ", required));
+
+  Bundle bundle;
+  std::string spec_path = (root / "model.spec").string();
+  bundle.spec_ = parse_model_spec(read_text(spec_path), spec_path);
+  std::vector<std::string> actual;
+  for (const auto& [path, sum] : network_files(bundle.spec_)) actual.push_back(sum);
+  if (actual != network_sums)
+    throw Error(cat(dir, ": the network files of ", bundle.spec_.name,
+                    " differ from those the bundle was made with (other weights?)"));
+  bundle.extract_ = ExtractOptions::from_text(read_text((root / "extract.txt").string()), (root / "extract.txt").string());
+  bundle.extract_.model = spec_path;
+  if (sums.count("pca.model")) bundle.pca_ = PcaModel::load((root / "pca.model").string());
+  if (sums.count("mic.model")) bundle.mic_ = mic::SelectionModel::load((root / "mic.model").string());
+  bundle.classifier_ = Classifier::load((root / "classifier.model").string());
+  return bundle;
+}
+
+std::string Bundle::describe() const {
+  std::string layers;
+  for (const auto& layer : extract_.layers) layers += (layers.empty() ? "" : ",") + layer;
+  return cat(spec_.name, layers.empty() ? "" : " " + layers, pca_ ? cat(" -> PCA ", pca_->output_dim()) : "",
+             mic_ ? cat(" -> MIC ", mic_->output_dim()) : "", " -> ", classifier_.info());
+}
+
+std::size_t Bundle::input_dim() const {
+  if (pca_) return pca_->input_dim();
+  if (mic_) return mic_->input_dim;
+  return classifier_.dim();
+}
+
+const float* Bundle::transform(const float* features, std::vector<float>& work) const {
+  const float* x = features;
+  std::size_t pca_dim = pca_ ? pca_->output_dim() : 0;
+  std::size_t mic_dim = mic_ ? mic_->output_dim() : 0;
+  work.resize(pca_dim + mic_dim);
+  if (pca_) {
+    pca_->apply_row(x, work.data());
+    x = work.data();
+  }
+  if (mic_) {
+    mic_->apply_row(x, work.data() + pca_dim);
+    x = work.data() + pca_dim;
+  }
+  return x;
+}
+
+std::vector<Prediction> Bundle::predict(const float* features, std::size_t topk, std::vector<float>& work) const {
+  return classifier_.predict_row(transform(features, work), topk);
+}
+
+}  // namespace fg

@@ -1,0 +1,459 @@
+#include "finegrain/classify/classifier.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <istream>
+#include <map>
+#include <ostream>
+
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/io.hpp"
+
+namespace fg {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr char kMagic[8] = {'F', 'G', 'C', 'L', 'S', 'F', 'R', '\n'};
+
+// Binary writing/reading of the model file; raw little-endian doubles.
+class Out {
+ public:
+  explicit Out(std::ostream& s) : s_(s) {}
+  template <class T>
+  void pod(const T& v) { s_.write(reinterpret_cast<const char*>(&v), sizeof(T)); }
+  void u32(std::uint32_t v) { pod(v); }
+  void u64(std::uint64_t v) { pod(v); }
+  void f64(double v) { pod(v); }
+  void str(const std::string& v) { u32(static_cast<std::uint32_t>(v.size())); s_.write(v.data(), v.size()); }
+  void f64s(const double* v, std::size_t n) { s_.write(reinterpret_cast<const char*>(v), n * sizeof(double)); }
+  void vec(const std::vector<double>& v) { u64(v.size()); f64s(v.data(), v.size()); }
+
+ private:
+  std::ostream& s_;
+};
+
+class In {
+ public:
+  In(std::istream& s, std::string name) : s_(s), name_(std::move(name)) {}
+  void bytes(char* p, std::size_t n) {
+    s_.read(p, static_cast<std::streamsize>(n));
+    if (static_cast<std::size_t>(s_.gcount()) != n) fail("truncated file");
+  }
+  template <class T>
+  T pod() { T v; bytes(reinterpret_cast<char*>(&v), sizeof(T)); return v; }
+  std::uint32_t u32() { return pod<std::uint32_t>(); }
+  std::uint64_t u64() { return pod<std::uint64_t>(); }
+  double f64() { return pod<double>(); }
+  std::uint64_t count(std::uint64_t limit, const char* what) {
+    std::uint64_t n = u64();
+    if (n > limit) fail(cat("implausible ", what, " count ", n));
+    return n;
+  }
+  std::string str() {
+    std::uint32_t n = u32();
+    if (n > (1u << 20)) fail(cat("implausible string length ", n));
+    std::string v(n, '\0');
+    bytes(v.data(), n);
+    return v;
+  }
+  void f64s(double* v, std::size_t n) { bytes(reinterpret_cast<char*>(v), n * sizeof(double)); }
+  std::vector<double> vec() {
+    std::vector<double> v(count(1u << 28, "value"));
+    f64s(v.data(), v.size());
+    return v;
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(cat(name_, ": not a valid classifier model: ", what));
+  }
+
+ private:
+  std::istream& s_;
+  std::string name_;
+};
+
+std::string clean_field(std::string s) {
+  for (char& c : s)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+std::string list_names(const std::vector<std::string>& names, std::size_t max = 5) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max) out += cat(", ... (", names.size(), " in all)");
+  return out;
+}
+
+}  // namespace
+
+std::string to_string(ClassifierType type) { return type == ClassifierType::svm ? "svm" : "logreg"; }
+
+ClassifierType parse_classifier_type(const std::string& text) {
+  if (text == "svm") return ClassifierType::svm;
+  if (text == "logreg") return ClassifierType::logreg;
+  throw UsageError(cat("--type: unknown classifier '", text, "' (expected svm or logreg)"));
+}
+
+void TrainOptions::register_options(po::options_description& o) {
+  const TrainOptions d;
+  o.add_options()
+      ("type", po::value<std::string>()->default_value("svm"), "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")
+      ("scale", po::value<std::string>()->default_value(to_string(d.scale)), "input normalisation fitted on the training data and stored in the model: none, l2 (unit-length rows), standard (zero mean, unit variance), minmax (per feature to [lower,upper], like svm-scale)")
+      ("scale-range", po::value<std::string>()->default_value("-1,1"), "minmax target range lower,upper")
+      ("cost,c", po::value<double>(), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
+      ("lambda", po::value<double>(), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
+      ("class-weight", po::value<std::string>()->default_value("none"), "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")
+      ("kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")
+      ("gamma", po::value<std::string>()->default_value("scale"), "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")
+      ("probability", po::bool_switch(), "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")
+      ("cv", po::value<int>()->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
+      ("c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")
+      ("gamma-grid", po::value<std::string>()->default_value(""), "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")
+      ("eps", po::value<double>()->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
+      ("max-iter", po::value<int>()->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
+      ("tol", po::value<double>()->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
+      ("seed", po::value<std::uint64_t>()->default_value(1), "seed for the CV folds and the probability folds");
+}
+
+static double parse_number(const std::string& token, const char* option) {
+  double v;
+  if (!parse_double(token, v)) throw UsageError(cat(option, ": not a number: '", token, "'"));
+  return v;
+}
+
+TrainOptions TrainOptions::from(const po::variables_map& vm) {
+  TrainOptions t;
+  t.type = parse_classifier_type(vm["type"].as<std::string>());
+  t.scale = parse_scale_kind(vm["scale"].as<std::string>());
+  {
+    auto parts = cli::split_list(vm["scale-range"].as<std::string>());
+    if (parts.size() != 2) throw UsageError("--scale-range: expected lower,upper (e.g. -1,1)");
+    t.scale_lower = parse_number(parts[0], "--scale-range");
+    t.scale_upper = parse_number(parts[1], "--scale-range");
+    if (!(t.scale_lower < t.scale_upper)) throw UsageError("--scale-range: lower must be below upper");
+  }
+  if (vm.count("cost")) {
+    const double c = vm["cost"].as<double>();
+    if (!(c > 0)) throw UsageError(cat("-c must be positive (got ", c, ")"));
+    t.svm.C = t.logreg.C = c;
+  }
+  if (vm.count("lambda")) {
+    t.logreg.lambda = vm["lambda"].as<double>();
+    if (!(t.logreg.lambda > 0)) throw UsageError("--lambda must be positive");
+  }
+  const std::string cw = vm["class-weight"].as<std::string>();
+  if (cw != "none" && cw != "balanced") throw UsageError(cat("--class-weight: expected none or balanced, got '", cw, "'"));
+  t.svm.balanced = t.logreg.balanced = cw == "balanced";
+  t.svm.kernel = parse_kernel(vm["kernel"].as<std::string>());
+  const std::string g = vm["gamma"].as<std::string>();
+  if (g != "scale") {
+    t.svm.gamma = parse_number(g, "--gamma");
+    if (!(t.svm.gamma > 0)) throw UsageError("--gamma must be positive (or 'scale')");
+  }
+  t.svm.probability = vm["probability"].as<bool>();
+  t.svm.cv_folds = vm["cv"].as<int>();
+  if (t.svm.cv_folds < 0 || t.svm.cv_folds == 1) throw UsageError("--cv: expected 0 (off) or K >= 2 folds");
+  t.svm.c_grid.clear();
+  for (const auto& s : cli::split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
+  if (t.svm.cv_folds > 1 && t.svm.c_grid.empty()) throw UsageError("--c-grid: no values");
+  for (const auto& s : cli::split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
+  t.svm.eps = vm["eps"].as<double>();
+  if (!(t.svm.eps > 0)) throw UsageError("--eps must be positive");
+  t.logreg.max_iterations = vm["max-iter"].as<int>();
+  t.logreg.tol = vm["tol"].as<double>();
+  t.svm.seed = vm["seed"].as<std::uint64_t>();
+  t.logreg.cv_folds = t.svm.cv_folds;
+  t.logreg.c_grid = t.svm.c_grid;
+  t.logreg.seed = t.svm.seed;
+  if (t.type == ClassifierType::logreg && t.svm.probability)
+    throw UsageError("--probability is an svm option (logreg always gives probabilities)");
+  if (t.type == ClassifierType::logreg && t.logreg.cv_folds > 1 && vm.count("lambda"))
+    throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
+  return t;
+}
+
+Classifier Classifier::train(const FeatureTable& table, const TrainOptions& options,
+                             const std::string& source) {
+  if (table.rows() == 0) throw Error(cat(source, ": empty table, nothing to train on"));
+  if (table.dim == 0) throw Error(cat(source, ": dimension 0, nothing to train on"));
+  // Model classes: the table's classes that have training rows, in table order.
+  std::vector<std::size_t> count(table.classes.size(), 0);
+  std::size_t unlabeled = 0;
+  for (int l : table.labels) {
+    if (l < 0 || static_cast<std::size_t>(l) >= table.classes.size()) ++unlabeled;
+    else ++count[l];
+  }
+  if (unlabeled) log::warn(cat(source, ": skipped ", unlabeled, " unlabelled rows"));
+  std::vector<int> to_model(table.classes.size(), -1);
+  Classifier c;
+  std::vector<std::string> empty;
+  for (std::size_t i = 0; i < table.classes.size(); ++i) {
+    if (count[i] == 0) { empty.push_back(table.classes[i]); continue; }
+    to_model[i] = static_cast<int>(c.classes_.size());
+    c.classes_.push_back(table.classes[i]);
+  }
+  if (!empty.empty())
+    log::warn(cat(source, ": ", empty.size(), " classes have no training rows and are left out: ", list_names(empty)));
+  if (c.classes_.size() < 2)
+    throw Error(cat(source, ": training needs at least 2 classes with rows, found ", c.classes_.size(),
+                    c.classes_.empty() ? std::string(" (no labelled rows)") : cat(" (", c.classes_[0], ")")));
+  const std::size_t n = table.rows() - unlabeled, d = table.dim;
+  std::vector<float> X;
+  X.reserve(n * d);
+  std::vector<int> y;
+  y.reserve(n);
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    const int l = table.labels[i];
+    if (l < 0 || static_cast<std::size_t>(l) >= table.classes.size()) continue;
+    X.insert(X.end(), table.row(i), table.row(i) + d);
+    y.push_back(to_model[l]);
+  }
+  c.type_ = options.type;
+  c.dim_ = d;
+  c.provenance_ = table.provenance;
+  c.scaler_.fit(options.scale, X.data(), n, d, options.scale_lower, options.scale_upper);
+  Eigen::MatrixXd Z(n, d);
+  {
+    std::vector<double> z(d);
+    for (std::size_t i = 0; i < n; ++i) {
+      c.scaler_.apply(X.data() + i * d, d, z.data());
+      for (std::size_t j = 0; j < d; ++j) Z(i, j) = z[j];
+    }
+  }
+  X.clear();
+  X.shrink_to_fit();
+  const int k = static_cast<int>(c.classes_.size());
+  const auto start = std::chrono::steady_clock::now();
+  std::string what;
+  if (options.type == ClassifierType::svm) {
+    SvmReport rep;
+    c.svm_ = train_svm(Z, y, k, options.svm, &rep);
+    what = cat("svm ", to_string(options.svm.kernel), " C ", rep.C,
+               options.svm.kernel == KernelType::rbf ? cat(" gamma ", rep.gamma) : std::string(),
+               options.svm.balanced ? " balanced" : "", options.svm.probability ? " probability" : "",
+               ", ", rep.support_vectors, " support vectors");
+  } else {
+    LogregReport rep;
+    c.logreg_ = train_logreg(Z, y, k, options.logreg, &rep);
+    what = cat("logreg lambda ", rep.lambda,
+               options.logreg.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
+               options.logreg.balanced ? " balanced" : "", ", L-BFGS ", rep.lbfgs.iterations,
+               " iterations (", rep.lbfgs.evaluations, " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
+    if (!rep.lbfgs.converged)
+      log::warn(cat("logreg did not converge in ", rep.lbfgs.iterations, " iterations (max |gradient| ",
+                    rep.lbfgs.gradient_max, "); raise --max-iter or --tol"));
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options.svm.cv_folds > 1) what += cat("; C", options.type == ClassifierType::svm && options.svm.kernel == KernelType::rbf ? ", gamma" : "",
+                                           " by ", options.svm.cv_folds, "-fold CV");
+  c.info_ = cat(what, "; scale ", to_string(options.scale), "; trained on ", n, " rows x ", d, " dims, ",
+                k, " classes from ", source);
+  log::detail(cat("training took ", secs, " s"));
+  return c;
+}
+
+void Classifier::scores(const float* x, double* out) const {
+  std::vector<double> z(dim_);
+  scaler_.apply(x, dim_, z.data());
+  if (type_ == ClassifierType::svm) svm_.class_scores(z.data(), out);
+  else logreg_.probabilities(z.data(), out);
+}
+
+std::vector<Prediction> Classifier::predict_row(const float* x, std::size_t topk) const {
+  const std::size_t k = classes_.size();
+  std::vector<double> s(k);
+  scores(x, s.data());
+  std::vector<int> order(k);
+  for (std::size_t i = 0; i < k; ++i) order[i] = static_cast<int>(i);
+  topk = std::min(std::max<std::size_t>(topk, 1), k);
+  std::partial_sort(order.begin(), order.begin() + topk, order.end(), [&](int a, int b) {
+    return s[a] > s[b] || (s[a] == s[b] && a < b);
+  });
+  std::vector<Prediction> out(topk);
+  for (std::size_t i = 0; i < topk; ++i) out[i] = {order[i], s[order[i]]};
+  return out;
+}
+
+std::vector<int> Classifier::map_classes(const TableHeader& header, const std::string& table_name) const {
+  if (header.dim != dim_)
+    throw Error(cat(table_name, ": dimension ", header.dim, ", but the model ", path_,
+                    " was trained on dimension ", dim_));
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < classes_.size(); ++i) index[classes_[i]] = static_cast<int>(i);
+  std::vector<int> map(header.classes.size(), -1);
+  bool any = false;
+  for (std::size_t i = 0; i < header.classes.size(); ++i) {
+    auto it = index.find(header.classes[i]);
+    if (it != index.end()) map[i] = it->second, any = true;
+  }
+  if (!provenance_.empty() && !header.provenance.empty() && provenance_ != header.provenance)
+    log::detail(cat(table_name, ": its provenance differs from that of the training features of ", path_, " (check that both were made the same way)"));
+  if (!header.classes.empty() && !any)
+    throw Error(cat(table_name, ": none of its classes (", list_names(header.classes),
+                    ") is a class of the model ", path_, " (", list_names(classes_),
+                    "); wrong model or wrong table?"));
+  return map;
+}
+
+void Classifier::write(std::ostream& os) const {
+  Out o(os);
+  os.write(kMagic, 8);
+  o.u32(kClassifierVersion);
+  o.str(to_string(type_));
+  o.str(info_);
+  o.str(provenance_);
+  o.u64(dim_);
+  o.u32(static_cast<std::uint32_t>(classes_.size()));
+  for (const auto& c : classes_) o.str(c);
+  o.str(to_string(scaler_.kind));
+  o.f64(scaler_.lower);
+  o.f64(scaler_.upper);
+  o.vec(scaler_.a);
+  o.vec(scaler_.b);
+  if (type_ == ClassifierType::svm) {
+    o.str(to_string(svm_.kernel));
+    o.f64(svm_.gamma);
+    o.u32(svm_.probability ? 1 : 0);
+    const bool weights = svm_.w.rows() > 0;
+    o.u32(weights ? 1 : 0);  // 1: per-pair weight vectors, 0: support vectors
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv = weights ? svm_.w : svm_.sv;
+    o.u64(sv.rows());
+    o.f64s(sv.data(), sv.size());
+    o.u64(svm_.pairs.size());
+    for (const auto& p : svm_.pairs) {
+      o.u32(p.a);
+      o.u32(p.b);
+      o.f64(p.rho);
+      o.f64(p.prob_A);
+      o.f64(p.prob_B);
+      o.u64(p.sv.size());
+      for (int s : p.sv) o.u32(static_cast<std::uint32_t>(s));
+      o.f64s(p.coef.data(), p.coef.size());
+    }
+  } else {
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W = logreg_.W;
+    o.f64s(W.data(), W.size());
+    o.f64s(logreg_.b.data(), logreg_.b.size());
+  }
+  os.write("END\n", 4);
+}
+
+void Classifier::save(const std::string& path) const {
+  AtomicOutput out(path);
+  write(out.stream());
+  out.commit();
+}
+
+Classifier Classifier::read(std::istream& is, const std::string& name) {
+  char magic[8] = {};
+  is.read(magic, 8);
+  const std::string head(magic, static_cast<std::size_t>(is.gcount()));
+  if (head.size() < 8 || std::memcmp(magic, kMagic, 8) != 0) {
+    if (head.rfind("FGTABLE", 0) == 0)
+      throw Error(cat(name, ": this is a feature table (.fgt), not a classifier model; did you swap the arguments?"));
+    if (head.rfind("FG", 0) == 0)
+      throw Error(cat(name, ": not a classifier model (it is another finegrain file, starting '",
+                      head.substr(0, head.find('\n')), "'); expected a model written by fg-train"));
+    throw Error(cat(name, ": not a classifier model (it looks like ", describe_content(head),
+                    "); expected a model written by fg-train"));
+  }
+  In in(is, name);
+  const std::uint32_t version = in.u32();
+  if (version != kClassifierVersion)
+    throw Error(cat(name, ": classifier model format version ", version, ", this program reads version ",
+                    kClassifierVersion, "; retrain with this fg-train"));
+  Classifier c;
+  c.path_ = name;
+  c.type_ = parse_classifier_type(in.str());
+  c.info_ = in.str();
+  c.provenance_ = in.str();
+  c.dim_ = in.u64();
+  if (c.dim_ == 0 || c.dim_ > (1u << 24)) in.fail(cat("implausible dimension ", c.dim_));
+  const std::uint32_t k = in.u32();
+  if (k < 2 || k > (1u << 20)) in.fail(cat("implausible class count ", k));
+  for (std::uint32_t i = 0; i < k; ++i) c.classes_.push_back(in.str());
+  c.scaler_.kind = parse_scale_kind(in.str());
+  c.scaler_.lower = in.f64();
+  c.scaler_.upper = in.f64();
+  c.scaler_.a = in.vec();
+  c.scaler_.b = in.vec();
+  const bool per_feature = c.scaler_.kind == ScaleKind::standard || c.scaler_.kind == ScaleKind::minmax;
+  if (per_feature && (c.scaler_.a.size() != c.dim_ || c.scaler_.b.size() != c.dim_))
+    in.fail("scaler size does not match the dimension");
+  if (c.type_ == ClassifierType::svm) {
+    SvmModel& m = c.svm_;
+    m.kernel = parse_kernel(in.str());
+    m.gamma = in.f64();
+    m.probability = in.u32() != 0;
+    m.classes = static_cast<int>(k);
+    const std::uint32_t weights = in.u32();
+    if (weights > 1) in.fail("unknown svm representation");
+    if (weights && m.kernel != KernelType::linear) in.fail("weight vectors for a non-linear kernel");
+    const std::uint64_t nsv = in.count(1u << 26, "support vector");
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv(nsv, c.dim_);
+    in.f64s(sv.data(), sv.size());
+    const std::uint64_t np = in.count(std::uint64_t(k) * (k - 1) / 2, "pair");
+    if (np != std::uint64_t(k) * (k - 1) / 2) in.fail("pair count does not match the classes");
+    if (weights) {
+      if (nsv != np) in.fail("weight vector count does not match the pairs");
+      m.w = sv;
+      m.sv.resize(0, c.dim_);
+    } else {
+      m.sv = sv;
+    }
+    m.pairs.resize(np);
+    for (auto& p : m.pairs) {
+      p.a = static_cast<int>(in.u32());
+      p.b = static_cast<int>(in.u32());
+      p.rho = in.f64();
+      p.prob_A = in.f64();
+      p.prob_B = in.f64();
+      const std::uint64_t ns = in.count(weights ? 0 : nsv, "pair support vector");
+      p.sv.resize(ns);
+      for (auto& s : p.sv) {
+        s = static_cast<int>(in.u32());
+        if (static_cast<std::uint64_t>(s) >= nsv) in.fail("support vector index out of range");
+      }
+      p.coef.resize(ns);
+      in.f64s(p.coef.data(), ns);
+      if (p.a < 0 || p.b <= p.a || p.b >= static_cast<int>(k)) in.fail("bad class pair");
+    }
+  } else {
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W(k, c.dim_);
+    in.f64s(W.data(), W.size());
+    c.logreg_.W = W;
+    c.logreg_.b.resize(k);
+    in.f64s(c.logreg_.b.data(), k);
+  }
+  char end[4] = {};
+  in.bytes(end, 4);
+  if (std::memcmp(end, "END\n", 4) != 0) in.fail("missing end marker");
+  return c;
+}
+
+Classifier Classifier::load(const std::string& path) {
+  Input in(path);
+  return read(in.stream(), in.name());
+}
+
+std::string predictions_header(const std::vector<std::string>& classes, std::size_t topk) {
+  topk = std::min(std::max<std::size_t>(topk, 1), classes.size());
+  std::string h = "#key\ttrue\tpredicted\tscore";
+  for (std::size_t i = 2; i <= topk; ++i) h += cat("\tpred", i, "\tscore", i);
+  h += "\n#classes";
+  for (const auto& c : classes) h += "\t" + clean_field(c);
+  return h + "\n";
+}
+
+std::string prediction_line(const std::string& key, const std::string& truth,
+                            const std::vector<Prediction>& predictions,
+                            const std::vector<std::string>& classes) {
+  std::string line = clean_field(key) + "\t" + clean_field(truth);
+  for (const auto& p : predictions) line += "\t" + clean_field(classes[p.cls]) + "\t" + format_float(static_cast<float>(p.score));
+  return line + "\n";
+}
+
+}  // namespace fg

@@ -1,0 +1,23 @@
+#include "finegrain/classify/cross_validation.hpp"
+
+#include <random>
+#include <utility>
+
+namespace fg {
+
+std::vector<int> stratified_folds(const std::vector<int>& y, int classes, int folds,
+                                  std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<int>> by_class(classes);
+  for (std::size_t i = 0; i < y.size(); ++i) by_class[y[i]].push_back(static_cast<int>(i));
+  std::vector<int> fold(y.size());
+  int next = 0;
+  for (auto& members : by_class) {
+    // Fisher-Yates with our own draw: std::shuffle's result is library-specific.
+    for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
+    for (int i : members) fold[i] = next++ % folds;
+  }
+  return fold;
+}
+
+}  // namespace fg

@@ -1,0 +1,123 @@
+#include "finegrain/core/cli.hpp"
+
+#include <omp.h>
+
+#include <iostream>
+#include <opencv2/core.hpp>
+
+#include "finegrain/core/common.hpp"
+
+namespace fg::cli {
+
+namespace {
+void print_help(const Usage& usage, const po::options_description& visible) {
+  std::cout << usage.name << ": " << usage.purpose << "\n\n"
+            << "Usage: " << usage.usage << "\n"
+            << " e.g.: " << usage.example << "\n";
+  if (!usage.see_also.empty()) std::cout << "See also: " << usage.see_also << "\n";
+  if (!usage.details.empty()) std::cout << "\n" << usage.details << "\n";
+  std::cout << "\n" << visible << "\n";
+}
+}  // namespace
+
+int run(int argc, char** argv, const Usage& usage, const po::options_description& options,
+        const Body& body) {
+  log::set_program(usage.name);
+  try {
+    po::options_description common("Common options");
+    common.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and exit")
+        ("quiet,q", "print nothing but errors on stderr")
+        ("verbose,v", "print more detail on stderr");
+    po::options_description hidden;
+    hidden.add_options()("args", po::value<std::vector<std::string>>()->composing(), "positional");
+    po::options_description all;
+    all.add(options).add(common).add(hidden);
+    po::options_description visible;
+    visible.add(options).add(common);
+    po::positional_options_description positional;
+    positional.add("args", -1);
+
+    po::variables_map vm;
+    try {
+      po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw UsageError(e.what());
+    }
+    if (vm.count("help")) {
+      print_help(usage, visible);
+      return 0;
+    }
+    if (vm.count("version")) {
+      std::cout << usage.name << " (finegrain) " << version() << "\n";
+      return 0;
+    }
+    if (vm.count("quiet")) log::set_level(log::Level::quiet);
+    if (vm.count("verbose")) log::set_level(log::Level::verbose);
+    std::vector<std::string> args;
+    if (vm.count("args")) args = vm["args"].as<std::vector<std::string>>();
+    return body(vm, args);
+  } catch (const UsageError& e) {
+    std::cerr << usage.name << ": error: " << e.what() << "\n"
+              << "Usage: " << usage.usage << "\n"
+              << "Try '" << usage.name << " --help' for more information.\n";
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << usage.name << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << usage.name << ": error: out of memory\n";
+    return 1;
+  } catch (const cv::Exception& e) {
+    std::cerr << usage.name << ": error: OpenCV: " << e.err << " (in " << e.func << ")\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << usage.name << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << usage.name << ": error: unknown failure\n";
+    return 1;
+  }
+}
+
+void require_args(const std::vector<std::string>& args, std::size_t min, std::size_t max) {
+  if (args.size() < min)
+    throw UsageError(cat("expected ", min == max ? "" : "at least ", min, " argument", min == 1 ? "" : "s",
+                         ", got ", args.size()));
+  if (args.size() > max)
+    throw UsageError(cat("expected ", min == max ? "" : "at most ", max, " argument", max == 1 ? "" : "s",
+                         ", got ", args.size(), " (unexpected: ", args[max], ")"));
+}
+
+void add_threads_option(po::options_description& options) {
+  options.add_options()("threads", po::value<int>()->default_value(0),
+                        "worker threads (0 = all cores)");
+}
+
+void apply_threads(const po::variables_map& vm) {
+  int threads = vm["threads"].as<int>();
+  if (threads < 0) throw UsageError(cat("--threads must be >= 0, got ", threads));
+  if (threads > 0) {
+    omp_set_num_threads(threads);
+    cv::setNumThreads(threads);
+  }
+}
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (char ch : text) {
+    if (ch == separator) {
+      if (!part.empty()) parts.push_back(part);
+      part.clear();
+    } else {
+      part += ch;
+    }
+  }
+  if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+}  // namespace fg::cli

@@ -1,0 +1,351 @@
+#include "finegrain/data/convert.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+
+namespace fs = std::filesystem;
+
+namespace fg {
+
+namespace {
+std::string display(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+// Splits on runs of spaces/tabs.
+std::vector<std::string> tokens_of(const std::string& line) {
+  std::vector<std::string> tokens;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) tokens.push_back(line.substr(start, i - start));
+  }
+  return tokens;
+}
+
+void write_lines_file(const std::string& path, const std::vector<std::string>& lines) {
+  AtomicOutput out(path, false);
+  for (const auto& line : lines) out.stream() << line << '\n';
+  out.commit();
+}
+}  // namespace
+
+// ---------------------------------------------------------------- LIBSVM
+
+void write_libsvm(const std::string& path, const FeatureTable& table) {
+  AtomicOutput out(path, false);
+  std::string line;
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    line = std::to_string(table.labels[i]);
+    const float* row = table.row(i);
+    for (std::size_t j = 0; j < table.dim; ++j) {
+      if (row[j] == 0.0f && j + 1 < table.dim) continue;
+      line += ' ';
+      line += std::to_string(j + 1);
+      line += ':';
+      line += format_float(row[j]);
+    }
+    line += '\n';
+    out.stream() << line;
+  }
+  // The class list goes beside a file; with stdout or a pipe it is lost, so say so.
+  if (out.is_file()) {
+    write_lines_file(path + ".classes", table.classes);
+  } else if (!table.classes.empty()) {
+    log::warn(cat("LIBSVM text on ", out.is_stdout() ? "stdout" : path,
+                  ": the class names (labels 0..k-1) are not written anywhere"));
+  }
+  out.commit();
+}
+
+FeatureTable read_libsvm(const std::string& path, std::size_t dim) {
+  std::string name = display(path);
+  std::vector<std::string> lines = read_lines(path);
+  struct Sparse {
+    long long label;
+    std::vector<std::pair<std::size_t, float>> entries;
+  };
+  std::vector<Sparse> rows;
+  std::size_t max_index = 0;
+  for (std::size_t n = 0; n < lines.size(); ++n) {
+    auto tokens = tokens_of(lines[n]);
+    if (tokens.empty()) continue;
+    auto where = [&](const std::string& token) { return cat(name, ":", n + 1, ": '", token, "': "); };
+    Sparse row{};
+    double label_value = 0;
+    if (!parse_int(tokens[0], row.label)) {
+      if (parse_double(tokens[0], label_value))
+        throw Error(where(tokens[0]) + "labels must be integer class numbers");
+      throw Error(where(tokens[0]) + "expected an integer label");
+    }
+    std::size_t previous = 0;
+    for (std::size_t t = 1; t < tokens.size(); ++t) {
+      const std::string& token = tokens[t];
+      if (token[0] == '#') break;  // a trailing comment
+      auto colon = token.find(':');
+      long long index = 0;
+      float value = 0;
+      if (colon == std::string::npos) throw Error(where(token) + "expected index:value");
+      if (!parse_int(token.substr(0, colon), index) || index < 1)
+        throw Error(where(token) + "index must be an integer >= 1");
+      if (static_cast<std::size_t>(index) <= previous)
+        throw Error(where(token) + "indices must be ascending");
+      if (!parse_float(token.substr(colon + 1), value)) throw Error(where(token) + "value is not a number");
+      if (dim && static_cast<std::size_t>(index) > dim)
+        throw Error(where(token) + cat("index beyond the dimension ", dim));
+      previous = static_cast<std::size_t>(index);
+      row.entries.emplace_back(previous - 1, value);
+    }
+    max_index = std::max(max_index, previous);
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) throw Error(cat(name, ": no rows"));
+  FeatureTable table;
+  table.dim = dim ? dim : max_index;
+  if (table.dim == 0) throw Error(cat(name, ": no feature values in any row"));
+
+  // Class names: from the .classes file, else the distinct labels in numeric order.
+  std::map<long long, int> label_to_class;
+  if (path != "-" && fs::exists(path + ".classes")) {
+    table.classes = read_lines(path + ".classes");
+    for (std::size_t c = 0; c < table.classes.size(); ++c) label_to_class[static_cast<long long>(c)] = static_cast<int>(c);
+  } else {
+    std::set<long long> labels;
+    for (const auto& row : rows)
+      if (row.label >= 0) labels.insert(row.label);
+    for (long long label : labels) {
+      label_to_class[label] = static_cast<int>(table.classes.size());
+      table.classes.push_back(std::to_string(label));
+    }
+  }
+  std::vector<float> dense(table.dim);
+  std::size_t line_number = 0;
+  for (const auto& row : rows) {
+    ++line_number;
+    int label = -1;
+    if (row.label >= 0) {
+      auto hit = label_to_class.find(row.label);
+      if (hit == label_to_class.end())
+        throw Error(cat(name, ": row ", line_number, ": label ", row.label, " has no name in ", path, ".classes"));
+      label = hit->second;
+    }
+    std::fill(dense.begin(), dense.end(), 0.0f);
+    for (const auto& [index, value] : row.entries) dense[index] = value;
+    table.add(cat(fs::path(name).filename().string(), ":", line_number), label, dense.data());
+  }
+  return table;
+}
+
+// ---------------------------------------------------------------- CSV
+
+namespace {
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char ch : text) {
+    if (ch == '"') quoted += '"';
+    quoted += ch;
+  }
+  return quoted + "\"";
+}
+
+// Splits one CSV line (RFC 4180 quoting; no newlines inside fields).
+std::vector<std::string> csv_fields(const std::string& line, const std::string& where) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char ch = line[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch == '"' && field.empty() && !was_quoted) {
+      quoted = was_quoted = true;
+    } else if (ch == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+      was_quoted = false;
+    } else {
+      field += ch;
+    }
+  }
+  if (quoted) throw Error(where + "unterminated quoted field");
+  fields.push_back(std::move(field));
+  return fields;
+}
+}  // namespace
+
+void write_csv(const std::string& path, const FeatureTable& table) {
+  AtomicOutput out(path, false);
+  std::string line = "key,label";
+  for (std::size_t j = 0; j < table.dim; ++j) line += ",f" + std::to_string(j + 1);
+  out.stream() << line << '\n';
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    line = csv_field(table.keys[i]) + "," + csv_field(table.label_name(i));
+    const float* row = table.row(i);
+    for (std::size_t j = 0; j < table.dim; ++j) {
+      line += ',';
+      line += format_float(row[j]);
+    }
+    out.stream() << line << '\n';
+  }
+  out.commit();
+}
+
+FeatureTable read_csv(const std::string& path) {
+  std::string name = display(path);
+  std::vector<std::string> lines = read_lines(path);
+  if (lines.empty()) throw Error(cat(name, ": empty file"));
+  auto header = csv_fields(lines[0], cat(name, ":1: "));
+  if (header.size() < 3 || header[0] != "key" || header[1] != "label")
+    throw Error(cat(name, ":1: expected a header 'key,label,f1,...' (as fg-convert --to csv writes)"));
+  FeatureTable table;
+  table.dim = header.size() - 2;
+  std::map<std::string, int> class_of;
+  std::vector<std::pair<std::string, std::string>> named;  // key, label per row
+  std::vector<float> values;
+  for (std::size_t n = 1; n < lines.size(); ++n) {
+    if (lines[n].empty()) continue;
+    std::string where = cat(name, ":", n + 1, ": ");
+    auto fields = csv_fields(lines[n], where);
+    if (fields.size() != header.size())
+      throw Error(cat(where, fields.size(), " fields, expected ", header.size()));
+    for (std::size_t j = 2; j < fields.size(); ++j) {
+      float value = 0;
+      if (!parse_float(fields[j], value))
+        throw Error(cat(where, "'", fields[j], "': column ", header[j], " is not a number"));
+      values.push_back(value);
+    }
+    if (!fields[1].empty()) class_of[fields[1]] = 0;
+    named.emplace_back(fields[0], fields[1]);
+  }
+  if (named.empty()) throw Error(cat(name, ": no rows"));
+  for (auto& [label, index] : class_of) {
+    index = static_cast<int>(table.classes.size());
+    table.classes.push_back(label);
+  }
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    int label = named[i].second.empty() ? -1 : class_of[named[i].second];
+    table.add(named[i].first, label, values.data() + i * table.dim);
+  }
+  return table;
+}
+
+// ---------------------------------------------------------------- NumPy
+
+namespace {
+void write_npy_header(std::ostream& out, const char* descr, const std::string& shape) {
+  std::string dict = cat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape, ", }");
+  // Magic (6) + version (2) + length (2) + dict, padded with spaces to a multiple of 64, ending '\n'.
+  std::size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  out.write("\x93NUMPY\x01\x00", 8);
+  auto length = static_cast<std::uint16_t>(dict.size());
+  out.write(reinterpret_cast<const char*>(&length), 2);
+  out << dict;
+}
+}  // namespace
+
+void write_npy(const std::string& path, const FeatureTable& table) {
+  if (path == "-") throw UsageError("--to npy writes several files; give a file path, not '-'");
+  std::string stem = path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0
+                         ? path.substr(0, path.size() - 4) : path;
+  AtomicOutput matrix(path);
+  write_npy_header(matrix.stream(), "<f4", cat("(", table.rows(), ", ", table.dim, ")"));
+  matrix.stream().write(reinterpret_cast<const char*>(table.values.data()),
+                        static_cast<std::streamsize>(table.values.size() * sizeof(float)));
+  AtomicOutput labels(stem + ".labels.npy");
+  write_npy_header(labels.stream(), "<i4", cat("(", table.rows(), ",)"));
+  for (int label : table.labels) {
+    auto value = static_cast<std::int32_t>(label);
+    labels.stream().write(reinterpret_cast<const char*>(&value), 4);
+  }
+  write_lines_file(stem + ".classes.txt", table.classes);
+  write_lines_file(stem + ".keys.txt", table.keys);
+  labels.commit();
+  matrix.commit();
+}
+
+namespace {
+// "720, 4096" or "720," -> {"720", "4096"}
+std::vector<std::string> split_shape(const std::string& text) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (char ch : text + ",") {
+    if (ch == ',') {
+      if (!part.empty()) parts.push_back(part);
+      part.clear();
+    } else if (ch != ' ') {
+      part += ch;
+    }
+  }
+  return parts;
+}
+}  // namespace
+
+NpyArray read_npy(const std::string& path) {
+  Input in(path);
+  char magic[10] = {};
+  in.stream().read(magic, 10);
+  if (in.stream().gcount() != 10 || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    throw Error(cat(in.name(), ": not a NumPy .npy file"));
+  std::size_t header_length = 0;
+  if (magic[6] == 1) {
+    header_length = static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8);
+  } else {
+    char more[2];
+    in.stream().read(more, 2);
+    header_length = static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8) |
+                    (static_cast<unsigned char>(more[0]) << 16) | (static_cast<unsigned char>(more[1]) << 24);
+  }
+  std::string header(header_length, '\0');
+  in.stream().read(header.data(), static_cast<std::streamsize>(header_length));
+  if (header.find("'descr': '<f4'") == std::string::npos)
+    throw Error(cat(in.name(), ": only little-endian float32 arrays are read, header: ", header));
+  if (header.find("'fortran_order': False") == std::string::npos)
+    throw Error(cat(in.name(), ": Fortran-order arrays are not read"));
+  NpyArray array;
+  auto open = header.find('(', header.find("'shape'"));
+  auto close = header.find(')', open);
+  std::size_t count = 1;
+  for (std::string part : split_shape(header.substr(open + 1, close - open - 1))) {
+    long long extent = 0;
+    if (!parse_int(part, extent) || extent < 0) throw Error(cat(in.name(), ": bad shape in header: ", header));
+    array.shape.push_back(static_cast<std::size_t>(extent));
+    count *= static_cast<std::size_t>(extent);
+  }
+  array.data.resize(count);
+  in.stream().read(reinterpret_cast<char*>(array.data.data()), static_cast<std::streamsize>(count * 4));
+  if (static_cast<std::size_t>(in.stream().gcount()) != count * 4) throw Error(cat(in.name(), ": truncated data"));
+  return array;
+}
+
+// ---------------------------------------------------------------- text
+
+void write_text(const std::string& path, const FeatureTable& table) {
+  AtomicOutput out(path, false);
+  out.stream() << "# finegrain feature table: " << table.rows() << " rows, dimension " << table.dim << ", "
+               << table.classes.size() << " classes\n";
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    out.stream() << table.keys[i] << '\t' << table.label_name(i) << '\t';
+    const float* row = table.row(i);
+    for (std::size_t j = 0; j < table.dim; ++j) out.stream() << (j ? " " : "") << format_float(row[j]);
+    out.stream() << '\n';
+  }
+  out.commit();
+}
+
+}  // namespace fg

@@ -1,0 +1,250 @@
+#include "finegrain/data/table.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "finegrain/core/common.hpp"
+
+namespace fg {
+
+namespace {
+constexpr char kMagic[8] = {'F', 'G', 'T', 'A', 'B', 'L', 'E', '\n'};
+constexpr std::uint64_t kUnknownRows = std::numeric_limits<std::uint64_t>::max();
+constexpr char kRecordTag = 'R';
+constexpr char kEndTag = 'E';
+// Sanity limits, so that a damaged file gives a message, not a huge allocation.
+constexpr std::uint32_t kMaxDim = 1u << 28;
+constexpr std::uint32_t kMaxClasses = 1u << 24;
+constexpr std::uint32_t kMaxName = 1u << 16;
+constexpr std::uint32_t kMaxKey = 1u << 20;
+
+static_assert(sizeof(float) == 4, "float32 expected");
+// The format is little-endian; so are the machines we build for (x86-64, arm64).
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host expected");
+
+template <class T>
+void put(std::ostream& out, T value) {
+  out.write(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+void put_string(std::ostream& out, std::string_view text) {
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(text.size()));
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+// Reads exactly n bytes; false if the stream ends first.
+bool get_bytes(std::istream& in, void* data, std::size_t n) {
+  in.read(static_cast<char*>(data), static_cast<std::streamsize>(n));
+  return static_cast<std::size_t>(in.gcount()) == n;
+}
+}  // namespace
+
+// ---------------------------------------------------------------- writer
+
+TableWriter::TableWriter(const std::string& path, TableHeader header)
+    : out_(path, true), header_(std::move(header)) {
+  if (header_.dim == 0 || header_.dim > kMaxDim)
+    throw Error(cat(path, ": cannot write a table of dimension ", header_.dim));
+  std::ostream& out = out_.stream();
+  out.write(kMagic, sizeof kMagic);
+  put<std::uint32_t>(out, kTableVersion);
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(header_.dim));
+  // Files get the real count patched in by commit(); pipes say "unknown".
+  if (out_.is_file()) rows_offset_ = out.tellp();
+  put<std::uint64_t>(out, kUnknownRows);
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(header_.classes.size()));
+  for (const auto& name : header_.classes) put_string(out, name);
+  put_string(out, header_.provenance);
+}
+
+TableWriter::~TableWriter() = default;
+
+void TableWriter::write(std::string_view key, int label, const float* values) {
+  if (label < -1 || label >= static_cast<int>(header_.classes.size()))
+    throw Error(cat(out_.path(), ": label index ", label, " outside the class list of ",
+                    header_.classes.size(), " (key ", key, ")"));
+  if (key.size() > kMaxKey) throw Error(cat(out_.path(), ": key too long: ", key.substr(0, 80)));
+  std::ostream& out = out_.stream();
+  out.put(kRecordTag);
+  put_string(out, key);
+  put<std::int32_t>(out, label);
+  out.write(reinterpret_cast<const char*>(values),
+            static_cast<std::streamsize>(header_.dim * sizeof(float)));
+  if (!out) throw Error(cat(out_.path(), ": write failed (disk full?)"));
+  ++rows_;
+}
+
+void TableWriter::commit() {
+  std::ostream& out = out_.stream();
+  out.put(kEndTag);
+  put<std::uint64_t>(out, rows_);
+  if (out_.is_file()) {
+    out.seekp(rows_offset_);
+    put<std::uint64_t>(out, rows_);
+    out.seekp(0, std::ios::end);
+  }
+  out_.commit();
+}
+
+// ---------------------------------------------------------------- reader
+
+TableReader::TableReader(const std::string& path, TableReadOptions options)
+    : in_(path, true), options_(options) {
+  std::istream& in = in_.stream();
+  char magic[8] = {};
+  in.read(magic, sizeof magic);
+  auto got = static_cast<std::size_t>(in.gcount());
+  if (got != sizeof magic || std::memcmp(magic, kMagic, sizeof magic) != 0) {
+    std::string first(magic, got);  // a little more text helps describe it
+    char more[248];
+    if (got == sizeof magic) {
+      in.read(more, sizeof more);
+      first.append(more, static_cast<std::size_t>(in.gcount()));
+    }
+    throw Error(cat(name(), ": not a finegrain feature table; it looks like ", describe_content(first)));
+  }
+  std::uint32_t version = 0, dim = 0, class_count = 0;
+  std::uint64_t rows = 0;
+  if (!get_bytes(in, &version, 4)) throw Error(cat(name(), ": truncated header"));
+  if (version != kTableVersion)
+    throw Error(cat(name(), ": feature table format version ", version, ", this program reads version ",
+                    kTableVersion, " (written by a different finegrain?)"));
+  if (!get_bytes(in, &dim, 4) || !get_bytes(in, &rows, 8) || !get_bytes(in, &class_count, 4))
+    throw Error(cat(name(), ": truncated header"));
+  if (dim == 0 || dim > kMaxDim) throw Error(cat(name(), ": damaged header: dimension ", dim));
+  if (class_count > kMaxClasses) throw Error(cat(name(), ": damaged header: ", class_count, " classes"));
+  header_.dim = dim;
+  if (rows != kUnknownRows) header_.rows = rows;
+  header_.classes.resize(class_count);
+  for (auto& cls : header_.classes) {
+    std::uint32_t length = 0;
+    if (!get_bytes(in, &length, 4) || length > kMaxName) throw Error(cat(name(), ": damaged class list"));
+    cls.resize(length);
+    if (!get_bytes(in, cls.data(), length)) throw Error(cat(name(), ": truncated class list"));
+  }
+  std::uint32_t length = 0;
+  if (!get_bytes(in, &length, 4) || length > kMaxKey) throw Error(cat(name(), ": damaged header (provenance)"));
+  header_.provenance.resize(length);
+  if (!get_bytes(in, header_.provenance.data(), length)) throw Error(cat(name(), ": truncated header"));
+}
+
+bool TableReader::next(TableRow& row) {
+  if (done_) return false;
+  std::istream& in = in_.stream();
+  int tag = in.get();
+  if (tag == std::char_traits<char>::eof())
+    throw Error(cat(name(), ": truncated after record ", record_,
+                    ": the end marker is missing (was the writer interrupted?)"));
+  if (tag == kEndTag) {
+    std::uint64_t count = 0;
+    if (!get_bytes(in, &count, 8)) throw Error(cat(name(), ": truncated end marker"));
+    if (count != record_)
+      throw Error(cat(name(), ": end marker says ", count, " records, found ", record_));
+    if (header_.rows && *header_.rows != record_)
+      throw Error(cat(name(), ": header says ", *header_.rows, " records, found ", record_));
+    if (in.peek() != std::char_traits<char>::eof())
+      throw Error(cat(name(), ": unexpected data after the end marker"));
+    done_ = true;
+    return false;
+  }
+  std::uint64_t number = record_ + 1;
+  if (tag != kRecordTag) throw Error(cat(name(), ": record ", number, ": damaged (bad record marker)"));
+  std::uint32_t key_length = 0;
+  if (!get_bytes(in, &key_length, 4)) throw Error(cat(name(), ": record ", number, ": truncated"));
+  if (key_length > kMaxKey) throw Error(cat(name(), ": record ", number, ": damaged (key length)"));
+  row.key.resize(key_length);
+  std::int32_t label = -1;
+  row.values.resize(header_.dim);
+  if (!get_bytes(in, row.key.data(), key_length) || !get_bytes(in, &label, 4) ||
+      !get_bytes(in, row.values.data(), header_.dim * sizeof(float)))
+    throw Error(cat(name(), ": record ", number, ": truncated"));
+  if (label < -1 || label >= static_cast<std::int32_t>(header_.classes.size()))
+    throw Error(cat(name(), ": record ", number, ": label index ", label, " outside the class list of ",
+                    header_.classes.size()));
+  row.label = label;
+  if (!options_.allow_nonfinite) {
+    for (std::size_t j = 0; j < header_.dim; ++j) {
+      if (!std::isfinite(row.values[j]))
+        throw Error(cat(name(), ": record ", number, " (", row.key, "): column ", j + 1, " is ",
+                        row.values[j], " (use --allow-nonfinite to accept)"));
+    }
+  }
+  record_ = number;
+  return true;
+}
+
+// ---------------------------------------------------------------- in memory
+
+void FeatureTable::add(std::string key, int label, const float* row_values) {
+  keys.push_back(std::move(key));
+  labels.push_back(label);
+  values.insert(values.end(), row_values, row_values + dim);
+}
+
+const std::string& FeatureTable::label_name(std::size_t i) const {
+  static const std::string none;
+  return labels[i] < 0 ? none : classes[static_cast<std::size_t>(labels[i])];
+}
+
+int FeatureTable::class_index(const std::string& name) const {
+  for (std::size_t i = 0; i < classes.size(); ++i)
+    if (classes[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+TableHeader FeatureTable::header() const {
+  TableHeader header;
+  header.dim = dim;
+  header.classes = classes;
+  header.rows = rows();
+  header.provenance = provenance;
+  return header;
+}
+
+FeatureTable read_table(const std::string& path, TableReadOptions options) {
+  TableReader reader(path, options);
+  FeatureTable table;
+  table.dim = reader.header().dim;
+  table.classes = reader.header().classes;
+  table.provenance = reader.header().provenance;
+  if (reader.header().rows) {
+    auto rows = static_cast<std::size_t>(*reader.header().rows);
+    table.keys.reserve(rows);
+    table.labels.reserve(rows);
+    table.values.reserve(rows * table.dim);
+  }
+  TableRow row;
+  while (reader.next(row)) table.add(std::move(row.key), row.label, row.values.data());
+  return table;
+}
+
+void append_table(FeatureTable& table, const FeatureTable& more, const std::string& more_name) {
+  if (table.dim == 0 && table.rows() == 0) {
+    table = more;
+    return;
+  }
+  if (more.dim != table.dim)
+    throw Error(cat(more_name, ": dimension ", more.dim, ", expected ", table.dim, " (as in the tables before it)"));
+  if (more.provenance != table.provenance)
+    throw Error(cat(more_name, ": made with other settings than the tables before it (provenance differs)"));
+  std::vector<int> remap(more.classes.size());
+  for (std::size_t c = 0; c < more.classes.size(); ++c) {
+    int index = table.class_index(more.classes[c]);
+    if (index < 0) {
+      index = static_cast<int>(table.classes.size());
+      table.classes.push_back(more.classes[c]);
+    }
+    remap[c] = index;
+  }
+  for (std::size_t i = 0; i < more.rows(); ++i)
+    table.add(more.keys[i], more.labels[i] < 0 ? -1 : remap[static_cast<std::size_t>(more.labels[i])], more.row(i));
+}
+
+void write_table(const std::string& path, const FeatureTable& table) {
+  TableWriter writer(path, table.header());
+  for (std::size_t i = 0; i < table.rows(); ++i) writer.write(table.keys[i], table.labels[i], table.row(i));
+  writer.commit();
+}
+
+}  // namespace fg

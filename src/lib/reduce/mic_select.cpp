@@ -1,0 +1,405 @@
+// Feature selection by MIC: options, fitting (top-k, threshold, greedy
+// mRMR), the selection model file, applying it; the reference vector format.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
+#include "finegrain/reduce/mic.hpp"
+#include "finegrain/data/table.hpp"
+#include "mic_internal.hpp"
+
+namespace fg::mic {
+
+namespace po = boost::program_options;
+
+void SelectOptions::add_options(po::options_description& options) {
+  options.add_options()
+      ("k", po::value<std::size_t>()->default_value(0),
+       "keep the N best features (0 = use --min-score)")
+      ("min-score", po::value<double>()->default_value(-1),
+       "keep every feature scoring at least T (used when --k is 0)")
+      ("est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")
+      ("alpha", po::value<double>()->default_value(0.6, "0.6"),
+       "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")
+      ("c", po::value<double>()->default_value(15), "at most c * columns superclumps")
+      ("target", po::value<std::string>()->default_value("classes"),
+       "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
+       "(minepy: the class number as a value)")
+      ("redundancy", po::value<std::string>()->default_value("none"),
+       "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
+       "feature maximises score - mean MIC with those already selected; slow) | corr "
+       "(score - W * max |Pearson r| with those already selected; fast)")
+      ("redundancy-weight", po::value<double>()->default_value(0.3, "0.3"),
+       "W for --redundancy corr")
+      ("pool", po::value<std::size_t>()->default_value(0),
+       "with --redundancy: candidates = the N best-scoring features (0 = all)");
+}
+
+SelectOptions SelectOptions::from(const po::variables_map& vm) {
+  SelectOptions o;
+  o.params.alpha = vm["alpha"].as<double>();
+  o.params.c = vm["c"].as<double>();
+  o.params.est = parse_estimator(vm["est"].as<std::string>());
+  o.target = parse_target(vm["target"].as<std::string>());
+  o.k = vm["k"].as<std::size_t>();
+  o.min_score = vm["min-score"].as<double>();
+  o.redundancy = parse_redundancy(vm["redundancy"].as<std::string>());
+  o.redundancy_weight = vm["redundancy-weight"].as<double>();
+  if (!(o.redundancy_weight >= 0) || !std::isfinite(o.redundancy_weight))
+    throw UsageError(cat("--redundancy-weight must be a finite number >= 0, got ", o.redundancy_weight));
+  o.pool = vm["pool"].as<std::size_t>();
+  check_params(o.params);
+  return o;
+}
+
+// ---- the model file ----------------------------------------------------------
+
+namespace {
+constexpr const char* kMagic = "FGMIC-SELECTION";
+constexpr int kVersion = 1;
+}  // namespace
+
+void SelectionModel::check_input_dim(std::size_t dim, const std::string& name) const {
+  if (dim != input_dim)
+    throw Error(cat(name, ": dimension ", dim, ", but the selection model was fitted on dimension ",
+                    input_dim));
+}
+
+void SelectionModel::apply_row(const float* in, float* out) const {
+  const std::size_t k = columns.size();
+  for (std::size_t j = 0; j < k; ++j) out[j] = in[columns[j]];
+}
+
+namespace {
+// The provenance of a table after selection: the input's, plus one line.
+std::string selected_provenance(const std::string& before, const SelectionModel& m) {
+  std::string out = before;
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  out += cat("mic_selection=", m.output_dim(), " of ", m.input_dim, " columns, target ",
+             target_name(m.target), ", estimator ", estimator_name(m.params.est), ", alpha ",
+             format_double(m.params.alpha), ", c ", format_double(m.params.c),
+             m.redundancy == Redundancy::none ? "" : cat(", redundancy ", redundancy_name(m.redundancy)),
+             "\n");
+  return out;
+}
+}  // namespace
+
+FeatureTable SelectionModel::apply(const FeatureTable& table) const {
+  check_input_dim(table.dim, "features");
+  FeatureTable out;
+  out.dim = columns.size();
+  out.classes = table.classes;
+  out.keys = table.keys;
+  out.labels = table.labels;
+  out.provenance = selected_provenance(table.provenance, *this);
+  out.values.resize(table.rows() * out.dim);
+  for (std::size_t i = 0; i < table.rows(); ++i) apply_row(table.row(i), out.row(i));
+  return out;
+}
+
+void SelectionModel::save(const std::string& path) const {
+  AtomicOutput out(path, false);
+  std::ostream& o = out.stream();
+  o << kMagic << ' ' << kVersion << '\n'
+    << "input_dim " << input_dim << '\n'
+    << "output_dim " << columns.size() << '\n'
+    << "estimator " << estimator_name(params.est) << '\n'
+    << "alpha " << format_double(params.alpha) << '\n'
+    << "c " << format_double(params.c) << '\n'
+    << "target " << target_name(target) << '\n'
+    << "redundancy " << redundancy_name(redundancy) << '\n'
+    << "redundancy_weight " << format_double(redundancy_weight) << '\n'
+    << "samples " << samples << '\n'
+    << "classes " << classes << '\n'
+    << "# column (0-based input index) <TAB> score, in selection order\n";
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    o << columns[j] << '\t' << format_double(scores[j]) << '\n';
+  out.commit();
+}
+
+SelectionModel SelectionModel::load(const std::string& path) {
+  Input in(path, false);
+  std::istream& is = in.stream();
+  const std::string name = in.name();
+  std::string line;
+  std::size_t line_no = 0;
+  auto bad = [&](const std::string& what) {
+    return Error(cat(name, ":", line_no, ": ", what));
+  };
+  if (!std::getline(is, line)) throw Error(cat(name, ": empty file, expected a MIC selection model"));
+  ++line_no;
+  {
+    std::istringstream first(line);
+    std::string magic;
+    int version = 0;
+    first >> magic >> version;
+    if (magic != kMagic)
+      throw Error(cat(name, ": not a MIC selection model (", kMagic, "); it looks like ",
+                      describe_content(line.substr(0, 64))));
+    if (version != kVersion)
+      throw Error(cat(name, ": MIC selection model version ", version, ", this program reads version ",
+                      kVersion));
+  }
+  SelectionModel m;
+  std::size_t output_dim = 0;
+  bool have_input = false, have_output = false;
+  auto number = [&](const std::string& token) {
+    long long v = 0;
+    if (!parse_int(token, v) || v < 0) throw bad(cat("bad number '", token, "'"));
+    return static_cast<std::size_t>(v);
+  };
+  auto real = [&](const std::string& token) {
+    double v = 0;
+    if (!parse_double(token, v)) throw bad(cat("bad number '", token, "'"));
+    return v;
+  };
+  while (std::getline(is, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string key, value, extra;
+    fields >> key >> value;
+    if (value.empty() || (fields >> extra)) throw bad(cat("expected 'name value', got '", line, "'"));
+    if (key == "input_dim") m.input_dim = number(value), have_input = true;
+    else if (key == "output_dim") output_dim = number(value), have_output = true;
+    else if (key == "estimator") m.params.est = parse_estimator(value);
+    else if (key == "alpha") m.params.alpha = real(value);
+    else if (key == "c") m.params.c = real(value);
+    else if (key == "target") m.target = parse_target(value);
+    else if (key == "redundancy") {
+      // Files from before the corr form say 0 (none) or 1 (mic).
+      if (value == "0" || value == "1") m.redundancy = value == "1" ? Redundancy::mic : Redundancy::none;
+      else if (value == "none" || value == "mic" || value == "corr") m.redundancy = parse_redundancy(value);
+      else throw bad(cat("redundancy must be none, mic or corr, got '", value, "'"));
+    }
+    else if (key == "redundancy_weight") m.redundancy_weight = real(value);
+    else if (key == "samples") m.samples = number(value);
+    else if (key == "classes") m.classes = static_cast<int>(number(value));
+    else {
+      if (!have_input || !have_output) throw bad("columns before input_dim/output_dim");
+      const std::size_t column = number(key);
+      if (column >= m.input_dim)
+        throw bad(cat("column ", column, " outside the input dimension ", m.input_dim));
+      m.columns.push_back(static_cast<std::uint32_t>(column));
+      m.scores.push_back(real(value));
+    }
+  }
+  if (!have_input || !have_output) throw Error(cat(name, ": truncated MIC selection model (no header)"));
+  if (m.columns.size() != output_dim)
+    throw Error(cat(name, ": truncated MIC selection model: ", m.columns.size(), " columns, header says ",
+                    output_dim));
+  return m;
+}
+
+// ---- fitting ----------------------------------------------------------------
+
+namespace {
+
+// Indices by score, best first; equal scores keep index order.
+std::vector<std::uint32_t> ranking(const std::vector<double>& scores) {
+  std::vector<std::uint32_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return scores[a] > scores[b]; });
+  return order;
+}
+
+}  // namespace
+
+SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& options,
+                             std::vector<double>* all_scores) {
+  check_params(options.params);
+  if (options.k > table.dim)
+    throw UsageError(cat("--k ", options.k, " but the table has only ", table.dim, " features"));
+  if (options.k == 0 && options.min_score < 0)
+    throw UsageError("give --k N or --min-score T (how many features to keep)");
+  const std::vector<double> relevance = score_features(table, options.params, options.target);
+  if (all_scores) *all_scores = relevance;
+
+  SelectionModel model;
+  model.input_dim = table.dim;
+  model.params = options.params;
+  model.target = options.target;
+  model.redundancy = options.redundancy;
+  if (options.redundancy == Redundancy::corr) model.redundancy_weight = options.redundancy_weight;
+  model.samples = table.rows();
+  {
+    std::vector<char> seen(table.classes.size() + 1, 0);
+    for (int label : table.labels)
+      if (label >= 0 && static_cast<std::size_t>(label) < seen.size() && !seen[label]) {
+        seen[label] = 1;
+        ++model.classes;
+      }
+  }
+  const std::vector<std::uint32_t> order = ranking(relevance);
+  std::size_t keep = options.k;
+  if (keep == 0)
+    while (keep < order.size() && relevance[order[keep]] >= options.min_score) ++keep;
+
+  if (options.redundancy == Redundancy::none || keep <= 1) {
+    for (std::size_t j = 0; j < keep; ++j) {
+      model.columns.push_back(order[j]);
+      model.scores.push_back(relevance[order[j]]);
+    }
+    return model;
+  }
+
+  // Greedy max-relevance min-redundancy (difference form): the next feature
+  // maximises relevance - the redundancy term with the features selected so
+  // far (mic: their mean MIC; corr: weight * their largest |r|).
+  std::size_t pool = options.pool == 0 ? order.size() : std::max(options.pool, keep);
+  pool = std::min(pool, order.size());
+  const std::size_t n = table.rows();
+  std::vector<std::uint32_t> candidates(order.begin(), order.begin() + pool);
+  std::vector<float> columns(pool * n);  // candidate columns, contiguous
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* row = table.row(i);
+    for (std::size_t j = 0; j < pool; ++j) columns[j * n + i] = row[candidates[j]];
+  }
+  const bool corr = options.redundancy == Redundancy::corr;
+  if (corr)  // centred and scaled to unit length: r is then a dot product
+    for (std::size_t j = 0; j < pool; ++j) {
+      float* x = &columns[j * n];
+      double mean = 0, ss = 0;
+      for (std::size_t i = 0; i < n; ++i) mean += x[i];
+      mean /= double(n);
+      for (std::size_t i = 0; i < n; ++i) ss += (x[i] - mean) * (x[i] - mean);
+      const double inv = ss > 0 ? 1.0 / std::sqrt(ss) : 0.0;  // constant: r = 0 with everything
+      for (std::size_t i = 0; i < n; ++i) x[i] = float((x[i] - mean) * inv);
+    }
+  std::vector<double> redundancy(pool, 0.0);  // mic: sum of MICs; corr: max |r|
+  std::vector<char> taken(pool, 0);
+  std::size_t last = 0;  // the most relevant first
+  taken[0] = 1;
+  model.columns.push_back(candidates[0]);
+  model.scores.push_back(relevance[candidates[0]]);
+  const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(pool);
+  while (model.columns.size() < keep) {
+    const float* chosen = &columns[last * n];
+    if (corr) {
+#pragma omp parallel for schedule(static)
+      for (std::ptrdiff_t j = 0; j < count; ++j) {
+        if (taken[j]) continue;
+        const float* x = &columns[static_cast<std::size_t>(j) * n];
+        double r = 0;
+        for (std::size_t i = 0; i < n; ++i) r += double(x[i]) * chosen[i];
+        redundancy[j] = std::max(redundancy[j], std::fabs(r));
+      }
+    } else {
+      const std::vector<double> reference(chosen, chosen + n);
+      detail::ReferenceScorer scorer(reference, options.params);
+      std::exception_ptr failure;
+#pragma omp parallel
+      {
+        detail::FeatureWork fw;
+        scorer.init(fw);
+#pragma omp for schedule(dynamic, 4)
+        for (std::ptrdiff_t j = 0; j < count; ++j) {
+          if (taken[j]) continue;
+          try {
+            redundancy[j] += scorer.mic(&columns[static_cast<std::size_t>(j) * n], fw);
+          } catch (...) {
+#pragma omp critical
+            if (!failure) failure = std::current_exception();
+          }
+        }
+      }
+      if (failure) std::rethrow_exception(failure);
+    }
+    const double selected = static_cast<double>(model.columns.size());
+    double best = -std::numeric_limits<double>::infinity();
+    std::size_t pick = pool;
+    for (std::size_t j = 0; j < pool; ++j) {
+      if (taken[j]) continue;
+      const double penalty = corr ? options.redundancy_weight * redundancy[j] : redundancy[j] / selected;
+      const double value = relevance[candidates[j]] - penalty;
+      if (value > best) best = value, pick = j;
+    }
+    taken[pick] = 1;
+    last = pick;
+    model.columns.push_back(candidates[pick]);
+    model.scores.push_back(relevance[candidates[pick]]);
+  }
+  return model;
+}
+
+std::uint64_t apply_selection(const SelectionModel& model, const std::string& in_path,
+                              const std::string& out_path) {
+  TableReader reader(in_path, TableReadOptions{true});
+  model.check_input_dim(reader.header().dim, reader.name());
+  TableHeader header;
+  header.dim = model.output_dim();
+  header.classes = reader.header().classes;
+  header.rows = reader.header().rows;
+  header.provenance = selected_provenance(reader.header().provenance, model);
+  TableWriter writer(out_path, header);
+  TableRow row;
+  std::vector<float> out(model.output_dim());
+  while (reader.next(row)) {
+    model.apply_row(row.values.data(), out.data());
+    writer.write(row.key, row.label, out.data());
+  }
+  writer.commit();
+  return writer.rows_written();
+}
+
+// ---- reference vectors ---------------------------------------------------------
+
+std::vector<VectorPair> read_vector_pairs(const std::string& path) {
+  Input in(path, false);
+  std::istream& is = in.stream();
+  const std::string name = in.name();
+  std::vector<VectorPair> pairs;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(is, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    while (true) {
+      std::size_t tab = line.find('\t', start);
+      fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    if (fields.size() < 4)
+      throw Error(cat(name, ":", line_no, ": expected 'case<TAB>kind<TAB>n<TAB>axis<TAB>values...'"));
+    long long count = 0;
+    if (!parse_int(fields[2], count) || count < 0)
+      throw Error(cat(name, ":", line_no, ": bad sample count '", fields[2], "'"));
+    if (fields.size() != static_cast<std::size_t>(count) + 4)
+      throw Error(cat(name, ":", line_no, ": ", fields.size() - 4, " values, expected n = ", count));
+    std::vector<double> values(count);
+    for (long long i = 0; i < count; ++i)
+      if (!parse_double(fields[4 + i], values[i]))
+        throw Error(cat(name, ":", line_no, ": value ", i + 1, ": not a number: '", fields[4 + i], "'"));
+    const std::string& axis = fields[3];
+    if (axis == "x") {
+      pairs.push_back(VectorPair{fields[0], fields[1], std::move(values), {}});
+    } else if (axis == "y") {
+      if (pairs.empty() || pairs.back().name != fields[0] || !pairs.back().y.empty())
+        throw Error(cat(name, ":", line_no, ": axis y of case ", fields[0], " without its x line before it"));
+      if (values.size() != pairs.back().x.size())
+        throw Error(cat(name, ":", line_no, ": case ", fields[0], ": y has ", values.size(),
+                        " values, x has ", pairs.back().x.size()));
+      pairs.back().y = std::move(values);
+    } else {
+      throw Error(cat(name, ":", line_no, ": axis must be x or y, got '", axis, "'"));
+    }
+  }
+  if (!pairs.empty() && pairs.back().y.empty())
+    throw Error(cat(name, ": case ", pairs.back().name, " has no y line"));
+  return pairs;
+}
+
+}  // namespace fg::mic

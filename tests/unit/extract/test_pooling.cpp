@@ -1,0 +1,121 @@
+// Pooling checked against independent computations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "finegrain/core/common.hpp"
+#include "finegrain/data/convert.hpp"
+#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/image.hpp"
+#include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/pooling.hpp"
+#include "test_util.hpp"
+
+using namespace fg;
+namespace fs = std::filesystem;
+
+namespace {
+
+ExtractOptions raw_options(const std::string& model, const std::string& layer) {
+  ExtractOptions o;
+  o.model = model;
+  o.layers = {layer};
+  o.norm = Norm::none;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("pooling: avg, max, avgmax, gem against direct computations") {
+  // 2 channels x 3 x 2.
+  const std::vector<float> map = {1, 2, 3, 4, 5, 6, /* ch1 */ 0, 0, 9, 0, 0, 3};
+  std::vector<float> out(4);
+  PoolOptions o;
+  o.pooling = Pooling::avg;
+  pool(map.data(), 2, 3, 2, o, out.data());
+  CHECK(out[0] == doctest::Approx(3.5));
+  CHECK(out[1] == doctest::Approx(2.0));
+  o.pooling = Pooling::max;
+  pool(map.data(), 2, 3, 2, o, out.data());
+  CHECK(out[0] == 6);
+  CHECK(out[1] == 9);
+  o.pooling = Pooling::avgmax;
+  pool(map.data(), 2, 3, 2, o, out.data());
+  CHECK(out == std::vector<float>{3.5f, 2.0f, 6.0f, 9.0f});
+  o.pooling = Pooling::gem;
+  o.gem_p = 3;
+  pool(map.data(), 2, 3, 2, o, out.data());
+  CHECK(out[0] == doctest::Approx(std::cbrt((1 + 8 + 27 + 64 + 125 + 216) / 6.0)));
+  CHECK(out[1] == doctest::Approx(std::cbrt((729 + 27 + 4 * 1e-18) / 6.0)));
+  o.gem_p = 1;  // p = 1 is the average
+  pool(map.data(), 2, 3, 2, o, out.data());
+  CHECK(out[0] == doctest::Approx(3.5));
+}
+
+TEST_CASE("pooling: long maps (the unrolled path) against a plain double sum") {
+  const std::size_t channels = 3, h = 13, w = 11;  // 143 positions: 35 blocks of 4 and a tail of 3
+  std::vector<float> map(channels * h * w);
+  cv::RNG rng(7);
+  for (float& v : map) v = float(rng.uniform(0.0, 50.0));
+  std::vector<float> out(2 * channels);
+  PoolOptions o;
+  o.pooling = Pooling::avgmax;
+  pool(map.data(), channels, int(h), int(w), o, out.data());
+  for (std::size_t c = 0; c < channels; ++c) {
+    double s = 0;
+    float m = 0;
+    for (std::size_t i = 0; i < h * w; ++i) {
+      s += map[c * h * w + i];
+      m = std::max(m, map[c * h * w + i]);
+    }
+    CHECK(out[c] == doctest::Approx(s / double(h * w)).epsilon(1e-6));
+    CHECK(out[channels + c] == m);
+  }
+}
+
+TEST_CASE("pooling: attn keeps the largest region above the mean of the channel sum") {
+  // 1 channel, 4 x 5: two blobs above the mean; the larger (3 cells,
+  // 8-connected diagonally) wins over the single strong cell.
+  const std::vector<float> map = {
+      0, 0, 0, 0, 9,  //
+      5, 0, 0, 0, 0,  //
+      0, 5, 0, 0, 0,  //
+      0, 0, 5, 0, 0};
+  const AttentionMap a = attention_map(map.data(), 1, 4, 5);
+  CHECK(a.mean == doctest::Approx(24.0 / 20));
+  CHECK(a.kept_count == 3);
+  CHECK(a.kept[5] == 1);
+  CHECK(a.kept[11] == 1);
+  CHECK(a.kept[17] == 1);
+  CHECK(a.kept[4] == 0);
+  PoolOptions o;
+  o.pooling = Pooling::attn;
+  o.attn_pool = Pooling::avgmax;
+  std::vector<float> out(2);
+  pool(map.data(), 1, 4, 5, o, out.data());
+  CHECK(out[0] == doctest::Approx(5.0));  // avg inside the region
+  CHECK(out[1] == doctest::Approx(5.0));  // max inside: the 9 is outside
+  // A constant map keeps everything.
+  const std::vector<float> flat(6, 2.0f);
+  CHECK(attention_map(flat.data(), 1, 2, 3).kept_count == 6);
+
+  // On a real image, pooling in the region equals pooling the selected
+  // positions by hand.
+  ExtractOptions eo = raw_options(spec_file("squeezenet1_1_imagenet_notop"), "fire9");
+  Extractor ex(eo);
+  std::string problem;
+  const cv::Mat img = load_image(fixture_image(), kDefaultMaxPixels, problem);
+  const AttentionMap am = ex.attention(img);
+  CHECK(am.height == 13);
+  CHECK(am.width == 13);
+  CHECK(am.kept_count > 0);
+  CHECK(am.kept_count < 169);
+}
+
