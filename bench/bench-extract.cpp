@@ -7,6 +7,7 @@
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3]
 //                 [--pools avgmax,bilinear,...]
+//   bench-extract --pool-costs
 //
 // Prints one line per (model, batch, pooling): bare images/s (setInput +
 // forward on blobs prepared beforehand), end-to-end images/s, their ratio,
@@ -14,6 +15,8 @@
 // and the end-to-end rate against the first pooling's. The poolings' passes
 // are interleaved in one run. A pooling is a --pool name, optionally with
 // its second-order norm: bilinear, bilinear:matrix-sqrt, compact-bilinear.
+// --pool-costs times each pooling step alone on one thread, on a ReLU'd
+// random map of fire9's shape (512 x 13 x 13), in ms per image (median).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -27,6 +30,7 @@
 
 #include "finegrain/core/assets.hpp"
 #include "finegrain/core/common.hpp"
+#include "finegrain/extract/bilinear.hpp"
 #include "finegrain/extract/extract.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
@@ -164,6 +168,66 @@ Result measure(std::vector<Extractor>& extractors, cv::dnn::Net& net, const Mode
   return result;
 }
 
+// Median ms of `reps` calls of f.
+template <class F>
+double time_ms(int reps, F&& f) {
+  std::vector<double> t;
+  f();
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = Clock::now();
+    f();
+    t.push_back(1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return median(t);
+}
+
+void pool_costs(int reps) {
+  const std::size_t c = 512, n = 13 * 13;
+  cv::setNumThreads(1);
+  Eigen::setNbThreads(1);
+  cv::RNG rng(3);
+  auto relu_map = [&](std::size_t positions) {
+    cv::Mat m(int(c), int(positions), CV_32F);
+    rng.fill(m, cv::RNG::NORMAL, 0.0, 1.0);
+    m = cv::max(m, 0.0f);
+    return m;
+  };
+  const cv::Mat map = relu_map(n), mirror = relu_map(n), big = relu_map(27 * 27);
+  std::vector<float> out(packed_dim(c)), avgmax(2 * c);
+  PoolOptions first;
+  std::printf("# pooling steps on one thread, %zu channels x %zu positions, ms per image, median of %d\n", c, n, reps);
+  auto row = [](const char* what, double ms) { std::printf("%-58s %8.2f\n", what, ms); };
+  row("avgmax (pool)", time_ms(reps, [&] { pool(map.ptr<float>(), c, 13, 13, first, avgmax.data()); }));
+  row("bilinear B (symmetric rank-169 update, packed)",
+      time_ms(reps, [&] { bilinear_pool(map.ptr<float>(), c, n, nullptr, out.data()); }));
+  std::vector<float> b = out;
+  row("signed-sqrt + L2 of 131,328 values", time_ms(reps, [&] {
+        out = b;
+        signed_sqrt_l2(out.data(), out.size());
+      }));
+  const float scale = float(1 / std::sqrt(double(n)));
+  const MatrixRowF one = gather_positions(map.ptr<float>(), c, n, nullptr, scale);
+  row("matrix-sqrt, one view (thin route, 169 x 169 Gram)", time_ms(reps, [&] { matrix_sqrt_of_factor(one, out.data()); }));
+  MatrixRowF two(Eigen::Index(c), Eigen::Index(2 * n));
+  two << one, gather_positions(mirror.ptr<float>(), c, n, nullptr, scale);
+  two *= float(std::sqrt(0.5));
+  row("matrix-sqrt, --flip (thin route, 338 x 338 Gram)", time_ms(reps, [&] { matrix_sqrt_of_factor(two, out.data()); }));
+  MatrixRowF wide(Eigen::Index(c), Eigen::Index(n + 27 * 27));
+  wide << one, gather_positions(big.ptr<float>(), c, 27 * 27, nullptr, float(1 / 27.0));
+  row("matrix-sqrt, --scales 224,448 (eigen route, 512 x 512 B)",
+      time_ms(reps, [&] { matrix_sqrt_of_factor(wide, out.data()); }));
+  for (std::size_t d : {std::size_t(2048), std::size_t(8192)}) {
+    const TensorSketch ts(c, c, d, 1);
+    std::vector<float> sketch(d);
+    for (auto route : {TensorSketch::Route::fft, TensorSketch::Route::direct}) {
+      const bool fft = route == TensorSketch::Route::fft;
+      const std::string what = cat("compact-bilinear sketch, D ", d, fft ? " (count sketches + FFT)" : " (B, scattered)");
+      row(what.c_str(),
+          time_ms(reps, [&] { ts.pool(map.ptr<float>(), map.ptr<float>(), n, nullptr, sketch.data(), route); }));
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,6 +263,10 @@ int main(int argc, char** argv) {
       else if (a == "--size") size = std::atoi(next().c_str());
       else if (a == "--threads") threads = std::atoi(next().c_str());
       else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
+      else if (a == "--pool-costs") {
+        pool_costs(std::max(reps, 15));
+        return 0;
+      }
       else if (a == "-h" || a == "--help") {
         std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
                     "[--size 224] [--threads N] [--reps 3] [--pools avgmax,bilinear]\n");

@@ -172,9 +172,29 @@ TensorSketch::TensorSketch(std::size_t channels_a, std::size_t channels_b, std::
 }
 
 void TensorSketch::pool(const float* a, const float* b, std::size_t n, const std::vector<std::size_t>* positions,
-                        float* out) const {
+                        float* out, Route route) const {
   const std::size_t k = positions ? positions->size() : n;
   const int d = int(dim_);
+  const std::size_t ca = h1_.size(), cb = h2_.size();
+  if (route == Route::automatic)
+    route = double(ca) * double(cb) <= 4.0 * double(k) * double(d) * std::log2(double(d)) ? Route::direct : Route::fft;
+  if (route == Route::direct) {
+    // Entry (h1(i) + h2(j)) mod D gets s1(i) s2(j) B(i, j).
+    MatrixRowF bij(static_cast<Eigen::Index>(ca), static_cast<Eigen::Index>(cb));
+    bilinear_pool_cross(a, ca, b, cb, n, positions, bij.data());
+    std::fill(out, out + d, 0.0f);
+    for (std::size_t i = 0; i < ca; ++i) {
+      const float* row = bij.data() + i * cb;
+      const std::uint32_t base = h1_[i];
+      const float si = s1_[i];
+      for (std::size_t j = 0; j < cb; ++j) {
+        std::uint32_t bin = base + h2_[j];
+        if (bin >= std::uint32_t(d)) bin -= std::uint32_t(d);
+        out[bin] += si * s2_[j] * row[j];
+      }
+    }
+    return;
+  }
   // Positions go through the FFT in chunks of rows (count sketches of f_p
   // and g_p, one row each), their spectra multiplied and summed; one inverse
   // FFT at the end (the sketch is linear in the sum).

@@ -174,9 +174,20 @@ TEST_CASE("compact bilinear: the sketch is its definition (count sketches, circu
   for (std::size_t i = 0; i < ca; ++i)
     for (std::size_t j = 0; j < cb; ++j)
       want[(ts.hash_a()[i] + ts.hash_b()[j]) % d] += ts.sign_a()[i] * ts.sign_b()[j] * bij[i * cb + j];
-  std::vector<float> got(d);
-  ts.pool(a.data(), b.data(), n, nullptr, got.data());
-  for (std::size_t k = 0; k < d; ++k) CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-4).scale(1));
+  for (auto route : {TensorSketch::Route::fft, TensorSketch::Route::direct, TensorSketch::Route::automatic}) {
+    std::vector<float> got(d);
+    ts.pool(a.data(), b.data(), n, nullptr, got.data(), route);
+    for (std::size_t k = 0; k < d; ++k) CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-4).scale(1));
+    // Over a subset of positions, too.
+    const std::vector<std::size_t> kept = {0, 3, 39};
+    const auto bk = direct_b(a, ca, b, cb, n, kept);
+    std::vector<double> want_kept(d, 0.0);
+    for (std::size_t i = 0; i < ca; ++i)
+      for (std::size_t j = 0; j < cb; ++j)
+        want_kept[(ts.hash_a()[i] + ts.hash_b()[j]) % d] += ts.sign_a()[i] * ts.sign_b()[j] * bk[i * cb + j];
+    ts.pool(a.data(), b.data(), n, &kept, got.data(), route);
+    for (std::size_t k = 0; k < d; ++k) CHECK(got[k] == doctest::Approx(want_kept[k]).epsilon(1e-4).scale(1));
+  }
   // The same seed gives the same hash functions; another seed others.
   const TensorSketch same(ca, cb, d, 7), other(ca, cb, d, 8);
   CHECK(same.hash_a() == ts.hash_a());
@@ -230,8 +241,8 @@ TEST_CASE("compact bilinear: sketches of two maps' B agree with their Frobenius 
   bilinear_pool(m1.data(), c, n, nullptr, p1.data());
   bilinear_pool(m2.data(), c, n, nullptr, p2.data());
   const TensorSketch ts(c, c, d, 3);
-  ts.pool(m1.data(), m1.data(), n, nullptr, s1.data());
-  ts.pool(m2.data(), m2.data(), n, nullptr, s2.data());
+  ts.pool(m1.data(), m1.data(), n, nullptr, s1.data(), TensorSketch::Route::fft);
+  ts.pool(m2.data(), m2.data(), n, nullptr, s2.data(), TensorSketch::Route::fft);
   const double exact = dot(p1, p2);
   const double bound = std::sqrt(8.0 / double(d) * dot(p1, p1) * dot(p2, p2));  // one standard deviation
   CHECK(std::fabs(dot(s1, s2) - exact) < 4 * bound);
