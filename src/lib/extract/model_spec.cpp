@@ -210,9 +210,6 @@ std::vector<std::string> model_spec_dirs() {
     dirs.push_back((fs::path(self) / ".." / "share" / "finegrain" / "models").lexically_normal().string());
     dirs.push_back((fs::path(self) / ".." / "data" / "models").lexically_normal().string());
   }
-#ifdef FG_SOURCE_DIR
-  dirs.push_back(std::string(FG_SOURCE_DIR) + "/data/models");
-#endif
   return dirs;
 }
 
