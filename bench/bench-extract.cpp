@@ -16,11 +16,12 @@
 // are interleaved in one run. A pooling is a --pool name, optionally with
 // its second-order norm: bilinear, bilinear:matrix-sqrt, compact-bilinear.
 // --pool-costs times each pooling step alone on one thread, on a ReLU'd
-// random map of fire9's shape (512 x 13 x 13), in ms per image (median).
+// random map of fire9's shape (512 x 13 x 13), in CPU ms per image (median).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -168,15 +169,22 @@ Result measure(std::vector<Extractor>& extractors, cv::dnn::Net& net, const Mode
   return result;
 }
 
-// Median ms of `reps` calls of f.
+// Median CPU ms of this thread over `reps` calls of f: on a shared machine
+// the thread's own CPU time, unlike wall time, does not count the time
+// other processes held the core.
+double thread_cpu_ms() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return 1e3 * double(t.tv_sec) + 1e-6 * double(t.tv_nsec);
+}
 template <class F>
 double time_ms(int reps, F&& f) {
   std::vector<double> t;
   f();
   for (int r = 0; r < reps; ++r) {
-    const auto t0 = Clock::now();
+    const double t0 = thread_cpu_ms();
     f();
-    t.push_back(1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
+    t.push_back(thread_cpu_ms() - t0);
   }
   return median(t);
 }
@@ -195,7 +203,7 @@ void pool_costs(int reps) {
   const cv::Mat map = relu_map(n), mirror = relu_map(n), big = relu_map(27 * 27);
   std::vector<float> out(packed_dim(c)), avgmax(2 * c);
   PoolOptions first;
-  std::printf("# pooling steps on one thread, %zu channels x %zu positions, ms per image, median of %d\n", c, n, reps);
+  std::printf("# pooling steps on one thread, %zu channels x %zu positions, CPU ms per image, median of %d\n", c, n, reps);
   auto row = [](const char* what, double ms) { std::printf("%-58s %8.2f\n", what, ms); };
   row("avgmax (pool)", time_ms(reps, [&] { pool(map.ptr<float>(), c, 13, 13, first, avgmax.data()); }));
   row("bilinear B (symmetric rank-169 update, packed)",

@@ -47,8 +47,8 @@ void bilinear_pool(const float* map, std::size_t channels, std::size_t n,
                    const std::vector<std::size_t>* positions, float* packed);
 // Cross-layer: B = (1/k) sum f_p g_p^T of two maps at the same positions,
 // C1 x C2 row-major (C1 * C2 values, no scaling: B is not symmetric).
-void bilinear_pool_cross(const float* a, std::size_t ca, const float* b, std::size_t cb, std::size_t n,
-                         const std::vector<std::size_t>* positions, float* out);
+void bilinear_pool_cross(const float* a, std::size_t ca, const float* b, std::size_t cb,
+                         std::size_t n, const std::vector<std::size_t>* positions, float* out);
 
 // Element-wise signed square root, then L2 (B-CNN's normalisation).
 void signed_sqrt_l2(float* v, std::size_t n);
@@ -80,8 +80,9 @@ class TensorSketch {
   // C_a C_b). automatic takes the cheaper: direct unless C_a C_b is far
   // above k D log D (at fire9's 512 x 169 and D 8192, direct is ~50x cheaper).
   enum class Route { automatic, direct, fft };
-  void pool(const float* a, const float* b, std::size_t n, const std::vector<std::size_t>* positions,
-            float* out, Route route = Route::automatic) const;
+  void pool(const float* a, const float* b, std::size_t n,
+            const std::vector<std::size_t>* positions, float* out,
+            Route route = Route::automatic) const;
   // The sketch of one pair of vectors.
   void sketch(const float* x, const float* y, float* out) const;
   // The hash functions, for independent checks.

@@ -16,14 +16,18 @@ BilinearNorm parse_bilinear_norm(const std::string& name) {
   if (name == "none") return BilinearNorm::none;
   if (name == "signed-sqrt") return BilinearNorm::signed_sqrt;
   if (name == "matrix-sqrt") return BilinearNorm::matrix_sqrt;
-  throw UsageError(cat("unknown bilinear normalisation '", name, "' (signed-sqrt, matrix-sqrt, none)"));
+  throw UsageError(
+      cat("unknown bilinear normalisation '", name, "' (signed-sqrt, matrix-sqrt, none)"));
 }
 
 std::string to_string(BilinearNorm n) {
   switch (n) {
-    case BilinearNorm::none: return "none";
-    case BilinearNorm::signed_sqrt: return "signed-sqrt";
-    case BilinearNorm::matrix_sqrt: return "matrix-sqrt";
+    case BilinearNorm::none:
+      return "none";
+    case BilinearNorm::signed_sqrt:
+      return "signed-sqrt";
+    case BilinearNorm::matrix_sqrt:
+      return "matrix-sqrt";
   }
   return "?";
 }
@@ -57,12 +61,13 @@ MatrixRowF gather_positions(const float* map, std::size_t channels, std::size_t 
   const Eigen::Map<const MatrixRowF> all(map, Eigen::Index(channels), Eigen::Index(n));
   if (!positions) return all * scale;
   MatrixRowF out(Eigen::Index(channels), Eigen::Index(positions->size()));
-  for (std::size_t k = 0; k < positions->size(); ++k) out.col(Eigen::Index(k)) = all.col(Eigen::Index((*positions)[k])) * scale;
+  for (std::size_t k = 0; k < positions->size(); ++k)
+    out.col(Eigen::Index(k)) = all.col(Eigen::Index((*positions)[k])) * scale;
   return out;
 }
 
-void bilinear_pool(const float* map, std::size_t channels, std::size_t n, const std::vector<std::size_t>* positions,
-                   float* packed) {
+void bilinear_pool(const float* map, std::size_t channels, std::size_t n,
+                   const std::vector<std::size_t>* positions, float* packed) {
   const std::size_t k = positions ? positions->size() : n;
   const Eigen::Index c = Eigen::Index(channels);
   MatrixRowF b = MatrixRowF::Zero(c, c);
@@ -77,16 +82,18 @@ void bilinear_pool(const float* map, std::size_t channels, std::size_t n, const 
   pack_symmetric(b, packed);
 }
 
-void bilinear_pool_cross(const float* a, std::size_t ca, const float* b, std::size_t cb, std::size_t n,
-                         const std::vector<std::size_t>* positions, float* out) {
+void bilinear_pool_cross(const float* a, std::size_t ca, const float* b, std::size_t cb,
+                         std::size_t n, const std::vector<std::size_t>* positions, float* out) {
   const std::size_t k = positions ? positions->size() : n;
   Eigen::Map<MatrixRowF> result(out, Eigen::Index(ca), Eigen::Index(cb));
   const float scale = k ? float(1.0 / double(k)) : 0.0f;
   if (positions) {
-    result.noalias() = gather_positions(a, ca, n, positions) * gather_positions(b, cb, n, positions).transpose();
+    result.noalias() =
+        gather_positions(a, ca, n, positions) * gather_positions(b, cb, n, positions).transpose();
     result *= scale;
   } else {
-    const Eigen::Map<const MatrixRowF> ma(a, Eigen::Index(ca), Eigen::Index(n)), mb(b, Eigen::Index(cb), Eigen::Index(n));
+    const Eigen::Map<const MatrixRowF> ma(a, Eigen::Index(ca), Eigen::Index(n)),
+        mb(b, Eigen::Index(cb), Eigen::Index(n));
     result.noalias() = scale * (ma * mb.transpose());
   }
 }
@@ -152,7 +159,8 @@ void matrix_sqrt_packed(float* packed, std::size_t channels) {
 
 // ---------------------------------------------------------------- Tensor Sketch
 
-TensorSketch::TensorSketch(std::size_t channels_a, std::size_t channels_b, std::size_t dim, std::uint64_t seed)
+TensorSketch::TensorSketch(std::size_t channels_a, std::size_t channels_b, std::size_t dim,
+                           std::uint64_t seed)
     : dim_(dim) {
   if (dim < 2) throw UsageError("--sketch-dim must be at least 2");
   // Raw engine output (not std::uniform_int_distribution, whose algorithm
@@ -171,13 +179,15 @@ TensorSketch::TensorSketch(std::size_t channels_a, std::size_t channels_b, std::
   draw(channels_b, h2_, s2_);
 }
 
-void TensorSketch::pool(const float* a, const float* b, std::size_t n, const std::vector<std::size_t>* positions,
-                        float* out, Route route) const {
+void TensorSketch::pool(const float* a, const float* b, std::size_t n,
+                        const std::vector<std::size_t>* positions, float* out, Route route) const {
   const std::size_t k = positions ? positions->size() : n;
   const int d = int(dim_);
   const std::size_t ca = h1_.size(), cb = h2_.size();
   if (route == Route::automatic)
-    route = double(ca) * double(cb) <= 4.0 * double(k) * double(d) * std::log2(double(d)) ? Route::direct : Route::fft;
+    route = double(ca) * double(cb) <= 4.0 * double(k) * double(d) * std::log2(double(d))
+                ? Route::direct
+                : Route::fft;
   if (route == Route::direct) {
     // Entry (h1(i) + h2(j)) mod D gets s1(i) s2(j) B(i, j).
     MatrixRowF bij(static_cast<Eigen::Index>(ca), static_cast<Eigen::Index>(cb));
@@ -204,14 +214,15 @@ void TensorSketch::pool(const float* a, const float* b, std::size_t n, const std
     const int rows = int(std::min(chunk, k - first));
     sa = cv::Mat::zeros(rows, d, CV_32F);
     sb = cv::Mat::zeros(rows, d, CV_32F);
-    auto scatter = [&](const float* map, const std::vector<std::uint32_t>& h, const std::vector<float>& s,
-                       cv::Mat& dst) {
+    auto scatter = [&](const float* map, const std::vector<std::uint32_t>& h,
+                       const std::vector<float>& s, cv::Mat& dst) {
       for (std::size_t c = 0; c < h.size(); ++c) {
         const float* plane = map + c * n;
         const float sign = s[c];
         const std::uint32_t bin = h[c];
         for (int r = 0; r < rows; ++r) {
-          const std::size_t p = positions ? (*positions)[first + std::size_t(r)] : first + std::size_t(r);
+          const std::size_t p =
+              positions ? (*positions)[first + std::size_t(r)] : first + std::size_t(r);
           dst.ptr<float>(r)[bin] += sign * plane[p];
         }
       }
@@ -230,6 +241,8 @@ void TensorSketch::pool(const float* a, const float* b, std::size_t n, const std
   for (int i = 0; i < d; ++i) out[i] = r[i] * scale;
 }
 
-void TensorSketch::sketch(const float* x, const float* y, float* out) const { pool(x, y, 1, nullptr, out); }
+void TensorSketch::sketch(const float* x, const float* y, float* out) const {
+  pool(x, y, 1, nullptr, out);
+}
 
 }  // namespace fg

@@ -23,7 +23,8 @@ using namespace fg;
 
 namespace {
 
-std::vector<float> random_map(std::size_t channels, std::size_t n, unsigned seed, bool relu = false) {
+std::vector<float> random_map(std::size_t channels, std::size_t n, unsigned seed,
+                              bool relu = false) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
   std::vector<float> map(channels * n);
@@ -32,8 +33,9 @@ std::vector<float> random_map(std::size_t channels, std::size_t n, unsigned seed
 }
 
 // B(i, j) = (1/k) sum_p a(i, p) b(j, p) over `positions` (all when empty), in double.
-std::vector<double> direct_b(const std::vector<float>& a, std::size_t ca, const std::vector<float>& b, std::size_t cb,
-                             std::size_t n, std::vector<std::size_t> positions = {}) {
+std::vector<double> direct_b(const std::vector<float>& a, std::size_t ca,
+                             const std::vector<float>& b, std::size_t cb, std::size_t n,
+                             std::vector<std::size_t> positions = {}) {
   if (positions.empty())
     for (std::size_t p = 0; p < n; ++p) positions.push_back(p);
   std::vector<double> out(ca * cb, 0.0);
@@ -60,7 +62,8 @@ double l2_distance(const std::vector<float>& x, const std::vector<float>& y) {
 
 double max_abs_diff(const std::vector<float>& x, const std::vector<float>& y) {
   double worst = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::fabs(double(x[i]) - y[i]));
+  for (std::size_t i = 0; i < x.size(); ++i)
+    worst = std::max(worst, std::fabs(double(x[i]) - y[i]));
   return worst;
 }
 
@@ -97,7 +100,8 @@ TEST_CASE("bilinear: packed inner products and norms are the Frobenius ones") {
   // Unpacking gives B back.
   const MatrixRowF full = unpack_symmetric(p1.data(), c);
   for (std::size_t i = 0; i < c; ++i)
-    for (std::size_t j = 0; j < c; ++j) CHECK(full(i, j) == doctest::Approx(b1[i * c + j]).epsilon(1e-5));
+    for (std::size_t j = 0; j < c; ++j)
+      CHECK(full(i, j) == doctest::Approx(b1[i * c + j]).epsilon(1e-5));
 }
 
 TEST_CASE("bilinear: cross-layer product against loops") {
@@ -106,11 +110,13 @@ TEST_CASE("bilinear: cross-layer product against loops") {
   std::vector<float> out(ca * cb);
   bilinear_pool_cross(a.data(), ca, b.data(), cb, n, nullptr, out.data());
   const auto want = direct_b(a, ca, b, cb, n);
-  for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i] == doctest::Approx(want[i]).epsilon(1e-5));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    CHECK(out[i] == doctest::Approx(want[i]).epsilon(1e-5));
   const std::vector<std::size_t> kept = {1, 4};
   bilinear_pool_cross(a.data(), ca, b.data(), cb, n, &kept, out.data());
   const auto want_kept = direct_b(a, ca, b, cb, n, kept);
-  for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i] == doctest::Approx(want_kept[i]).epsilon(1e-5));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    CHECK(out[i] == doctest::Approx(want_kept[i]).epsilon(1e-5));
 }
 
 TEST_CASE("bilinear: B^(1/2) squared back is B, by the thin (hw < C) and the eigen route") {
@@ -120,8 +126,9 @@ TEST_CASE("bilinear: B^(1/2) squared back is B, by the thin (hw < C) and the eig
     const auto map = random_map(c, n, unsigned(10 + n), true);
     const auto b = direct_b(map, c, map, c, n);
     std::vector<float> root(packed_dim(c));
-    matrix_sqrt_of_factor(gather_positions(map.data(), c, n, nullptr, float(1.0 / std::sqrt(double(n)))),
-                          root.data());
+    matrix_sqrt_of_factor(
+        gather_positions(map.data(), c, n, nullptr, float(1.0 / std::sqrt(double(n)))),
+        root.data());
     const MatrixRowF r = unpack_symmetric(root.data(), c);
     const Eigen::MatrixXd r2 = r.cast<double>() * r.cast<double>();
     double scale = 0, worst = 0, asym = 0;
@@ -129,7 +136,8 @@ TEST_CASE("bilinear: B^(1/2) squared back is B, by the thin (hw < C) and the eig
       for (std::size_t j = 0; j < c; ++j) {
         scale = std::max(scale, std::fabs(b[i * c + j]));
         worst = std::max(worst, std::fabs(r2(Eigen::Index(i), Eigen::Index(j)) - b[i * c + j]));
-        asym = std::max(asym, double(std::fabs(r(Eigen::Index(i), Eigen::Index(j)) - r(Eigen::Index(j), Eigen::Index(i)))));
+        asym = std::max(asym, double(std::fabs(r(Eigen::Index(i), Eigen::Index(j)) -
+                                               r(Eigen::Index(j), Eigen::Index(i)))));
       }
     CHECK(worst / scale < 1e-4);
     CHECK(asym == 0);
@@ -148,7 +156,8 @@ TEST_CASE("bilinear: B^(1/2) squared back is B, by the thin (hw < C) and the eig
   // A diagonal B: the root is the element-wise root.
   const std::vector<float> diag_map = {2, 0, /* ch1 */ 0, 3};  // B = diag(2, 4.5)
   std::vector<float> root(3);
-  matrix_sqrt_of_factor(gather_positions(diag_map.data(), 2, 2, nullptr, float(1 / std::sqrt(2.0))), root.data());
+  matrix_sqrt_of_factor(gather_positions(diag_map.data(), 2, 2, nullptr, float(1 / std::sqrt(2.0))),
+                        root.data());
   CHECK(root[0] == doctest::Approx(std::sqrt(2.0)));
   CHECK(root[1] == doctest::Approx(0.0));
   CHECK(root[2] == doctest::Approx(std::sqrt(4.5)));
@@ -173,20 +182,25 @@ TEST_CASE("compact bilinear: the sketch is its definition (count sketches, circu
   std::vector<double> want(d, 0.0);
   for (std::size_t i = 0; i < ca; ++i)
     for (std::size_t j = 0; j < cb; ++j)
-      want[(ts.hash_a()[i] + ts.hash_b()[j]) % d] += ts.sign_a()[i] * ts.sign_b()[j] * bij[i * cb + j];
-  for (auto route : {TensorSketch::Route::fft, TensorSketch::Route::direct, TensorSketch::Route::automatic}) {
+      want[(ts.hash_a()[i] + ts.hash_b()[j]) % d] +=
+          ts.sign_a()[i] * ts.sign_b()[j] * bij[i * cb + j];
+  for (auto route :
+       {TensorSketch::Route::fft, TensorSketch::Route::direct, TensorSketch::Route::automatic}) {
     std::vector<float> got(d);
     ts.pool(a.data(), b.data(), n, nullptr, got.data(), route);
-    for (std::size_t k = 0; k < d; ++k) CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-4).scale(1));
+    for (std::size_t k = 0; k < d; ++k)
+      CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-4).scale(1));
     // Over a subset of positions, too.
     const std::vector<std::size_t> kept = {0, 3, 39};
     const auto bk = direct_b(a, ca, b, cb, n, kept);
     std::vector<double> want_kept(d, 0.0);
     for (std::size_t i = 0; i < ca; ++i)
       for (std::size_t j = 0; j < cb; ++j)
-        want_kept[(ts.hash_a()[i] + ts.hash_b()[j]) % d] += ts.sign_a()[i] * ts.sign_b()[j] * bk[i * cb + j];
+        want_kept[(ts.hash_a()[i] + ts.hash_b()[j]) % d] +=
+            ts.sign_a()[i] * ts.sign_b()[j] * bk[i * cb + j];
     ts.pool(a.data(), b.data(), n, &kept, got.data(), route);
-    for (std::size_t k = 0; k < d; ++k) CHECK(got[k] == doctest::Approx(want_kept[k]).epsilon(1e-4).scale(1));
+    for (std::size_t k = 0; k < d; ++k)
+      CHECK(got[k] == doctest::Approx(want_kept[k]).epsilon(1e-4).scale(1));
   }
   // The same seed gives the same hash functions; another seed others.
   const TensorSketch same(ca, cb, d, 7), other(ca, cb, d, 8);
@@ -195,14 +209,16 @@ TEST_CASE("compact bilinear: the sketch is its definition (count sketches, circu
   CHECK((other.hash_a() != ts.hash_a() || other.sign_a() != ts.sign_a()));
 }
 
-TEST_CASE("compact bilinear: inner products estimate <x,y>^2 without bias, within the variance bound") {
+TEST_CASE(
+    "compact bilinear: inner products estimate <x,y>^2 without bias, within the variance bound") {
   // <TS(x, x), TS(y, y)> estimates <x (x) x, y (x) y> = <x, y>^2. Over
   // independent seeds: the mean is within 4 standard errors and the
   // variance under Pham & Pagh's bound (3^2 - 1)/D ||x||^4 ||y||^4.
   const std::size_t c = 10, d = 64, seeds = 600;
   const auto x = random_map(c, 1, 31), y0 = random_map(c, 1, 32);
   std::vector<float> y(c);
-  for (std::size_t i = 0; i < c; ++i) y[i] = x[i] + 0.7f * y0[i];  // correlated, so <x, y>^2 is large
+  for (std::size_t i = 0; i < c; ++i)
+    y[i] = x[i] + 0.7f * y0[i];  // correlated, so <x, y>^2 is large
   const double xy = dot(x, y), xx = dot(x, x), yy = dot(y, y);
   const double truth = xy * xy, bound = 8.0 / double(d) * xx * xx * yy * yy;
   double sum = 0, sum2 = 0;
@@ -244,9 +260,11 @@ TEST_CASE("compact bilinear: sketches of two maps' B agree with their Frobenius 
   ts.pool(m1.data(), m1.data(), n, nullptr, s1.data(), TensorSketch::Route::fft);
   ts.pool(m2.data(), m2.data(), n, nullptr, s2.data(), TensorSketch::Route::fft);
   const double exact = dot(p1, p2);
-  const double bound = std::sqrt(8.0 / double(d) * dot(p1, p1) * dot(p2, p2));  // one standard deviation
+  const double bound =
+      std::sqrt(8.0 / double(d) * dot(p1, p1) * dot(p2, p2));  // one standard deviation
   CHECK(std::fabs(dot(s1, s2) - exact) < 4 * bound);
-  CHECK(std::fabs(dot(s1, s2) - exact) < 0.05 * exact);  // ReLU maps: B's entries are mostly positive
+  CHECK(std::fabs(dot(s1, s2) - exact) <
+        0.05 * exact);  // ReLU maps: B's entries are mostly positive
 }
 
 // ---------------------------------------------------------------- through the extractor
@@ -294,12 +312,14 @@ TEST_CASE("bilinear extraction: the raw B of a real map, cross-layer blocks, att
   const auto b = direct_b(f53, c, f53, c, n);
   std::vector<double> packed;
   for (std::size_t i = 0; i < c; ++i)
-    for (std::size_t j = i; j < c; ++j) packed.push_back(b[i * c + j] * (i == j ? 1 : std::sqrt(2.0)));
+    for (std::size_t j = i; j < c; ++j)
+      packed.push_back(b[i * c + j] * (i == j ? 1 : std::sqrt(2.0)));
   double norm = 0;
   for (double v : packed) norm += v * v;
   norm = std::sqrt(norm);
   double worst = 0;
-  for (std::size_t k = 0; k < packed.size(); ++k) worst = std::max(worst, std::fabs(row[k] - packed[k] / norm));
+  for (std::size_t k = 0; k < packed.size(); ++k)
+    worst = std::max(worst, std::fabs(row[k] - packed[k] / norm));
   CHECK(worst < 1e-5);
   const auto cross = direct_b(f52, c, f53, c, n);
   double cnorm = 0;
@@ -328,7 +348,8 @@ TEST_CASE("bilinear extraction: the raw B of a real map, cross-layer blocks, att
   for (std::size_t i = 0; i < c; ++i)
     for (std::size_t j = i; j < c; ++j, ++k)
       worst = std::max(worst, std::fabs(rowa[k] - ba[i * c + j] * (i == j ? 1 : std::sqrt(2.0))));
-  CHECK(worst / *std::max_element(ba.begin(), ba.end()) < 1e-5);  // B's diagonal is positive after the ReLU
+  CHECK(worst / *std::max_element(ba.begin(), ba.end()) <
+        1e-5);  // B's diagonal is positive after the ReLU
 
   // Option checks.
   ExtractOptions bad = bilinear_options("conv5_3", BilinearNorm::matrix_sqrt);
@@ -394,13 +415,15 @@ TEST_CASE("bilinear extraction: flips and scales are averaged before the normali
     std::vector<float> want = raw.extract({img});
     matrix_sqrt_packed(want.data(), 64);
     l2_normalize(want.data(), want.size());
-    CHECK(max_abs_diff(Extractor(spec, bilinear_options("pool5", BilinearNorm::matrix_sqrt)).extract({img}), want) <
-          2e-4);
+    CHECK(max_abs_diff(
+              Extractor(spec, bilinear_options("pool5", BilinearNorm::matrix_sqrt)).extract({img}),
+              want) < 2e-4);
   }
   // Scales: 224 and 160 (5 x 5 positions at pool5), averaged, then normalised.
   ExtractOptions o160 = bilinear_options("pool5", BilinearNorm::none);
   o160.size = 160;
-  const std::vector<float> b224 = Extractor(spec, bilinear_options("pool5", BilinearNorm::none)).extract({img});
+  const std::vector<float> b224 =
+      Extractor(spec, bilinear_options("pool5", BilinearNorm::none)).extract({img});
   const std::vector<float> b160 = Extractor(spec, o160).extract({img});
   ExtractOptions os = bilinear_options("pool5", BilinearNorm::matrix_sqrt);
   os.scales = {224, 160};
@@ -413,7 +436,8 @@ TEST_CASE("bilinear extraction: flips and scales are averaged before the normali
 
 TEST_CASE("bilinear extraction: options round trip; seed and sketch size are feature settings") {
   ExtractOptions o;
-  CHECK(o.to_text().find("bilinear-norm") == std::string::npos);  // first-order tables keep their provenance
+  CHECK(o.to_text().find("bilinear-norm") ==
+        std::string::npos);  // first-order tables keep their provenance
   o.pool.pooling = Pooling::compact_bilinear;
   o.pool.sketch_dim = 4096;
   o.pool.seed = 18446744073709551615ULL;
