@@ -138,7 +138,7 @@ std::string ExtractOptions::to_text() const {
   // other poolings keep their provenance (and still join with older ones).
   if (pool.second_order()) out << "bilinear-norm=" << to_string(pool.bilinear_norm) << "\n";
   if (pool.effective() == Pooling::compact_bilinear)
-    out << "sketch-dim=" << pool.sketch_dim << "\nseed=" << pool.seed << "\n";
+    out << "sketch-dim=" << pool.sketch_dim << "\nsketch-seed=" << pool.seed << "\n";
   out << "layer-weights=" << join<double>(layer_weights, [](const double& w) { return format_double(w); })
       << "\n";
   out << "norm=" << to_string(norm) << "\n";
@@ -181,7 +181,7 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
       } else if (key == "attn-pool") o.pool.attn_pool = parse_pooling(value);
       else if (key == "bilinear-norm") o.pool.bilinear_norm = parse_bilinear_norm(value);
       else if (key == "sketch-dim") o.pool.sketch_dim = parse_sketch_dim(value);
-      else if (key == "seed") o.pool.seed = parse_seed(value);
+      else if (key == "sketch-seed") o.pool.seed = parse_seed(value);
       else if (key == "layer-weights") o.layer_weights = parse_weights(value);
       else if (key == "norm") o.norm = parse_norm(value);
       else if (key == "flip") {
@@ -250,7 +250,7 @@ void ExtractOptions::add_options(po::options_description& options) {
      "(element-wise, then L2) | matrix-sqrt (B^1/2, then L2; not for a*b or compact-bilinear) | none")
     ("sketch-dim", po::value<std::string>()->default_value(std::to_string(d.pool.sketch_dim)),
      "length of a compact-bilinear block, 16..1048576 (powers of two are fastest)")
-    ("seed", po::value<std::string>()->default_value("0"),
+    ("sketch-seed", po::value<std::string>()->default_value("0"),
      "seed of the compact-bilinear hash functions (recorded in the table; test features must use the training "
      "features' seed)")
     ("layer-weights", po::value<std::string>()->default_value(""),
@@ -301,7 +301,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   });
   with("bilinear-norm", [&](const std::string& v) { o.pool.bilinear_norm = parse_bilinear_norm(v); });
   with("sketch-dim", [&](const std::string& v) { o.pool.sketch_dim = parse_sketch_dim(v); });
-  with("seed", [&](const std::string& v) { o.pool.seed = parse_seed(v); });
+  with("sketch-seed", [&](const std::string& v) { o.pool.seed = parse_seed(v); });
   with("layer-weights", [&](const std::string& v) { o.layer_weights = parse_weights(v); });
   with("norm", [&](const std::string& v) { o.norm = parse_norm(v); });
   o.flip = vm["flip"].as<bool>();

@@ -444,12 +444,12 @@ TEST_CASE("bilinear extraction: options round trip; seed and sketch size are fea
   o.pool.bilinear_norm = BilinearNorm::none;
   const std::string text = o.to_text();
   CHECK(text.find("pooling=compact-bilinear\n") != std::string::npos);
-  CHECK(text.find("sketch-dim=4096\nseed=18446744073709551615\n") != std::string::npos);
+  CHECK(text.find("sketch-dim=4096\nsketch-seed=18446744073709551615\n") != std::string::npos);
   const ExtractOptions back = ExtractOptions::from_text(text);
   CHECK(back.to_text() == text);
   CHECK(back.pool.seed == o.pool.seed);
   CHECK_THROWS_AS(ExtractOptions::from_text("sketch-dim=8\n"), Error);
-  CHECK_THROWS_AS(ExtractOptions::from_text("seed=-1\n"), Error);
+  CHECK_THROWS_AS(ExtractOptions::from_text("sketch-seed=-1\n"), Error);
   CHECK_THROWS_AS(ExtractOptions::from_text("bilinear-norm=sqrt\n"), Error);
   // Compact: the dimension is the sketch's, and the seed changes the values.
   const ModelSpec spec = load_model_spec(spec_file("vgg16_tiny_seeded"));
