@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,12 @@ namespace fs = std::filesystem;
 namespace fg {
 
 namespace {
+
+// Plausible preprocessing constants (0-255 pixel units): beyond them the
+// network input overflows or every value is the same.
+constexpr double kMaxMean = 1e4;
+constexpr double kMinStd = 1e-3;
+constexpr double kMaxStd = 1e4;
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
@@ -177,11 +184,16 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
       else if (v == "rgb") spec.channels = ChannelOrder::rgb;
       else fail(cat("'channels' expects bgr or rgb, found '", v, "'"));
     } else if (key == "mean") {
+      // In 0-255 pixel units: far outside that range is a damaged spec, and
+      // an infinite mean would make every feature NaN.
       parse_triple(w, spec.mean);
+      for (double v : spec.mean)
+        if (!(std::fabs(v) <= kMaxMean)) fail(cat("'mean' values must be finite, within +-", kMaxMean));
     } else if (key == "std") {
       parse_triple(w, spec.std);
       for (double v : spec.std)
-        if (!(v > 0)) fail("'std' values must be positive");
+        if (!(v >= kMinStd && v <= kMaxStd))
+          fail(cat("'std' values must be in [", kMinStd, ", ", kMaxStd, "] (pixel units)"));
     } else if (key == "names") {
       spec.names = lower(one());
       if (spec.names != "vgg16") fail(cat("unknown naming scheme '", spec.names, "' (known: vgg16)"));
