@@ -57,8 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const fg::Bundle bundle = fg::Bundle::load(dir);
     FUZZ_CHECK(bundle.input_dim() >= 1);
-    std::vector<float> features(bundle.input_dim(), 0.5f), work;
     if (bundle.input_dim() <= (1u << 20)) {
+      std::vector<float> features(bundle.input_dim(), 0.5f), work;
       try {
         bundle.predict(features.data(), 1, work);
       } catch (const fg::Error&) {  // a score overflow is reported, not a crash

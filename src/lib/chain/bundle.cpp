@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "finegrain/core/assets.hpp"
@@ -154,8 +155,13 @@ Bundle Bundle::load(const std::string& dir) {
     std::string name, sum;
     if (!(line >> name >> sum) || sum.size() != 64)
       throw Error(cat(index_path, ":", i + 1, ": expected '<file> <sha256>'"));
+    static const std::set<std::string> kParts = {"extract.txt", "model.spec", "pca.model", "mic.model",
+                                                 "classifier.model"};
     if (name == "network") network_sums.push_back(sum);
-    else sums[name] = sum;
+    else if (!kParts.count(name))
+      throw Error(cat(index_path, ":", i + 1, ": '", name.substr(0, 80), "' is not a part of a bundle"));
+    else if (!sums.emplace(name, sum).second)
+      throw Error(cat(index_path, ":", i + 1, ": ", name, " listed twice"));
   }
   for (const auto& [name, sum] : sums) {
     std::string path = (root / name).string();

@@ -443,6 +443,9 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
         damaged(m.probability ? cat("probability flag set, but class pair ", pi + 1, " has no sigmoid")
                               : cat("class pair ", pi + 1, " has a probability sigmoid, but the flag is not set"));
       const std::uint64_t ns = in.check_count(in.u64(), weights ? 0 : nsv, 12, "pair support vector");
+      // LIBSVM keeps at least one support vector per pair (so the vectors
+      // also bound the dimension by the file size).
+      if (!weights && ns == 0) damaged(cat("class pair ", pi + 1, " has no support vectors"));
       p.sv.resize(ns);
       for (auto& s : p.sv) {
         const std::uint32_t index = in.u32();

@@ -46,7 +46,8 @@ void write_libsvm(const std::string& path, const FeatureTable& table) {
     line = std::to_string(table.labels[i]);
     const float* row = table.row(i);
     for (std::size_t j = 0; j < table.dim; ++j) {
-      if (row[j] == 0.0f && j + 1 < table.dim) continue;
+      // Zeros are omitted, but not -0 (its sign bit would be lost).
+      if (row[j] == 0.0f && !std::signbit(row[j]) && j + 1 < table.dim) continue;
       line += ' ';
       line += std::to_string(j + 1);
       line += ':';

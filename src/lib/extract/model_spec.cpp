@@ -58,28 +58,36 @@ std::string fetch_hint(const std::string& file) {
   return "";
 }
 
+// A regular file (or a link to one): a device, a pipe or a folder named as a
+// network file would be read forever or fail later. No exceptions: a
+// damaged spec may name an impossible path.
+bool is_file(const fs::path& path) {
+  std::error_code error;
+  return fs::is_regular_file(path, error);
+}
+
 std::string resolve_file(const ModelSpec& spec, const std::string& file, const char* what) {
   if (file.empty()) return "";
   std::vector<std::string> tried;
   fs::path p(file);
   if (p.is_absolute()) {
-    if (fs::exists(p)) return p.string();
+    if (is_file(p)) return p.string();
     tried.push_back(p.string());
   } else {
     if (!spec.origin.empty()) {
       const fs::path beside = fs::path(spec.origin).parent_path() / p;
-      if (fs::exists(beside)) return beside.string();
+      if (is_file(beside)) return beside.string();
       tried.push_back(beside.string());
     }
     const std::string root = assets_root();
     if (!root.empty()) {
       const fs::path under = fs::path(root) / p;
-      if (fs::exists(under)) return under.string();
+      if (is_file(under)) return under.string();
       tried.push_back(under.string());
     } else {
       tried.push_back("(FINEGRAIN_ASSETS not set, no ../shared found)");
     }
-    if (fs::exists(p)) return p.string();
+    if (is_file(p)) return p.string();
   }
   std::string msg = cat(spec.origin.empty() ? spec.name : spec.origin, ": ", what, " file '", file,
                         "' not found (looked in");

@@ -178,7 +178,7 @@ TEST_CASE("classifier file: non-finite numbers are refused, overflowing scores a
   for (auto& p : huge.pairs) p.prob_a = -1e308, p.prob_b = 0;
   const Classifier c = Classifier::load(save(dir, "h.model", huge.bytes()));
   const float x[2] = {1e30f, 1e30f};
-  CHECK_THROWS_WITH_AS(c.predict_row(x), doctest::Contains(dir.file("h.model") + ": the score of class"), Error);
+  CHECK_THROWS_WITH_AS(c.predict_row(x), doctest::Contains((dir.file("h.model") + ": the score of class").c_str()), Error);
 }
 
 TEST_CASE("classifier file: counts are checked against the file size before allocating (issue 14.9)") {
