@@ -9,6 +9,7 @@
 #   make fuzz       libFuzzer campaigns on every reader (FUZZ_RUNS per target, default
 #                   10^6, or FUZZ_SECONDS; FUZZ_TARGETS picks some), built with clang in
 #                   build-fuzz/; `make test` replays the regressions and runs each briefly
+#   make format     apply .clang-format to the C++ sources; make format-check: fail if one differs
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -19,13 +20,14 @@ FINEGRAIN_ASSETS ?= $(abspath $(CURDIR)/../shared)
 export FINEGRAIN_ASSETS
 
 DEB_PACKAGES = g++ cmake make pkg-config libopencv-dev libsvm-dev libsvm-tools \
-               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev \
+               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev help2man \
                clang-14 libclang-rt-14-dev
 # The fuzz targets: clang's libFuzzer, the whole library instrumented.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_CXX ?= clang++-14
 
-.PHONY: all build test demo bench install deps check-asan clean fuzz fuzz-build fuzz-brief
+.PHONY: all build test demo bench install deps check-asan clean format format-check fuzz fuzz-build \
+        fuzz-brief
 
 all: build
 
@@ -89,6 +91,13 @@ check-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFG_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure
+
+CLANG_FORMAT ?= clang-format
+format:
+	git ls-files -z '*.cpp' '*.hpp' | xargs -0 $(CLANG_FORMAT) -i
+
+format-check:
+	git ls-files -z '*.cpp' '*.hpp' | xargs -0 $(CLANG_FORMAT) --dry-run -Werror
 
 clean:
 	rm -rf $(BUILD) build-asan $(FUZZ_BUILD) $(FUZZ_BUILD).log
