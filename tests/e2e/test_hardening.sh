@@ -11,7 +11,6 @@ awk 'BEGIN { srand(3); printf "key,label"; for (j = 1; j <= 8; j++) printf ",f%d
 fg-convert -q --from csv t.csv t.fgt
 fg-train -q t.fgt svm.model
 fg-train -q --type logreg t.fgt logreg.model
-fg-pca -q fit --dim 4 t.fgt pca.model
 
 # --- 4: non-finite values ------------------------------------------------------
 sed '3s/,[^,]*$/,nan/' t.csv > nan.csv
@@ -26,7 +25,7 @@ expect_fail 1 "column 8 is nan (only fg-convert reads such values, with --allow-
 no_file p.tsv
 
 # A logreg weight set to NaN (the first weight follows the scaler: find it by value).
-perl -0777 -pe 'BEGIN { $nan = pack("d<", "NaN") } s/END\n\z//; $_ = substr($_, 0, length($_) - 8 * 3 - 8 * 3 * 8) . $nan . substr($_, length($_) - 8 * 3 - 8 * 3 * 8 + 8) . "END\n"' \
+perl -0777 -pe 'BEGIN { $nan = pack("Q<", 0x7ff8000000000000) } s/END\n\z//; $_ = substr($_, 0, length($_) - 8 * 3 - 8 * 3 * 8) . $nan . substr($_, length($_) - 8 * 3 - 8 * 3 * 8 + 8) . "END\n"' \
   logreg.model > nan-logreg.model
 expect_fail 1 "nan-logreg.model: damaged classifier model: weight value 1 of 24 is nan" fg-predict nan-logreg.model t.fgt p.tsv
 no_file p.tsv
@@ -44,7 +43,7 @@ expect_fail 1 "kernel.model: damaged classifier model: field 'kernel' is 'lineax
 grep -q "Usage" "$WORK/.err" && fail "a damaged model printed the usage text"
 perl -0777 -pe 's/\x06\x00\x00\x00minmax/\x06\x00\x00\x00minmix/' svm.model > scale.model
 expect_fail 1 "scale.model: damaged classifier model: field 'scale' is 'minmix'" fg-predict scale.model t.fgt p.tsv
-fg-mic -q fit --k 3 t.fgt mic.model
+fg-mic fit -q --k 3 t.fgt mic.model
 sed 's/^target classes/target klasses/' mic.model > target.model
 expect_fail 1 "target.model:7: field 'target' is 'klasses', expected classes or ordinal" fg-mic apply target.model t.fgt o.fgt
 sed 's/^estimator .*/estimator mic_x/' mic.model > est.model
