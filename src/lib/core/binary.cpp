@@ -60,9 +60,13 @@ std::uint64_t BinaryReader::check_count(std::uint64_t n, std::uint64_t limit, st
                                         const std::string& what) {
   if (n > limit) fail(cat("damaged ", kind_, ": implausible ", what, " count ", n));
   const auto left = remaining();
-  if (left && item_bytes > 0 && n > *left / item_bytes)
-    fail(cat("truncated or damaged ", kind_, ": ", what, " count ", n, " needs at least ", n * item_bytes,
-             " bytes, the file has ", *left, " left"));
+  if (left && item_bytes > 0 && n > *left / item_bytes) {
+    const std::string why = cat(what, " count ", n, " needs at least ", n * item_bytes, " bytes, the file has ",
+                                *left, " left");
+    if (context_.empty()) fail(cat("truncated or damaged ", kind_, ": ", why));
+    // In a context ("record 5"), the same words as a short read there.
+    fail(context_.rfind("truncated", 0) == 0 ? cat(context_, " (", why, ")") : cat(context_, ": truncated (", why, ")"));
+  }
   return n;
 }
 

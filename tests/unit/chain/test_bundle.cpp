@@ -15,7 +15,7 @@ namespace {
 // A spec naming a stand-in network file: bundles checksum it, never load it.
 std::string stand_in_spec(const TempDir& dir) {
   write_bytes(dir.file("net.onnx"), "stand-in network\n");
-  write_bytes(dir.file("seed.spec"), "name seed\nformat onnx\nmodel " + dir.file("net.onnx") + "\nsize 224\n");
+  write_bytes(dir.file("seed.spec"), "name seed\nformat onnx\nmodel " + dir.file("net.onnx") + "\nsize 224\ndefault-layers feat\n");
   return dir.file("seed.spec");
 }
 
