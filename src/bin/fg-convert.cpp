@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       ("to", cli::po::value<std::string>()->default_value("fgt"), "output format: fgt|libsvm|csv|npy|text")
       ("dim", cli::po::value<std::size_t>()->default_value(0),
        "with --from libsvm: the dimension (0 = the largest index seen)")
-      ("allow-nonfinite", "accept NaN/Inf values in an .fgt input");
+      ("allow-nonfinite", "accept NaN/Inf values in the input (.fgt, libsvm or csv) and pass them on");
 
   return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
     cli::require_args(args, 2, 1000000);
@@ -36,18 +36,18 @@ int main(int argc, char** argv) {
 
     if (args.size() > 2 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
     FeatureTable table;
+    TableReadOptions read_options;
+    read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
     if (from == "fgt") {
-      TableReadOptions read_options;
-      read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
       for (std::size_t i = 0; i + 1 < args.size(); ++i) append_table(table, read_table(args[i], read_options), args[i]);
     } else if (from == "libsvm") {
-      table = read_libsvm(args[0], vm["dim"].as<std::size_t>());
+      table = read_libsvm(args[0], vm["dim"].as<std::size_t>(), read_options);
     } else {
-      table = read_csv(args[0]);
+      table = read_csv(args[0], read_options);
     }
 
     const std::string& out = args.back();
-    if (to == "fgt") write_table(out, table);
+    if (to == "fgt") write_table(out, table, read_options.allow_nonfinite);
     else if (to == "libsvm") write_libsvm(out, table);
     else if (to == "csv") write_csv(out, table);
     else if (to == "npy") write_npy(out, table);

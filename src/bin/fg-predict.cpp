@@ -46,8 +46,17 @@ int main(int argc, char** argv) {
     for (bool more = true; more;) {
       std::size_t m = 0;
       while (m < batch && (more = reader.next(buffer[m]))) ++m;
+      std::string error;  // an exception must not leave the parallel loop
 #pragma omp parallel for schedule(dynamic, 16)
-      for (std::size_t i = 0; i < m; ++i) predictions[i] = model.predict_row(buffer[i].values.data(), topk);
+      for (std::size_t i = 0; i < m; ++i) {
+        try {
+          predictions[i] = model.predict_row(buffer[i].values.data(), topk);
+        } catch (const std::exception& e) {
+#pragma omp critical
+          if (error.empty()) error = fg::cat(e.what(), " (row ", buffer[i].key, " of ", reader.name(), ")");
+        }
+      }
+      if (!error.empty()) throw fg::Error(error);
       for (std::size_t i = 0; i < m; ++i) {
         const int label = buffer[i].label;
         std::string truth;

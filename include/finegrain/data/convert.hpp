@@ -17,12 +17,13 @@ namespace fg {
 void write_libsvm(const std::string& path, const FeatureTable& table);
 // Reads LIBSVM text strictly (file:line:token errors). Class names come from
 // `<path>.classes` when it exists, else the labels themselves are the names.
-// dim = 0 takes the largest index seen.
-FeatureTable read_libsvm(const std::string& path, std::size_t dim = 0);
+// dim = 0 takes the largest index seen (at most 2^20). NaN/Inf values are
+// an error unless options.allow_nonfinite; so are repeated class names.
+FeatureTable read_libsvm(const std::string& path, std::size_t dim = 0, TableReadOptions options = {});
 
 // CSV with a header "key,label,f1,...,fD"; values in their shortest exact form; fields with commas or quotes are quoted (RFC 4180).
 void write_csv(const std::string& path, const FeatureTable& table);
-FeatureTable read_csv(const std::string& path);
+FeatureTable read_csv(const std::string& path, TableReadOptions options = {});
 
 // NumPy: the matrix as float32 `<path>` (rows x dim), plus `<stem>.labels.npy`
 // (int32, -1 = unlabeled), `<stem>.classes.txt` and `<stem>.keys.txt`.

@@ -25,6 +25,7 @@
 
 namespace fg {
 
+class BinaryReader;
 inline constexpr std::uint32_t kTableVersion = 2;
 
 struct TableHeader {
@@ -48,10 +49,12 @@ struct TableReadOptions {
 };
 
 // Writes a table record by record to a file (atomically) or "-" (stdout).
+// A NaN/Inf value is an Error (nothing is committed) unless allowed.
 class TableWriter {
  public:
   TableWriter(const std::string& path, TableHeader header);
   ~TableWriter();
+  void allow_nonfinite(bool allow) { allow_nonfinite_ = allow; }
   void write(std::string_view key, int label, const float* values);
   void write(const TableRow& row) { write(row.key, row.label, row.values.data()); }
   // Writes the end marker, fixes the row count in the header, renames.
@@ -65,6 +68,7 @@ class TableWriter {
   TableHeader header_;
   std::uint64_t rows_ = 0;
   std::streamoff rows_offset_ = 0;
+  bool allow_nonfinite_ = false;
 };
 
 // Reads a table record by record from a file or "-" (stdin). Every problem
@@ -72,18 +76,24 @@ class TableWriter {
 class TableReader {
  public:
   explicit TableReader(const std::string& path, TableReadOptions options = {});
+  ~TableReader();
   const TableHeader& header() const { return header_; }
   // Reads the next record into `row`; false at the (verified) end marker.
   bool next(TableRow& row);
   std::string name() const { return in_.name(); }
   // 1-based number of the last record read.
   std::uint64_t record() const { return record_; }
+  // The header's row count when the (seekable) file can hold that many
+  // records, else 0: what a reader may reserve memory for.
+  std::uint64_t rows_that_fit() const { return rows_that_fit_; }
 
  private:
   Input in_;
+  std::unique_ptr<BinaryReader> bin_;  // reads in_
   TableReadOptions options_;
   TableHeader header_;
   std::uint64_t record_ = 0;
+  std::uint64_t rows_that_fit_ = 0;
   bool done_ = false;
 };
 
@@ -113,6 +123,6 @@ FeatureTable read_table(const std::string& path, TableReadOptions options = {});
 // provenance must agree (Error naming `more_name` otherwise); class lists are
 // merged by name, new names appended in order, labels remapped.
 void append_table(FeatureTable& table, const FeatureTable& more, const std::string& more_name);
-void write_table(const std::string& path, const FeatureTable& table);
+void write_table(const std::string& path, const FeatureTable& table, bool allow_nonfinite = false);
 
 }  // namespace fg

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "finegrain/core/assets.hpp"
@@ -40,6 +41,43 @@ std::vector<std::pair<std::string, std::string>> network_files(const ModelSpec& 
     if (!path.empty()) files.emplace_back(path, sha256_file(path));
   return files;
 }
+// The settings that decide the feature values, in one canonical text:
+// parsed and printed again, so the spelling of the record does not matter.
+// Augmentation (extra rows) and the pixel limit do not change a row's values.
+std::string value_settings(const std::string& provenance, const std::string& origin) {
+  ExtractOptions options = ExtractOptions::from_provenance(provenance, origin);
+  // The model is compared by its spec's name below (a name or a path to the same spec).
+  options.model.clear();
+  options.augment_flip = options.augment_crops = false;
+  options.crop_fraction = ExtractOptions().crop_fraction;
+  options.max_pixels = ExtractOptions().max_pixels;
+  std::string spec_name;
+  std::istringstream lines(provenance);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("model-spec-name=", 0) == 0) spec_name = line.substr(16);
+  return options.to_text() + "model-spec-name=" + spec_name + "\n";
+}
+
+// The classifier records the provenance of its training table (fg-train
+// keeps it): its extraction settings must be those of `features`, or the
+// bundle would feed it values of another kind (same dimension, other numbers).
+void check_same_extraction(const Classifier& classifier, const std::string& classifier_path,
+                           const std::string& features_record, const std::string& features_path) {
+  const std::string& trained = classifier.provenance();
+  if (trained.find("stage=fg-extract") == std::string::npos)
+    throw Error(cat(classifier_path, ": records no extraction settings for its training features (trained on a "
+                    "table not made by fg-extract?), so fg-bundle cannot check that it fits ", features_path));
+  const std::string want = value_settings(features_record, features_path);
+  const std::string got = value_settings(trained, classifier_path);
+  if (want == got) return;
+  // Name the first setting that differs.
+  std::istringstream a(got), b(want);
+  std::string line_a, line_b;
+  while (std::getline(a, line_a) && std::getline(b, line_b) && line_a == line_b) {
+  }
+  throw Error(cat(classifier_path, ": trained on features extracted with other settings than ", features_path,
+                  " (", line_a, " vs ", line_b, "); extract the training features again or retrain"));
+}
 }  // namespace
 
 void Bundle::create(const std::string& dir, const BundleParts& parts) {
@@ -72,6 +110,7 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
   if (classifier.dim() != dim)
     throw Error(cat(parts.classifier, ": classifier of dimension ", classifier.dim(), ", but the chain before it gives ",
                     dim, pca || mic ? " (after PCA/MIC)" : "", " — was it trained on these features?"));
+  check_same_extraction(classifier, parts.classifier, record, parts.features);
 
   std::error_code error;
   fs::create_directories(dir, error);
@@ -116,8 +155,13 @@ Bundle Bundle::load(const std::string& dir) {
     std::string name, sum;
     if (!(line >> name >> sum) || sum.size() != 64)
       throw Error(cat(index_path, ":", i + 1, ": expected '<file> <sha256>'"));
+    static const std::set<std::string> kParts = {"extract.txt", "model.spec", "pca.model", "mic.model",
+                                                 "classifier.model"};
     if (name == "network") network_sums.push_back(sum);
-    else sums[name] = sum;
+    else if (!kParts.count(name))
+      throw Error(cat(index_path, ":", i + 1, ": '", name.substr(0, 80), "' is not a part of a bundle"));
+    else if (!sums.emplace(name, sum).second)
+      throw Error(cat(index_path, ":", i + 1, ": ", name, " listed twice"));
   }
   for (const auto& [name, sum] : sums) {
     std::string path = (root / name).string();
@@ -141,6 +185,16 @@ Bundle Bundle::load(const std::string& dir) {
   if (sums.count("pca.model")) bundle.pca_ = PcaModel::load((root / "pca.model").string());
   if (sums.count("mic.model")) bundle.mic_ = mic::SelectionModel::load((root / "mic.model").string());
   bundle.classifier_ = Classifier::load((root / "classifier.model").string());
+  // The parts must still fit together: transform() relies on it.
+  std::size_t dim = bundle.input_dim();
+  if (bundle.pca_) dim = bundle.pca_->output_dim();
+  if (bundle.mic_) {
+    bundle.mic_->check_input_dim(dim, (root / "mic.model").string());
+    dim = bundle.mic_->output_dim();
+  }
+  if (bundle.classifier_.dim() != dim)
+    throw Error(cat((root / "classifier.model").string(), ": classifier of dimension ", bundle.classifier_.dim(),
+                    ", but the bundle's chain before it gives ", dim));
   return bundle;
 }
 

@@ -1,12 +1,14 @@
 #include "finegrain/classify/classifier.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <istream>
 #include <map>
 #include <ostream>
 
+#include "finegrain/core/binary.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/text.hpp"
@@ -18,61 +20,15 @@ namespace {
 
 constexpr char kMagic[8] = {'F', 'G', 'C', 'L', 'S', 'F', 'R', '\n'};
 
-// Binary writing/reading of the model file; raw little-endian doubles.
-class Out {
- public:
-  explicit Out(std::ostream& s) : s_(s) {}
-  template <class T>
-  void pod(const T& v) { s_.write(reinterpret_cast<const char*>(&v), sizeof(T)); }
-  void u32(std::uint32_t v) { pod(v); }
-  void u64(std::uint64_t v) { pod(v); }
-  void f64(double v) { pod(v); }
-  void str(const std::string& v) { u32(static_cast<std::uint32_t>(v.size())); s_.write(v.data(), v.size()); }
-  void f64s(const double* v, std::size_t n) { s_.write(reinterpret_cast<const char*>(v), n * sizeof(double)); }
-  void vec(const std::vector<double>& v) { u64(v.size()); f64s(v.data(), v.size()); }
-
- private:
-  std::ostream& s_;
-};
-
-class In {
- public:
-  In(std::istream& s, std::string name) : s_(s), name_(std::move(name)) {}
-  void bytes(char* p, std::size_t n) {
-    s_.read(p, static_cast<std::streamsize>(n));
-    if (static_cast<std::size_t>(s_.gcount()) != n) fail("truncated file");
+// A damaged string from a model file, printable and short, for messages.
+std::string shown(const std::string& text) {
+  std::string out;
+  for (unsigned char ch : text.substr(0, 40)) {
+    if (ch >= 32 && ch < 127) out += static_cast<char>(ch);
+    else out += cat("\\x", "0123456789abcdef"[ch >> 4], "0123456789abcdef"[ch & 15]);
   }
-  template <class T>
-  T pod() { T v; bytes(reinterpret_cast<char*>(&v), sizeof(T)); return v; }
-  std::uint32_t u32() { return pod<std::uint32_t>(); }
-  std::uint64_t u64() { return pod<std::uint64_t>(); }
-  double f64() { return pod<double>(); }
-  std::uint64_t count(std::uint64_t limit, const char* what) {
-    std::uint64_t n = u64();
-    if (n > limit) fail(cat("implausible ", what, " count ", n));
-    return n;
-  }
-  std::string str() {
-    std::uint32_t n = u32();
-    if (n > (1u << 20)) fail(cat("implausible string length ", n));
-    std::string v(n, '\0');
-    bytes(v.data(), n);
-    return v;
-  }
-  void f64s(double* v, std::size_t n) { bytes(reinterpret_cast<char*>(v), n * sizeof(double)); }
-  std::vector<double> vec() {
-    std::vector<double> v(count(1u << 28, "value"));
-    f64s(v.data(), v.size());
-    return v;
-  }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(cat(name_, ": not a valid classifier model: ", what));
-  }
-
- private:
-  std::istream& s_;
-  std::string name_;
-};
+  return text.size() > 40 ? out + "..." : out;
+}
 
 std::string clean_field(std::string s) {
   for (char& c : s)
@@ -266,6 +222,12 @@ std::vector<Prediction> Classifier::predict_row(const float* x, std::size_t topk
   const std::size_t k = classes_.size();
   std::vector<double> s(k);
   scores(x, s.data());
+  // A model whose numbers are finite can still overflow on an input far
+  // outside its training range; a NaN score must not become a prediction.
+  for (std::size_t c = 0; c < k; ++c)
+    if (!std::isfinite(s[c]))
+      throw Error(cat(path_, ": the score of class '", classes_[c], "' is ", s[c],
+                      " for this input (model values or input values too large?)"));
   std::vector<int> order(k);
   for (std::size_t i = 0; i < k; ++i) order[i] = static_cast<int>(i);
   topk = std::min(std::max<std::size_t>(topk, 1), k);
@@ -299,8 +261,8 @@ std::vector<int> Classifier::map_classes(const TableHeader& header, const std::s
 }
 
 void Classifier::write(std::ostream& os) const {
-  Out o(os);
-  os.write(kMagic, 8);
+  BinaryWriter o(os);
+  o.bytes(kMagic, 8);
   o.u32(kClassifierVersion);
   o.str(to_string(type_));
   o.str(info_);
@@ -338,7 +300,7 @@ void Classifier::write(std::ostream& os) const {
     o.f64s(W.data(), W.size());
     o.f64s(logreg_.b.data(), logreg_.b.size());
   }
-  os.write("END\n", 4);
+  o.bytes("END\n", 4);
 }
 
 void Classifier::save(const std::string& path) const {
@@ -346,6 +308,19 @@ void Classifier::save(const std::string& path) const {
   write(out.stream());
   out.commit();
 }
+
+namespace {
+// Every number of a model must be finite: a NaN or Inf weight would turn
+// every score into NaN.
+void check_finite(const BinaryReader& in, const double* values, std::size_t n, const std::string& field) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(values[i]))
+      in.fail(cat("damaged classifier model: ", field, " value ", i + 1, " of ", n, " is ", values[i]));
+}
+void check_finite(const BinaryReader& in, const std::vector<double>& values, const std::string& field) {
+  check_finite(in, values.data(), values.size(), field);
+}
+}  // namespace
 
 Classifier Classifier::read(std::istream& is, const std::string& name) {
   char magic[8] = {};
@@ -360,83 +335,151 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
     throw Error(cat(name, ": not a classifier model (it looks like ", describe_content(head),
                     "); expected a model written by fg-train"));
   }
-  In in(is, name);
+  BinaryReader in(is, name, "classifier model");
+  auto damaged = [&](const std::string& what) { in.fail(cat("damaged classifier model: ", what)); };
+  // A named field holding one of a few words: a damaged one is bad data, not a usage error.
+  auto word = [&](const char* field, std::initializer_list<const char*> known) {
+    const std::string text = in.str(64, cat(field, " name"));
+    std::string list;
+    for (const char* k : known) {
+      if (text == k) return text;
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    in.fail(cat("damaged classifier model: field '", field, "' is '", shown(text), "', expected one of ", list));
+  };
   const std::uint32_t version = in.u32();
   if (version != kClassifierVersion)
     throw Error(cat(name, ": classifier model format version ", version, ", this program reads version ",
                     kClassifierVersion, "; retrain with this fg-train"));
   Classifier c;
   c.path_ = name;
-  c.type_ = parse_classifier_type(in.str());
-  c.info_ = in.str();
-  c.provenance_ = in.str();
+  c.type_ = parse_classifier_type(word("type", {"svm", "logreg"}));
+  c.info_ = in.str(1u << 20, "info");
+  c.provenance_ = in.str(1u << 20, "provenance");
   c.dim_ = in.u64();
-  if (c.dim_ == 0 || c.dim_ > (1u << 24)) in.fail(cat("implausible dimension ", c.dim_));
+  if (c.dim_ == 0 || c.dim_ > (1u << 24)) damaged(cat("implausible dimension ", c.dim_));
   const std::uint32_t k = in.u32();
-  if (k < 2 || k > (1u << 20)) in.fail(cat("implausible class count ", k));
-  for (std::uint32_t i = 0; i < k; ++i) c.classes_.push_back(in.str());
-  c.scaler_.kind = parse_scale_kind(in.str());
+  if (k < 2 || k > (1u << 20)) damaged(cat("implausible class count ", k));
+  in.check_count(k, k, 4, "class name");
+  std::map<std::string, std::size_t> seen;
+  for (std::uint32_t i = 0; i < k; ++i) {
+    c.classes_.push_back(in.str(1u << 16, "class name"));
+    if (!seen.emplace(c.classes_.back(), i).second)
+      damaged(cat("class ", i + 1, " '", shown(c.classes_.back()), "' repeats class ",
+                  seen[c.classes_.back()] + 1));
+  }
+  c.scaler_.kind = parse_scale_kind(word("scale", {"none", "l2", "standard", "minmax"}));
   c.scaler_.lower = in.f64();
   c.scaler_.upper = in.f64();
-  c.scaler_.a = in.vec();
-  c.scaler_.b = in.vec();
+  if (!std::isfinite(c.scaler_.lower) || !std::isfinite(c.scaler_.upper) ||
+      (c.scaler_.kind == ScaleKind::minmax && !(c.scaler_.lower < c.scaler_.upper)))
+    damaged(cat("scale range ", c.scaler_.lower, ",", c.scaler_.upper));
+  c.scaler_.a = in.vec(c.dim_, "scaler value");
+  c.scaler_.b = in.vec(c.dim_, "scaler value");
   const bool per_feature = c.scaler_.kind == ScaleKind::standard || c.scaler_.kind == ScaleKind::minmax;
-  if (per_feature && (c.scaler_.a.size() != c.dim_ || c.scaler_.b.size() != c.dim_))
-    in.fail("scaler size does not match the dimension");
+  if (per_feature ? (c.scaler_.a.size() != c.dim_ || c.scaler_.b.size() != c.dim_)
+                  : (!c.scaler_.a.empty() || !c.scaler_.b.empty()))
+    damaged("scaler size does not match the dimension");
+  check_finite(in, c.scaler_.a, "scaler");
+  check_finite(in, c.scaler_.b, "scaler");
+  for (std::size_t j = 0; j < c.scaler_.b.size(); ++j) {
+    const bool ok = c.scaler_.kind == ScaleKind::minmax ? c.scaler_.a[j] <= c.scaler_.b[j] : c.scaler_.b[j] >= 0;
+    if (!ok) damaged(cat("scaler of feature ", j + 1, " (", c.scaler_.a[j], ", ", c.scaler_.b[j], ")"));
+  }
+  const std::uint64_t pair_count = std::uint64_t(k) * (k - 1) / 2;
   if (c.type_ == ClassifierType::svm) {
     SvmModel& m = c.svm_;
-    m.kernel = parse_kernel(in.str());
+    m.kernel = parse_kernel(word("kernel", {"linear", "rbf"}));
     m.gamma = in.f64();
-    m.probability = in.u32() != 0;
+    if (!std::isfinite(m.gamma) || m.gamma < 0 || (m.kernel == KernelType::rbf && !(m.gamma > 0)))
+      damaged(cat("gamma ", m.gamma));
+    const std::uint32_t probability = in.u32();
+    if (probability > 1) damaged(cat("probability flag ", probability));
+    m.probability = probability == 1;
     m.classes = static_cast<int>(k);
     const std::uint32_t weights = in.u32();
-    if (weights > 1) in.fail("unknown svm representation");
-    if (weights && m.kernel != KernelType::linear) in.fail("weight vectors for a non-linear kernel");
-    const std::uint64_t nsv = in.count(1u << 26, "support vector");
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv(nsv, c.dim_);
-    in.f64s(sv.data(), sv.size());
-    const std::uint64_t np = in.count(std::uint64_t(k) * (k - 1) / 2, "pair");
-    if (np != std::uint64_t(k) * (k - 1) / 2) in.fail("pair count does not match the classes");
+    if (weights > 1) damaged("unknown svm representation");
+    if (weights && m.kernel != KernelType::linear) damaged("weight vectors for a non-linear kernel");
+    const std::uint64_t nsv = in.check_count(in.u64(), 1u << 26, c.dim_ * sizeof(double), "support vector");
+    std::vector<double> values;
+    in.f64s(values, nsv * c.dim_, "support vector value");
+    check_finite(in, values, weights ? "weight vector" : "support vector");
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv =
+        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            values.data(), static_cast<Eigen::Index>(nsv), static_cast<Eigen::Index>(c.dim_));
+    values = {};
+    const std::uint64_t np = in.u64();
+    if (np != pair_count) damaged(cat(np, " class pairs, expected ", pair_count, " for ", k, " classes"));
+    in.check_count(np, pair_count, 40, "class pair");
     if (weights) {
-      if (nsv != np) in.fail("weight vector count does not match the pairs");
+      if (nsv != np) damaged("weight vector count does not match the pairs");
       m.w = sv;
-      m.sv.resize(0, c.dim_);
+      m.sv.resize(0, static_cast<Eigen::Index>(c.dim_));
     } else {
       m.sv = sv;
     }
     m.pairs.resize(np);
-    for (auto& p : m.pairs) {
+    // LIBSVM's order (0,1), (0,2), ..., (k-2,k-1): voting and probability
+    // coupling need each pair once.
+    int want_a = 0, want_b = 1;
+    std::vector<std::uint64_t> used(nsv, 0);
+    for (std::size_t pi = 0; pi < m.pairs.size(); ++pi) {
+      SvmPair& p = m.pairs[pi];
       p.a = static_cast<int>(in.u32());
       p.b = static_cast<int>(in.u32());
+      if (p.a != want_a || p.b != want_b)
+        damaged(cat("class pair ", pi + 1, " is (", p.a, ",", p.b, "), expected (", want_a, ",", want_b,
+                    ") (pairs missing or repeated)"));
+      if (++want_b == static_cast<int>(k)) want_b = ++want_a + 1;
       p.rho = in.f64();
       p.prob_A = in.f64();
       p.prob_B = in.f64();
-      const std::uint64_t ns = in.count(weights ? 0 : nsv, "pair support vector");
+      if (!std::isfinite(p.rho) || !std::isfinite(p.prob_A) || !std::isfinite(p.prob_B))
+        damaged(cat("class pair ", pi + 1, ": non-finite rho or probability sigmoid"));
+      // A model trained without --probability has no sigmoids (A = B = 0);
+      // one trained with it has one per pair.
+      const bool has_sigmoid = p.prob_A != 0 || p.prob_B != 0;
+      if (has_sigmoid != m.probability)
+        damaged(m.probability ? cat("probability flag set, but class pair ", pi + 1, " has no sigmoid")
+                              : cat("class pair ", pi + 1, " has a probability sigmoid, but the flag is not set"));
+      const std::uint64_t ns = in.check_count(in.u64(), weights ? 0 : nsv, 12, "pair support vector");
+      // LIBSVM keeps at least one support vector per pair (so the vectors
+      // also bound the dimension by the file size).
+      if (!weights && ns == 0) damaged(cat("class pair ", pi + 1, " has no support vectors"));
       p.sv.resize(ns);
       for (auto& s : p.sv) {
-        s = static_cast<int>(in.u32());
-        if (static_cast<std::uint64_t>(s) >= nsv) in.fail("support vector index out of range");
+        const std::uint32_t index = in.u32();
+        if (index >= nsv) damaged(cat("class pair ", pi + 1, ": support vector index ", index, " out of range"));
+        if (used[index] == pi + 1)
+          damaged(cat("class pair ", pi + 1, ": support vector ", index, " listed twice"));
+        used[index] = pi + 1;
+        s = static_cast<int>(index);
       }
-      p.coef.resize(ns);
-      in.f64s(p.coef.data(), ns);
-      if (p.a < 0 || p.b <= p.a || p.b >= static_cast<int>(k)) in.fail("bad class pair");
+      in.f64s(p.coef, ns, "coefficient");
+      check_finite(in, p.coef, cat("class pair ", pi + 1, " coefficient"));
     }
   } else {
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W(k, c.dim_);
-    in.f64s(W.data(), W.size());
-    c.logreg_.W = W;
-    c.logreg_.b.resize(k);
-    in.f64s(c.logreg_.b.data(), k);
+    std::vector<double> values;
+    in.f64s(values, std::uint64_t(k) * c.dim_, "weight");
+    check_finite(in, values, "weight");
+    c.logreg_.W = Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        values.data(), static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(c.dim_));
+    in.f64s(values, k, "bias");
+    check_finite(in, values, "bias");
+    c.logreg_.b = Eigen::Map<Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(k));
   }
   char end[4] = {};
   in.bytes(end, 4);
-  if (std::memcmp(end, "END\n", 4) != 0) in.fail("missing end marker");
+  if (std::memcmp(end, "END\n", 4) != 0) damaged("missing end marker");
   return c;
 }
 
 Classifier Classifier::load(const std::string& path) {
   Input in(path);
-  return read(in.stream(), in.name());
+  Classifier c = read(in.stream(), in.name());
+  if (in.stream().peek() != std::char_traits<char>::eof())
+    throw Error(cat(in.name(), ": damaged classifier model: unexpected data after the end marker"));
+  return c;
 }
 
 std::string predictions_header(const std::vector<std::string>& classes, std::size_t topk) {

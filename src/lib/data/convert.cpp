@@ -1,5 +1,6 @@
 #include "finegrain/data/convert.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -46,7 +47,8 @@ void write_libsvm(const std::string& path, const FeatureTable& table) {
     line = std::to_string(table.labels[i]);
     const float* row = table.row(i);
     for (std::size_t j = 0; j < table.dim; ++j) {
-      if (row[j] == 0.0f && j + 1 < table.dim) continue;
+      // Zeros are omitted, but not -0 (its sign bit would be lost).
+      if (row[j] == 0.0f && !std::signbit(row[j]) && j + 1 < table.dim) continue;
       line += ' ';
       line += std::to_string(j + 1);
       line += ':';
@@ -65,7 +67,18 @@ void write_libsvm(const std::string& path, const FeatureTable& table) {
   out.commit();
 }
 
-FeatureTable read_libsvm(const std::string& path, std::size_t dim) {
+namespace {
+// A value read from text: NaN and Inf are refused unless allowed.
+void check_text_value(float value, bool allow_nonfinite, const std::string& where) {
+  if (!allow_nonfinite && !std::isfinite(value))
+    throw Error(where + cat("value is ", value, " (fg-convert accepts it with --allow-nonfinite)"));
+}
+// The largest dimension a LIBSVM file sets by its indices alone: one
+// stray index would otherwise size every row (give --dim to go further).
+constexpr std::size_t kMaxInferredDim = std::size_t(1) << 20;
+}  // namespace
+
+FeatureTable read_libsvm(const std::string& path, std::size_t dim, TableReadOptions options) {
   std::string name = display(path);
   std::vector<std::string> lines = read_lines(path);
   struct Sparse {
@@ -98,8 +111,11 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim) {
       if (static_cast<std::size_t>(index) <= previous)
         throw Error(where(token) + "indices must be ascending");
       if (!parse_float(token.substr(colon + 1), value)) throw Error(where(token) + "value is not a number");
+      check_text_value(value, options.allow_nonfinite, where(token));
       if (dim && static_cast<std::size_t>(index) > dim)
         throw Error(where(token) + cat("index beyond the dimension ", dim));
+      if (!dim && static_cast<std::size_t>(index) > kMaxInferredDim)
+        throw Error(where(token) + cat("index beyond ", kMaxInferredDim, " (give --dim if the data really has so many)"));
       previous = static_cast<std::size_t>(index);
       row.entries.emplace_back(previous - 1, value);
     }
@@ -115,6 +131,11 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim) {
   std::map<long long, int> label_to_class;
   if (path != "-" && fs::exists(path + ".classes")) {
     table.classes = read_lines(path + ".classes");
+    std::map<std::string, std::size_t> seen;
+    for (std::size_t c = 0; c < table.classes.size(); ++c)
+      if (!seen.emplace(table.classes[c], c).second)
+        throw Error(cat(path, ".classes:", c + 1, ": class '", table.classes[c], "' repeats line ",
+                        seen[table.classes[c]] + 1, " (labels would be ambiguous)"));
     for (std::size_t c = 0; c < table.classes.size(); ++c) label_to_class[static_cast<long long>(c)] = static_cast<int>(c);
   } else {
     std::set<long long> labels;
@@ -126,6 +147,7 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim) {
     }
   }
   std::vector<float> dense(table.dim);
+  table.values.reserve(rows.size() * table.dim);
   std::size_t line_number = 0;
   for (const auto& row : rows) {
     ++line_number;
@@ -205,7 +227,7 @@ void write_csv(const std::string& path, const FeatureTable& table) {
   out.commit();
 }
 
-FeatureTable read_csv(const std::string& path) {
+FeatureTable read_csv(const std::string& path, TableReadOptions options) {
   std::string name = display(path);
   std::vector<std::string> lines = read_lines(path);
   if (lines.empty()) throw Error(cat(name, ": empty file"));
@@ -227,6 +249,7 @@ FeatureTable read_csv(const std::string& path) {
       float value = 0;
       if (!parse_float(fields[j], value))
         throw Error(cat(where, "'", fields[j], "': column ", header[j], " is not a number"));
+      check_text_value(value, options.allow_nonfinite, cat(where, "column ", header[j], ": "));
       values.push_back(value);
     }
     if (!fields[1].empty()) class_of[fields[1]] = 0;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "finegrain/core/binary.hpp"
 #include "finegrain/core/common.hpp"
 
 namespace fg {
@@ -19,9 +20,6 @@ constexpr std::uint32_t kMaxClasses = 1u << 24;
 constexpr std::uint32_t kMaxName = 1u << 16;
 constexpr std::uint32_t kMaxKey = 1u << 20;
 
-static_assert(sizeof(float) == 4, "float32 expected");
-// The format is little-endian; so are the machines we build for (x86-64, arm64).
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host expected");
 
 template <class T>
 void put(std::ostream& out, T value) {
@@ -33,11 +31,6 @@ void put_string(std::ostream& out, std::string_view text) {
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
-// Reads exactly n bytes; false if the stream ends first.
-bool get_bytes(std::istream& in, void* data, std::size_t n) {
-  in.read(static_cast<char*>(data), static_cast<std::streamsize>(n));
-  return static_cast<std::size_t>(in.gcount()) == n;
-}
 }  // namespace
 
 // ---------------------------------------------------------------- writer
@@ -65,6 +58,14 @@ void TableWriter::write(std::string_view key, int label, const float* values) {
     throw Error(cat(out_.path(), ": label index ", label, " outside the class list of ",
                     header_.classes.size(), " (key ", key, ")"));
   if (key.size() > kMaxKey) throw Error(cat(out_.path(), ": key too long: ", key.substr(0, 80)));
+  // Checked before the rename: a NaN made upstream (a damaged model, an
+  // overflow) must not leave a table that looks valid.
+  if (!allow_nonfinite_) {
+    for (std::size_t j = 0; j < header_.dim; ++j)
+      if (!std::isfinite(values[j]))
+        throw Error(cat(out_.path(), ": record ", rows_ + 1, " (", key, "): column ", j + 1, " would be ",
+                        values[j], "; nothing written"));
+  }
   std::ostream& out = out_.stream();
   out.put(kRecordTag);
   put_string(out, key);
@@ -91,74 +92,90 @@ void TableWriter::commit() {
 
 TableReader::TableReader(const std::string& path, TableReadOptions options)
     : in_(path, true), options_(options) {
-  std::istream& in = in_.stream();
+  std::istream& stream = in_.stream();
   char magic[8] = {};
-  in.read(magic, sizeof magic);
-  auto got = static_cast<std::size_t>(in.gcount());
+  stream.read(magic, sizeof magic);
+  auto got = static_cast<std::size_t>(stream.gcount());
   if (got != sizeof magic || std::memcmp(magic, kMagic, sizeof magic) != 0) {
     std::string first(magic, got);  // a little more text helps describe it
     char more[248];
     if (got == sizeof magic) {
-      in.read(more, sizeof more);
-      first.append(more, static_cast<std::size_t>(in.gcount()));
+      stream.read(more, sizeof more);
+      first.append(more, static_cast<std::size_t>(stream.gcount()));
     }
     throw Error(cat(name(), ": not a finegrain feature table; it looks like ", describe_content(first)));
   }
-  std::uint32_t version = 0, dim = 0, class_count = 0;
-  std::uint64_t rows = 0;
-  if (!get_bytes(in, &version, 4)) throw Error(cat(name(), ": truncated header"));
+  bin_ = std::make_unique<BinaryReader>(stream, name(), "feature table");
+  BinaryReader& in = *bin_;
+  in.set_context("truncated header");
+  const std::uint32_t version = in.u32();
   if (version != kTableVersion)
     throw Error(cat(name(), ": feature table format version ", version, ", this program reads version ",
                     kTableVersion, " (written by a different finegrain?)"));
-  if (!get_bytes(in, &dim, 4) || !get_bytes(in, &rows, 8) || !get_bytes(in, &class_count, 4))
-    throw Error(cat(name(), ": truncated header"));
+  const std::uint32_t dim = in.u32();
+  const std::uint64_t rows = in.u64();
+  const std::uint32_t class_count = in.u32();
   if (dim == 0 || dim > kMaxDim) throw Error(cat(name(), ": damaged header: dimension ", dim));
   if (class_count > kMaxClasses) throw Error(cat(name(), ": damaged header: ", class_count, " classes"));
+  in.check_count(class_count, kMaxClasses, 4, "class name");
   header_.dim = dim;
-  if (rows != kUnknownRows) header_.rows = rows;
   header_.classes.resize(class_count);
+  in.set_context("truncated class list");
   for (auto& cls : header_.classes) {
-    std::uint32_t length = 0;
-    if (!get_bytes(in, &length, 4) || length > kMaxName) throw Error(cat(name(), ": damaged class list"));
+    const std::uint32_t length = in.u32();
+    if (length > kMaxName) throw Error(cat(name(), ": damaged class list"));
+    in.check_count(length, kMaxName, 1, "class name byte");
     cls.resize(length);
-    if (!get_bytes(in, cls.data(), length)) throw Error(cat(name(), ": truncated class list"));
+    in.bytes(cls.data(), length);
   }
-  std::uint32_t length = 0;
-  if (!get_bytes(in, &length, 4) || length > kMaxKey) throw Error(cat(name(), ": damaged header (provenance)"));
+  in.set_context("truncated header");
+  const std::uint32_t length = in.u32();
+  if (length > kMaxKey) throw Error(cat(name(), ": damaged header (provenance)"));
+  in.check_count(length, kMaxKey, 1, "provenance byte");
   header_.provenance.resize(length);
-  if (!get_bytes(in, header_.provenance.data(), length)) throw Error(cat(name(), ": truncated header"));
+  in.bytes(header_.provenance.data(), length);
+  if (rows != kUnknownRows) {
+    header_.rows = rows;
+    // Each record takes at least 9 bytes and its values, the end marker 9.
+    // A count the file cannot hold (truncated, or a damaged header) is not
+    // used to size anything; reading then says what is wrong.
+    const std::uint64_t record_bytes = 9 + std::uint64_t(dim) * sizeof(float);
+    const auto left = in.remaining();
+    if (left && *left >= 9 && rows <= (*left - 9) / record_bytes) rows_that_fit_ = rows;
+  }
 }
+
+TableReader::~TableReader() = default;
 
 bool TableReader::next(TableRow& row) {
   if (done_) return false;
-  std::istream& in = in_.stream();
-  int tag = in.get();
-  if (tag == std::char_traits<char>::eof())
+  BinaryReader& in = *bin_;
+  const int tag = in.peek();
+  if (tag < 0)
     throw Error(cat(name(), ": truncated after record ", record_,
                     ": the end marker is missing (was the writer interrupted?)"));
+  in.u8();
   if (tag == kEndTag) {
-    std::uint64_t count = 0;
-    if (!get_bytes(in, &count, 8)) throw Error(cat(name(), ": truncated end marker"));
+    in.set_context("truncated end marker");
+    const std::uint64_t count = in.u64();
     if (count != record_)
       throw Error(cat(name(), ": end marker says ", count, " records, found ", record_));
     if (header_.rows && *header_.rows != record_)
       throw Error(cat(name(), ": header says ", *header_.rows, " records, found ", record_));
-    if (in.peek() != std::char_traits<char>::eof())
-      throw Error(cat(name(), ": unexpected data after the end marker"));
+    if (!in.at_end()) throw Error(cat(name(), ": unexpected data after the end marker"));
     done_ = true;
     return false;
   }
   std::uint64_t number = record_ + 1;
   if (tag != kRecordTag) throw Error(cat(name(), ": record ", number, ": damaged (bad record marker)"));
-  std::uint32_t key_length = 0;
-  if (!get_bytes(in, &key_length, 4)) throw Error(cat(name(), ": record ", number, ": truncated"));
+  in.set_context(cat("record ", number));
+  const std::uint32_t key_length = in.u32();
   if (key_length > kMaxKey) throw Error(cat(name(), ": record ", number, ": damaged (key length)"));
+  in.check_count(key_length, kMaxKey, 1, "key byte");
   row.key.resize(key_length);
-  std::int32_t label = -1;
-  row.values.resize(header_.dim);
-  if (!get_bytes(in, row.key.data(), key_length) || !get_bytes(in, &label, 4) ||
-      !get_bytes(in, row.values.data(), header_.dim * sizeof(float)))
-    throw Error(cat(name(), ": record ", number, ": truncated"));
+  in.bytes(row.key.data(), key_length);
+  const std::int32_t label = in.i32();
+  in.f32s(row.values, header_.dim, "value");
   if (label < -1 || label >= static_cast<std::int32_t>(header_.classes.size()))
     throw Error(cat(name(), ": record ", number, ": label index ", label, " outside the class list of ",
                     header_.classes.size()));
@@ -167,7 +184,7 @@ bool TableReader::next(TableRow& row) {
     for (std::size_t j = 0; j < header_.dim; ++j) {
       if (!std::isfinite(row.values[j]))
         throw Error(cat(name(), ": record ", number, " (", row.key, "): column ", j + 1, " is ",
-                        row.values[j], " (use --allow-nonfinite to accept)"));
+                        row.values[j], " (only fg-convert reads such values, with --allow-nonfinite)"));
     }
   }
   record_ = number;
@@ -208,8 +225,8 @@ FeatureTable read_table(const std::string& path, TableReadOptions options) {
   table.dim = reader.header().dim;
   table.classes = reader.header().classes;
   table.provenance = reader.header().provenance;
-  if (reader.header().rows) {
-    auto rows = static_cast<std::size_t>(*reader.header().rows);
+  if (reader.rows_that_fit()) {
+    auto rows = static_cast<std::size_t>(reader.rows_that_fit());
     table.keys.reserve(rows);
     table.labels.reserve(rows);
     table.values.reserve(rows * table.dim);
@@ -241,8 +258,9 @@ void append_table(FeatureTable& table, const FeatureTable& more, const std::stri
     table.add(more.keys[i], more.labels[i] < 0 ? -1 : remap[static_cast<std::size_t>(more.labels[i])], more.row(i));
 }
 
-void write_table(const std::string& path, const FeatureTable& table) {
+void write_table(const std::string& path, const FeatureTable& table, bool allow_nonfinite) {
   TableWriter writer(path, table.header());
+  writer.allow_nonfinite(allow_nonfinite);
   for (std::size_t i = 0; i < table.rows(); ++i) writer.write(table.keys[i], table.labels[i], table.row(i));
   writer.commit();
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,12 @@ namespace fs = std::filesystem;
 namespace fg {
 
 namespace {
+
+// Plausible preprocessing constants (0-255 pixel units): beyond them the
+// network input overflows or every value is the same.
+constexpr double kMaxMean = 1e4;
+constexpr double kMinStd = 1e-3;
+constexpr double kMaxStd = 1e4;
 
 std::vector<std::string> words(const std::string& s) {
   std::istringstream in(s);
@@ -45,28 +52,36 @@ std::string fetch_hint(const std::string& file) {
   return "";
 }
 
+// A regular file (or a link to one): a device, a pipe or a folder named as a
+// network file would be read forever or fail later. No exceptions: a
+// damaged spec may name an impossible path.
+bool is_file(const fs::path& path) {
+  std::error_code error;
+  return fs::is_regular_file(path, error);
+}
+
 std::string resolve_file(const ModelSpec& spec, const std::string& file, const char* what) {
   if (file.empty()) return "";
   std::vector<std::string> tried;
   fs::path p(file);
   if (p.is_absolute()) {
-    if (fs::exists(p)) return p.string();
+    if (is_file(p)) return p.string();
     tried.push_back(p.string());
   } else {
     if (!spec.origin.empty()) {
       const fs::path beside = fs::path(spec.origin).parent_path() / p;
-      if (fs::exists(beside)) return beside.string();
+      if (is_file(beside)) return beside.string();
       tried.push_back(beside.string());
     }
     const std::string root = assets_root();
     if (!root.empty()) {
       const fs::path under = fs::path(root) / p;
-      if (fs::exists(under)) return under.string();
+      if (is_file(under)) return under.string();
       tried.push_back(under.string());
     } else {
       tried.push_back("(FINEGRAIN_ASSETS not set, no ../shared found)");
     }
-    if (fs::exists(p)) return p.string();
+    if (is_file(p)) return p.string();
   }
   std::string msg = cat(spec.origin.empty() ? spec.name : spec.origin, ": ", what, " file '", file,
                         "' not found (looked in");
@@ -171,11 +186,16 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
       else if (v == "rgb") spec.channels = ChannelOrder::rgb;
       else fail(cat("'channels' expects bgr or rgb, found '", v, "'"));
     } else if (key == "mean") {
+      // In 0-255 pixel units: far outside that range is a damaged spec, and
+      // an infinite mean would make every feature NaN.
       parse_triple(w, spec.mean);
+      for (double v : spec.mean)
+        if (!(std::fabs(v) <= kMaxMean)) fail(cat("'mean' values must be finite, within +-", kMaxMean));
     } else if (key == "std") {
       parse_triple(w, spec.std);
       for (double v : spec.std)
-        if (!(v > 0)) fail("'std' values must be positive");
+        if (!(v >= kMinStd && v <= kMaxStd))
+          fail(cat("'std' values must be in [", kMinStd, ", ", kMaxStd, "] (pixel units)"));
     } else if (key == "names") {
       spec.names = lower(one());
       if (spec.names != "vgg16") fail(cat("unknown naming scheme '", spec.names, "' (known: vgg16)"));

@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "finegrain/core/common.hpp"
@@ -160,6 +161,17 @@ SelectionModel SelectionModel::load(const std::string& path) {
     if (!parse_double(token, v)) throw bad(cat("bad number '", token, "'"));
     return v;
   };
+  // A damaged name is bad data (exit 1), not a usage error: the parsers'
+  // UsageError becomes an Error naming the file, line and field.
+  auto word = [&](const std::string& key, const std::string& value, auto parse) {
+    try {
+      return parse(value);
+    } catch (const UsageError&) {
+      throw bad(cat("field '", key, "' is '", value.substr(0, 40), "', expected ",
+                    key == "target" ? "classes or ordinal" : "mic_approx or mic_e"));
+    }
+  };
+  std::set<std::uint32_t> seen_columns;
   while (std::getline(is, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -168,12 +180,16 @@ SelectionModel SelectionModel::load(const std::string& path) {
     std::string key, value, extra;
     fields >> key >> value;
     if (value.empty() || (fields >> extra)) throw bad(cat("expected 'name value', got '", line, "'"));
-    if (key == "input_dim") m.input_dim = number(value), have_input = true;
+    if (key == "input_dim") {
+      m.input_dim = number(value), have_input = true;
+      if (m.input_dim == 0 || m.input_dim > (std::size_t(1) << 28))  // a feature table's limits
+        throw bad(cat("implausible input_dim ", m.input_dim));
+    }
     else if (key == "output_dim") output_dim = number(value), have_output = true;
-    else if (key == "estimator") m.params.est = parse_estimator(value);
+    else if (key == "estimator") m.params.est = word(key, value, parse_estimator);
     else if (key == "alpha") m.params.alpha = real(value);
     else if (key == "c") m.params.c = real(value);
-    else if (key == "target") m.target = parse_target(value);
+    else if (key == "target") m.target = word(key, value, parse_target);
     else if (key == "redundancy") {
       // Files from before the corr form say 0 (none) or 1 (mic).
       if (value == "0" || value == "1") m.redundancy = value == "1" ? Redundancy::mic : Redundancy::none;
@@ -188,11 +204,16 @@ SelectionModel SelectionModel::load(const std::string& path) {
       const std::size_t column = number(key);
       if (column >= m.input_dim)
         throw bad(cat("column ", column, " outside the input dimension ", m.input_dim));
+      if (!seen_columns.insert(static_cast<std::uint32_t>(column)).second)
+        throw bad(cat("column ", column, " selected twice"));
+      if (m.columns.size() >= output_dim) throw bad(cat("more columns than output_dim ", output_dim));
       m.columns.push_back(static_cast<std::uint32_t>(column));
       m.scores.push_back(real(value));
+      if (!std::isfinite(m.scores.back())) throw bad(cat("score of column ", column, " is ", value));
     }
   }
   if (!have_input || !have_output) throw Error(cat(name, ": truncated MIC selection model (no header)"));
+  if (output_dim == 0) throw Error(cat(name, ": MIC selection model selects no columns"));
   if (m.columns.size() != output_dim)
     throw Error(cat(name, ": truncated MIC selection model: ", m.columns.size(), " columns, header says ",
                     output_dim));

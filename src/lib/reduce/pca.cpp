@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 
+#include "finegrain/core/binary.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/plot.hpp"
@@ -295,19 +296,6 @@ void put(std::ostream& out, const T& value) {
   out.write(reinterpret_cast<const char*>(&value), sizeof(T));
 }
 
-template <class T>
-void get(std::istream& in, T& value, const std::string& name, const char* what) {
-  in.read(reinterpret_cast<char*>(&value), sizeof(T));
-  if (!in) throw Error(cat(name, ": truncated PCA model (while reading ", what, ")"));
-}
-
-void get_doubles(std::istream& in, std::vector<double>& values, std::size_t count,
-                 const std::string& name, const char* what) {
-  values.resize(count);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(count * sizeof(double)));
-  if (!in) throw Error(cat(name, ": truncated PCA model (while reading ", what, ")"));
-}
-
 }  // namespace
 
 const char* pca_method_name(PcaMethod method) {
@@ -522,49 +510,78 @@ void PcaModel::save(const std::string& path) const {
 
 PcaModel PcaModel::load(const std::string& path) {
   Input input(path);
-  std::istream& in = input.stream();
+  std::istream& stream = input.stream();
   const std::string name = input.name();
   char magic[8] = {};
-  in.read(magic, sizeof magic);
-  const std::size_t got = static_cast<std::size_t>(in.gcount());
+  stream.read(magic, sizeof magic);
+  const std::size_t got = static_cast<std::size_t>(stream.gcount());
   if (got < sizeof magic || std::memcmp(magic, kMagic, 6) != 0) {
     throw Error(cat(name, ": not a PCA model (expected a file written by fg-pca fit; this looks like ",
                     describe_content(std::string(magic, got)), ")"));
   }
-  std::uint32_t version = 0, dim = 0, k = 0, method_length = 0;
-  std::uint8_t whiten = 0;
-  std::uint64_t samples = 0;
-  double total = 0;
-  get(in, version, name, "version");
+  BinaryReader in(stream, name, "PCA model");
+  auto field = [&](const char* what) { in.set_context(cat("truncated PCA model (while reading ", what, ")")); };
+  auto corrupt = [&](const std::string& what) { in.fail(cat("corrupt PCA model (", what, ")")); };
+  field("version");
+  const std::uint32_t version = in.u32();
   if (version != kPcaVersion)
     throw Error(cat(name, ": PCA model format version ", version, "; this program reads version ", kPcaVersion));
-  get(in, dim, name, "dimension");
-  get(in, k, name, "component count");
-  get(in, whiten, name, "whiten flag");
-  get(in, samples, name, "sample count");
-  get(in, total, name, "total variance");
-  get(in, method_length, name, "method");
+  field("dimension");
+  const std::uint32_t dim = in.u32();
+  field("component count");
+  const std::uint32_t k = in.u32();
+  field("whiten flag");
+  const std::uint8_t whiten = in.u8();
+  field("sample count");
+  const std::uint64_t samples = in.u64();
+  field("total variance");
+  const double total = in.f64();
+  field("method");
+  const std::uint32_t method_length = in.u32();
   if (dim == 0 || k == 0 || k > dim || whiten > 1 || method_length > 64)
     throw Error(cat(name, ": corrupt PCA model header (dimension ", dim, ", components ", k, ")"));
+  // The header's counts must fit in the file before anything is sized by them.
+  const std::uint64_t doubles = std::uint64_t(dim) + k + std::uint64_t(k) * dim;
+  if (in.remaining() && *in.remaining() < method_length + doubles * sizeof(double) + 4)
+    throw Error(cat(name, ": truncated PCA model (the header says ", dim, " x ", k, ", which needs ",
+                    method_length + doubles * sizeof(double) + 4, " more bytes; the file has ", *in.remaining(), ")"));
   PcaModel model;
   model.method_.resize(method_length);
-  in.read(model.method_.data(), method_length);
-  if (!in) throw Error(cat(name, ": truncated PCA model (while reading method)"));
-  get_doubles(in, model.mean_, dim, name, "mean");
-  get_doubles(in, model.variances_, k, name, "variances");
-  get_doubles(in, model.components_, static_cast<std::size_t>(k) * dim, name, "components");
-  std::uint32_t end = 0;
-  get(in, end, name, "end marker");
-  if (end != kEndMarker) throw Error(cat(name, ": corrupt PCA model (bad end marker)"));
-  if (in.peek() != std::char_traits<char>::eof())
-    throw Error(cat(name, ": corrupt PCA model (unexpected data after the end marker)"));
+  in.bytes(model.method_.data(), method_length);
+  field("mean");
+  in.f64s(model.mean_, dim, "mean");
+  field("variances");
+  in.f64s(model.variances_, k, "variance");
+  field("components");
+  in.f64s(model.components_, std::uint64_t(k) * dim, "component value");
+  field("end marker");
+  const std::uint32_t end = in.u32();
+  if (end != kEndMarker) corrupt("bad end marker");
+  if (!in.at_end()) corrupt("unexpected data after the end marker");
   model.whiten_ = whiten != 0;
   model.samples_ = samples;
   model.total_variance_ = total;
+  if (!std::isfinite(total) || total < 0) corrupt(cat("total variance ", total));
+  // Values that would make apply() write NaN or Inf: non-finite numbers, a
+  // mean beyond float range, components that are not unit vectors.
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  for (std::size_t j = 0; j < dim; ++j)
+    if (!(std::fabs(model.mean_[j]) <= kFloatMax)) corrupt(cat("mean ", j + 1, " is ", model.mean_[j]));
   for (double v : model.variances_)
     if (!std::isfinite(v) || v < 0 || (model.whiten_ && v <= 0))
-      throw Error(cat(name, ": corrupt PCA model (bad component variance ", v, ")"));
+      corrupt(cat("bad component variance ", v));
+  for (std::size_t c = 0; c < k; ++c) {
+    double norm = 0;
+    for (std::size_t j = 0; j < dim; ++j) {
+      const double v = model.components_[c * dim + j];
+      if (!std::isfinite(v)) corrupt(cat("component ", c + 1, " value ", j + 1, " is ", v));
+      norm += v * v;
+    }
+    if (std::fabs(norm - 1.0) > 1e-4) corrupt(cat("component ", c + 1, " has length ", std::sqrt(norm), ", not 1"));
+  }
   model.prepare();
+  for (float v : model.projection_f_)
+    if (!std::isfinite(v)) corrupt("a whitened component overflows float (variance too small)");
   return model;
 }
 

@@ -91,7 +91,7 @@ TEST_CASE("table: readers name the file and what is wrong") {
     FeatureTable bad = table;
     bad.values[2 * 8 + 3] = std::numeric_limits<float>::quiet_NaN();
     std::string path = dir.file("nan.fgt");
-    write_table(path, bad);
+    write_table(path, bad, true);
     CHECK_THROWS_WITH_AS(read_table(path), doctest::Contains("record 3 (key2): column 4 is nan"), Error);
     TableReadOptions allow;
     allow.allow_nonfinite = true;

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer targets built in <build-dir> (cmake -DFG_FUZZ=ON, see `make fuzz`).
+#
+#   run.sh <build-dir>           campaign: FUZZ_RUNS executions per target (default 1000000),
+#                                or FUZZ_SECONDS seconds per target when set; the corpus
+#                                grows in <build-dir>/corpus/<target> and is kept between runs
+#   run.sh <build-dir> --brief   regression check for `make test`: replays every input in
+#                                tests/fuzz/regressions/<target>/, then FUZZ_BRIEF_RUNS
+#                                (default 3000) executions from the seeds
+#
+# FUZZ_TARGETS="fuzz_pca fuzz_mic" picks targets. Limits for every run: 2048 MB resident,
+# 512 MB in one allocation, 10 s per input; any crash, leak, timeout or limit fails the run.
+# The last line of each target's log (<build-dir>/fuzz-logs/<target>.log) is libFuzzer's
+# final "#N DONE cov: ... ft: ..." line; a summary table is printed at the end.
+set -euo pipefail
+build=$(cd "${1:?usage: run.sh <build-dir> [--brief]}" && pwd)
+mode=${2:-campaign}
+here=$(cd "$(dirname "$0")" && pwd)
+source_dir=$(cd "$here/../.." && pwd)
+targets=${FUZZ_TARGETS:-$(cd "$build" && ls fuzz_* 2>/dev/null | grep -v '\.' | sort | tr '\n' ' ')}
+[ -n "$targets" ] || { echo "run.sh: no fuzz_* programs in $build" >&2; exit 1; }
+
+seeds=$build/seeds
+rm -rf "$seeds"
+"$build/fuzz-seeds" "$source_dir" "$seeds" >/dev/null
+logs=$build/fuzz-logs
+mkdir -p "$logs"
+
+limits=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1)
+extra_for() {
+  case $1 in
+    fuzz_text_table) echo "-max_len=1024" ;;   # dense rows of up to 2^20 values each
+    *) echo "" ;;
+  esac
+}
+
+status=0
+summary=""
+for target in $targets; do
+  program=$build/$target
+  [ -x "$program" ] || { echo "run.sh: $program missing" >&2; exit 1; }
+  log=$logs/$target.log
+  regressions=$here/regressions/$target
+  if [ "$mode" = --brief ]; then
+    if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
+      if ! "$program" "${limits[@]}" "$regressions"/* > "$log.replay" 2>&1; then
+        echo "FAIL: $target: a regression input fails again (see $log.replay)" >&2
+        tail -20 "$log.replay" >&2
+        status=1
+        continue
+      fi
+    fi
+    corpus=$(mktemp -d)
+    cp "$seeds/$target"/* "$corpus"/
+    bound=(-runs="${FUZZ_BRIEF_RUNS:-3000}")
+  else
+    corpus=$build/corpus/$target
+    mkdir -p "$corpus"
+    cp -n "$seeds/$target"/* "$corpus"/ 2>/dev/null || true
+    [ -d "$regressions" ] && cp -n "$regressions"/* "$corpus"/ 2>/dev/null || true
+    if [ -n "${FUZZ_SECONDS:-}" ]; then bound=(-max_total_time="$FUZZ_SECONDS")
+    else bound=(-runs="${FUZZ_RUNS:-1000000}"); fi
+  fi
+  # shellcheck disable=SC2046
+  if (cd "$logs" && "$program" "${limits[@]}" $(extra_for "$target") "${bound[@]}" "$corpus") > "$log" 2>&1; then
+    final=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)
+    summary+="$target  $final"$'\n'
+  else
+    echo "FAIL: $target (see $log; the input that failed is in $logs)" >&2
+    grep -E 'ERROR|SUMMARY|fuzz check|error:|terminate' "$log" | head -10 >&2 || true
+    status=1
+  fi
+  [ "$mode" = --brief ] && rm -rf "$corpus"
+done
+printf '%s' "$summary"
+exit $status
