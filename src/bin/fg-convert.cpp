@@ -35,10 +35,18 @@ int main(int argc, char** argv) {
       throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", to, "'"));
 
     if (args.size() > 2 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
+    TableReadOptions read_options;
+    read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
+    const std::string& out = args.back();
+    if (from == "fgt" && to == "fgt") {  // a join (or a copy), streamed row by row
+      const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+      const std::uint64_t rows = join_tables(inputs, out, read_options);
+      log::info(cat("Done ", rows, " rows from ", inputs.size(), " table", inputs.size() > 1 ? "s" : "",
+                    " (fgt -> fgt)"));
+      return 0;
+    }
     FeatureTable table;
     if (from == "fgt") {
-      TableReadOptions read_options;
-      read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
       for (std::size_t i = 0; i + 1 < args.size(); ++i) append_table(table, read_table(args[i], read_options), args[i]);
     } else if (from == "libsvm") {
       table = read_libsvm(args[0], vm["dim"].as<std::size_t>());
@@ -46,7 +54,6 @@ int main(int argc, char** argv) {
       table = read_csv(args[0]);
     }
 
-    const std::string& out = args.back();
     if (to == "fgt") write_table(out, table);
     else if (to == "libsvm") write_libsvm(out, table);
     else if (to == "csv") write_csv(out, table);
