@@ -7,6 +7,12 @@
 source "$(dirname "$0")/lib.sh"
 FL=$ASSETS/data/flowers12/train
 T0=$(date +%s.%N)
+# The cluster first: a machine that cannot run it fails at once, saying what is missing.
+source "$(dirname "$0")/slurm_cluster.sh"
+S=$(mktemp -d /tmp/fg-slurm-XXXXXX)   # outside $WORK: munged needs a path all can traverse
+trap 'slurm_down "$S"; rm -rf "$WORK"' EXIT
+slurm_up "$S" || fail "$SLURM_PROBLEM"
+T_UP=$(date +%s.%N)
 
 # 48 images (4 of each of the 12 classes) behind symbolic links, so one can be swapped
 # for a named pipe: a job reading it blocks until it is killed (mid-way, for certain).
@@ -140,74 +146,6 @@ check_engine parallel
 T_PARALLEL=$(date +%s.%N)
 
 # --- Slurm: a private single-node cluster ------------------------------------------------
-missing=""
-for p in munged slurmctld slurmd sbatch squeue scancel scontrol runuser; do
-  command -v $p > /dev/null || missing="$missing $p"
-done
-[ -z "$missing" ] || fail "Slurm test: not installed:$missing (Debian packages slurm-wlm munge; make deps)"
-[ "$(id -u)" = 0 ] || fail "Slurm test: must run as root to start munged, slurmctld and slurmd (CI does)"
-[ -r /etc/munge/munge.key ] || fail "Slurm test: /etc/munge/munge.key missing (the munge package creates it)"
-S=$(mktemp -d /tmp/fg-slurm-XXXXXX)   # outside $WORK: munged needs a path all can traverse
-chmod 755 "$S"
-slurm_down() {
-  scontrol shutdown > /dev/null 2>&1 || true
-  local f
-  for f in slurmctld slurmd; do
-    local pid; pid=$(cat "$S/$f.pid" 2>/dev/null || true)
-    if [ -n "$pid" ]; then
-      for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
-  [ -e "$S/munge/pid" ] && kill "$(cat "$S/munge/pid")" 2>/dev/null || true
-  rm -rf "$S"
-}
-trap 'slurm_down; rm -rf "$WORK"' EXIT
-mkdir -p "$S/state" "$S/spool"
-install -d -o munge -g munge -m 0755 "$S/munge"
-runuser -u munge -- munged --socket="$S/munge/sock" --pid-file="$S/munge/pid" --seed-file="$S/munge/seed" \
-  --log-file="$S/munge/log" || fail "Slurm test: munged does not start: $(tail -1 "$S/munge/log" 2>/dev/null)"
-# Unusual ports, free ones, so a system Slurm (or another test run) does not clash.
-for i in $(seq 1 50); do
-  PORT=$((36000 + RANDOM % 8000))
-  (exec 3<> /dev/tcp/127.0.0.1/$PORT) 2> /dev/null && continue
-  (exec 3<> /dev/tcp/127.0.0.1/$((PORT + 1))) 2> /dev/null && continue
-  break
-done
-cat > "$S/slurm.conf" <<EOF
-ClusterName=fgtest
-SlurmctldHost=$(hostname)
-SlurmctldPort=$PORT
-SlurmdPort=$((PORT + 1))
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-AuthInfo=socket=$S/munge/sock
-CredType=cred/munge
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool
-SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd.pid
-SlurmctldLogFile=$S/slurmctld.log
-SlurmdLogFile=$S/slurmd.log
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-ReturnToService=2
-MpiDefault=none
-MailProg=/bin/true
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-$(slurmd -C | head -1) State=UNKNOWN
-PartitionName=fgtest Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-EOF
-export SLURM_CONF=$S/slurm.conf
-slurmctld || fail "Slurm test: slurmctld does not start: $(tail -2 "$S/slurmctld.log" 2>/dev/null)"
-slurmd || fail "Slurm test: slurmd does not start: $(tail -2 "$S/slurmd.log" 2>/dev/null)"
-node_idle() { [ "$(sinfo -h -o %T 2>/dev/null)" = idle ]; }
-wait_for node_idle
-T_UP=$(date +%s.%N)
 
 kill_job2() {  # cancel array task 2 of the runner's job, the way a user (or the cluster) would
   local id; id=$(awk '$1 == "slurm" { print $2 }' "$1/running")
@@ -217,5 +155,5 @@ kill_job2() {  # cancel array task 2 of the runner's job, the way a user (or the
 check_engine slurm
 [ -z "$(squeue -h -o %i)" ] || fail "slurm: jobs left in the queue: $(squeue -h)"
 T_SLURM=$(date +%s.%N)
-awk -v a="$T0" -v b="$T_LOCAL" -v c="$T_PARALLEL" -v d="$T_UP" -v e="$T_SLURM" 'BEGIN {
-  printf "times: set-up and local %.1f s, parallel %.1f s, Slurm start %.1f s, Slurm %.1f s\n", b - a, c - b, d - c, e - d }'
+awk -v a="$T0" -v u="$T_UP" -v b="$T_LOCAL" -v c="$T_PARALLEL" -v e="$T_SLURM" 'BEGIN {
+  printf "times: Slurm start %.1f s, set-up and local %.1f s, parallel %.1f s, Slurm %.1f s\n", u - a, b - u, c - b, e - c }'

@@ -115,7 +115,7 @@ std::string job_script_text(int job, int jobs, const std::string& command_line, 
     << "cd " << shell_quote(cwd) << " || exit 1\n"
     << "echo \"# fg-jobs: job " << job << " of " << jobs << " on ${HOSTNAME:-?}, started $(date -u '+%F %T UTC')\"\n"
     << "printf '# %s\\n' " << shell_quote(command_line) << "\n"
-    << command_line << "\n"
+    << "(\n" << command_line << "\n)\n"  // a subshell: an `exit` in a run line still gets its status written
     << "status=$?\n"
     << "echo \"# fg-jobs: exit status $status, ended $(date -u '+%F %T UTC')\"\n"
     << "echo \"$status\" > " << shell_quote(status + ".tmp") << " && mv -f " << shell_quote(status + ".tmp")
