@@ -18,7 +18,7 @@
 #include "finegrain/core/io.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/eval/metrics.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/core/random.hpp"
 
 namespace fs = std::filesystem;
 
@@ -438,7 +438,7 @@ Plan plan_shards(RunnerOptions& options, ShardedStage& s, const std::string& sta
   std::string manifest_text;
   for (const auto& e : s.manifest) manifest_text += e.path + "\t" + e.label + "\n";
   plan.signature = cat("stage ", stage, "\njobs ", jobs, "\noptions ", words_line(identity_words),
-                       "\nmanifest-fnv1a64 ", fingerprint(manifest_text), "\n", s.fingerprint_text);
+                       "\nmanifest-fnv1a64 ", fnv1a(manifest_text), "\n", s.fingerprint_text);
 
   std::size_t thread_count = default_threads(options, jobs);
   if (threads) {
@@ -523,7 +523,7 @@ int run_score(RunnerOptions options, std::vector<std::string> args) {
   }
   const std::string index = bundle + "/BUNDLE";
   if (!fs::is_regular_file(index)) throw Error(cat(bundle, ": not a bundle (no BUNDLE index)"));
-  s.fingerprint_text = cat("bundle-fnv1a64 ", fingerprint(read_text(index)), "\n");
+  s.fingerprint_text = cat("bundle-fnv1a64 ", fnv1a(read_text(index)), "\n");
   s.output_pattern = "predictions.{}.tsv";
   std::vector<Manifest> shards;
   std::vector<std::string> outputs;
