@@ -1,4 +1,5 @@
-// fg-jobs: run a stage as many jobs on local processes, GNU parallel or Slurm; resumable, joined exactly.
+// fg-jobs: run a stage as many jobs on local processes, GNU parallel or Slurm; resumable, joined
+// exactly.
 #include <csignal>
 #include <iostream>
 
@@ -11,18 +12,26 @@ using namespace fg;
 int main(int argc, char** argv) {
   cli::Usage usage{
       "fg-jobs",
-      "run a stage as many jobs on local processes, GNU parallel or a Slurm cluster; resumable, joined exactly",
+      "run a stage as many jobs on local processes, GNU parallel or a Slurm cluster; resumable, "
+      "joined exactly",
       "fg-jobs [options] extract [fg-extract options] <manifest> <features-out.fgt>\n"
-      "       fg-jobs [options] score [fg-score options] <bundle> <image-folder>|<manifest> <predictions.tsv>\n"
+      "       fg-jobs [options] score [fg-score options] <bundle> <image-folder>|<manifest> "
+      "<predictions.tsv>\n"
       "       fg-jobs [options] run JOB=1:N <log-pattern> <command> [<args>...]",
-      "fg-jobs --engine slurm --jobs 16 --engine-opts '--partition=cpu --mem=4G' extract train.tsv train.fgt",
+      "fg-jobs --engine slurm --jobs 16 --engine-opts '--partition=cpu --mem=4G' extract train.tsv "
+      "train.fgt",
       "fg-extract, fg-score, fg-convert",
-      "extract and score cut the manifest (or the folder's images) into N contiguous shards, run one\n"
-      "job per shard and join the shards' outputs in order into the output, atomically, at the end:\n"
+      "extract and score cut the manifest (or the folder's images) into N contiguous shards, run "
+      "one\n"
+      "job per shard and join the shards' outputs in order into the output, atomically, at the "
+      "end:\n"
       "the same rows, labels, values and settings as one fg-extract / fg-score over everything.\n"
-      "The work dir keeps each job's script, manifest, output and log (log/<n>.log). Rerunning the\n"
-      "same command skips the jobs whose output is complete and valid (read back whole) and redoes\n"
-      "the rest, also after this program was killed. A failed job is retried --retries times; then\n"
+      "The work dir keeps each job's script, manifest, output and log (log/<n>.log). Rerunning "
+      "the\n"
+      "same command skips the jobs whose output is complete and valid (read back whole) and "
+      "redoes\n"
+      "the rest, also after this program was killed. A failed job is retried --retries times; "
+      "then\n"
       "fg-jobs exits 1 naming the jobs and their logs. Ctrl-C or SIGTERM cancels the jobs started\n"
       "(kill, GNU parallel's own handling, scancel) and writes no output.\n"
       "run: JOB (any NAME=FIRST:LAST) is replaced by the job number in the log pattern and in the\n"
@@ -49,25 +58,27 @@ int main(int argc, char** argv) {
   // The runner's options end at the stage word; everything after it belongs to the stage.
   const int stage = jobs::find_stage(argc, argv);
   const std::vector<std::string> stage_words(argv + stage, argv + argc);
-  return cli::run(stage, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
-    cli::require_args(args, 0, 0);
-    jobs::RunnerOptions runner;
-    runner.engine.kind = jobs::parse_engine(vm["engine"].as<std::string>());
-    runner.engine.max_running = vm["max-running"].as<std::size_t>();
-    runner.engine.extra = jobs::split_words(vm["engine-opts"].as<std::string>());
-    runner.jobs = vm["jobs"].as<std::size_t>();
-    runner.retries = vm["retries"].as<int>();
-    if (vm.count("workdir")) runner.workdir = vm["workdir"].as<std::string>();
-    runner.clean = vm["clean"].as<bool>();
-    jobs::install_interrupt_handlers();
-    try {
-      return jobs::run_stage(runner, stage_words);
-    } catch (const jobs::Interrupted& e) {
-      // Die of the signal, as an interrupted program should (the shell sees 128 + signal).
-      std::cerr << "fg-jobs: " << e.what() << "; no output written\n";
-      std::signal(e.signal(), SIG_DFL);
-      std::raise(e.signal());
-      return 128 + e.signal();
-    }
-  });
+  return cli::run(stage, argv, usage, options,
+                  [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+                    cli::require_args(args, 0, 0);
+                    jobs::RunnerOptions runner;
+                    runner.engine.kind = jobs::parse_engine(vm["engine"].as<std::string>());
+                    runner.engine.max_running = vm["max-running"].as<std::size_t>();
+                    runner.engine.extra = jobs::split_words(vm["engine-opts"].as<std::string>());
+                    runner.jobs = vm["jobs"].as<std::size_t>();
+                    runner.retries = vm["retries"].as<int>();
+                    if (vm.count("workdir")) runner.workdir = vm["workdir"].as<std::string>();
+                    runner.clean = vm["clean"].as<bool>();
+                    jobs::install_interrupt_handlers();
+                    try {
+                      return jobs::run_stage(runner, stage_words);
+                    } catch (const jobs::Interrupted& e) {
+                      // Die of the signal, as an interrupted program should (the shell sees 128 +
+                      // signal).
+                      std::cerr << "fg-jobs: " << e.what() << "; no output written\n";
+                      std::signal(e.signal(), SIG_DFL);
+                      std::raise(e.signal());
+                      return 128 + e.signal();
+                    }
+                  });
 }

@@ -24,7 +24,7 @@ const char* engine_name(EngineKind kind);
 
 struct EngineOptions {
   EngineKind kind = EngineKind::local;
-  std::size_t max_running = 0;     // 0: local runs all at once, parallel one per core, Slurm no limit
+  std::size_t max_running = 0;  // 0: local runs all at once, parallel one per core, Slurm no limit
   std::vector<std::string> extra;  // --engine-opts words, given to parallel or sbatch
   std::size_t cpus_per_job = 0;    // Slurm --cpus-per-task (0 = Slurm's default)
   std::string workdir;             // absolute path holding the job scripts

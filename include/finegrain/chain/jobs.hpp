@@ -56,14 +56,16 @@ std::optional<std::string> take_option(std::vector<std::string>& words, const st
 // The script of one job: its output to `log`, cd to `cwd`, the command line (a bash
 // line), then its exit status into `status` (written atomically, only when the command
 // has ended: a job killed or cancelled leaves none).
-std::string job_script_text(int job, int jobs, const std::string& command_line, const std::string& log,
-                            const std::string& status, const std::string& cwd);
+std::string job_script_text(int job, int jobs, const std::string& command_line,
+                            const std::string& log, const std::string& status,
+                            const std::string& cwd);
 
 // Completeness checks of a shard's output: "" when it is complete and valid, else
 // what is wrong. The output is read whole (a table to its end marker, every line of
 // predictions), and its keys must be the shard's images in order with their labels,
 // except those listed in the shard's skipped file (which must exist).
-std::string check_table_shard(const std::string& table, const std::string& skipped, const Manifest& shard);
+std::string check_table_shard(const std::string& table, const std::string& skipped,
+                              const Manifest& shard);
 std::string check_predictions_shard(const std::string& predictions, const std::string& skipped,
                                     const Manifest& shard);
 
@@ -72,11 +74,11 @@ std::string check_predictions_shard(const std::string& predictions, const std::s
 std::string sibling_program(const std::string& name);
 
 struct RunnerOptions {
-  EngineOptions engine;    // kind, max_running, extra (--engine-opts)
-  std::size_t jobs = 1;    // --jobs
-  int retries = 1;         // --retries: further attempts of a failed job
-  std::string workdir;     // "" = the stage's default
-  bool clean = false;      // remove the work dir after success
+  EngineOptions engine;  // kind, max_running, extra (--engine-opts)
+  std::size_t jobs = 1;  // --jobs
+  int retries = 1;       // --retries: further attempts of a failed job
+  std::string workdir;   // "" = the stage's default
+  bool clean = false;    // remove the work dir after success
 };
 
 // Runs a stage: words[0] is extract, score or run, the rest its arguments

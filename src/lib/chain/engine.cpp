@@ -30,10 +30,14 @@ void remember_signal(int signal) { g_signal = signal; }
 
 const char* signal_name(int signal) {
   switch (signal) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGHUP: return "SIGHUP";
-    default: return "a signal";
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
   }
 }
 
@@ -158,7 +162,8 @@ void run_local(const EngineOptions& options, const std::vector<int>& jobs) {
       throw Interrupted(g_signal);
     }
     bool started = false;
-    while (next < jobs.size() && (options.max_running == 0 || running.size() < options.max_running)) {
+    while (next < jobs.size() &&
+           (options.max_running == 0 || running.size() < options.max_running)) {
       const int job = jobs[next++];
       running[spawn_group({"bash", job_script(options.workdir, job)}, "")] = job;
       started = true;
@@ -166,9 +171,12 @@ void run_local(const EngineOptions& options, const std::vector<int>& jobs) {
     if (started) update_record();
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid > 0 && running.erase(pid)) update_record();
-    else if (pid == 0 || (pid < 0 && errno == EINTR)) sleep_seconds(0.05);
-    else if (pid < 0) running.clear();  // no children left: nothing more to wait for
+    if (pid > 0 && running.erase(pid))
+      update_record();
+    else if (pid == 0 || (pid < 0 && errno == EINTR))
+      sleep_seconds(0.05);
+    else if (pid < 0)
+      running.clear();  // no children left: nothing more to wait for
   }
 }
 
@@ -176,7 +184,8 @@ void run_local(const EngineOptions& options, const std::vector<int>& jobs) {
 
 void run_parallel(const EngineOptions& options, const std::vector<int>& jobs) {
   if (!in_path("parallel"))
-    throw Error("GNU parallel not found in PATH (Debian package 'parallel'; or use --engine local)");
+    throw Error(
+        "GNU parallel not found in PATH (Debian package 'parallel'; or use --engine local)");
   const std::string log = options.workdir + "/parallel.log";
   std::vector<std::string> argv = {"parallel", "--joblog", options.workdir + "/parallel.joblog"};
   if (options.max_running) {
@@ -246,26 +255,30 @@ void wait_slurm_gone(const std::string& id, double seconds) {
 void run_slurm(const EngineOptions& options, const std::vector<int>& jobs) {
   for (const char* program : {"sbatch", "squeue", "scancel"})
     if (!in_path(program))
-      throw Error(cat(program, " not found in PATH: Slurm's client commands are needed (Debian package "
+      throw Error(cat(program,
+                      " not found in PATH: Slurm's client commands are needed (Debian package "
                       "'slurm-client'; or use --engine local)"));
   const std::string array_script = options.workdir + "/array.sh";
   {
     AtomicOutput out(array_script, false);
-    out.stream() << "#!/bin/bash\n# fg-jobs: Slurm runs this for each task of the job array.\nexec bash "
-                 << shell_quote(options.workdir + "/job.") << "\"$SLURM_ARRAY_TASK_ID\".sh\n";
+    out.stream()
+        << "#!/bin/bash\n# fg-jobs: Slurm runs this for each task of the job array.\nexec bash "
+        << shell_quote(options.workdir + "/job.") << "\"$SLURM_ARRAY_TASK_ID\".sh\n";
     out.commit();
   }
   std::string list;
   for (int job : jobs) list += (list.empty() ? "" : ",") + cat(job);
   if (options.max_running) list += cat("%", options.max_running);
-  std::vector<std::string> argv = {"sbatch", "--parsable", "--job-name", options.job_name, "--array", list,
-                                   "--output", options.workdir + "/slurm-%a.out"};
+  std::vector<std::string> argv = {
+      "sbatch",  "--parsable", "--job-name", options.job_name,
+      "--array", list,         "--output",   options.workdir + "/slurm-%a.out"};
   if (options.cpus_per_job) argv.push_back(cat("--cpus-per-task=", options.cpus_per_job));
   argv.insert(argv.end(), options.extra.begin(), options.extra.end());
   argv.push_back(array_script);
   const CommandResult submitted = run_command(argv);
   if (submitted.status != 0)
-    throw Error(cat("sbatch failed (exit ", submitted.status, "): ", last_line(submitted.err + submitted.out)));
+    throw Error(cat("sbatch failed (exit ", submitted.status,
+                    "): ", last_line(submitted.err + submitted.out)));
   std::string id = submitted.out.substr(0, submitted.out.find_first_of(";\n"));
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
     throw Error(cat("sbatch printed no job id: '", last_line(submitted.out), "'"));
@@ -305,18 +318,26 @@ EngineKind parse_engine(const std::string& name) {
 
 const char* engine_name(EngineKind kind) {
   switch (kind) {
-    case EngineKind::local: return "local";
-    case EngineKind::parallel: return "parallel";
-    case EngineKind::slurm: return "slurm";
+    case EngineKind::local:
+      return "local";
+    case EngineKind::parallel:
+      return "parallel";
+    case EngineKind::slurm:
+      return "slurm";
   }
   return "?";
 }
 
-std::string job_script(const std::string& workdir, int job) { return cat(workdir, "/job.", job, ".sh"); }
-std::string job_status(const std::string& workdir, int job) { return cat(workdir, "/status/", job); }
+std::string job_script(const std::string& workdir, int job) {
+  return cat(workdir, "/job.", job, ".sh");
+}
+std::string job_status(const std::string& workdir, int job) {
+  return cat(workdir, "/status/", job);
+}
 
 Interrupted::Interrupted(int signal)
-    : Error(cat("interrupted by ", signal_name(signal), ": the jobs it started were cancelled")), signal_(signal) {}
+    : Error(cat("interrupted by ", signal_name(signal), ": the jobs it started were cancelled")),
+      signal_(signal) {}
 
 void install_interrupt_handlers() {
   install_cleanup_handlers();  // first, or the first AtomicOutput would replace ours
@@ -336,9 +357,15 @@ void run_jobs(const EngineOptions& options, const std::vector<int>& jobs) {
   if (jobs.empty()) return;
   check_interrupt();
   switch (options.kind) {
-    case EngineKind::local: run_local(options, jobs); break;
-    case EngineKind::parallel: run_parallel(options, jobs); break;
-    case EngineKind::slurm: run_slurm(options, jobs); break;
+    case EngineKind::local:
+      run_local(options, jobs);
+      break;
+    case EngineKind::parallel:
+      run_parallel(options, jobs);
+      break;
+    case EngineKind::slurm:
+      run_slurm(options, jobs);
+      break;
   }
 }
 
@@ -364,8 +391,10 @@ std::string cancel_leftovers(const std::string& workdir) {
     } else if ((kind == "local" || kind == "parallel") && alive(pid_t(number)) &&
                process_is_ours(pid_t(number), workdir)) {
       // A local job is a process group (bash and its command); parallel is asked to stop its jobs.
-      if (kind == "local") groups.push_back(pid_t(number));
-      else processes.push_back(pid_t(number));
+      if (kind == "local")
+        groups.push_back(pid_t(number));
+      else
+        processes.push_back(pid_t(number));
       done.push_back(cat(kind == "local" ? "local job process group " : "GNU parallel ", number));
     }
   }
@@ -439,7 +468,8 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   std::vector<std::string> words = argv;
   std::vector<char*> args = c_argv(words);
   int out_pipe[2], err_pipe[2];
-  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw Error(cat("pipe: ", std::strerror(errno)));
+  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0)
+    throw Error(cat("pipe: ", std::strerror(errno)));
   const pid_t pid = ::fork();
   if (pid < 0) throw Error(cat("cannot start ", argv[0], ": ", std::strerror(errno)));
   if (pid == 0) {
@@ -478,8 +508,7 @@ CommandResult run_command(const std::vector<std::string>& argv) {
     }
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

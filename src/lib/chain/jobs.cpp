@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,16 +16,17 @@
 #include <thread>
 
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/random.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/eval/metrics.hpp"
-#include "finegrain/core/random.hpp"
 
 namespace fs = std::filesystem;
 
 namespace fg::jobs {
 
 std::vector<ShardRange> shard_ranges(std::size_t rows, std::size_t jobs) {
-  if (jobs == 0 || jobs > rows) throw Error(cat("cannot cut ", rows, " rows into ", jobs, " shards"));
+  if (jobs == 0 || jobs > rows)
+    throw Error(cat("cannot cut ", rows, " rows into ", jobs, " shards"));
   std::vector<ShardRange> ranges;
   std::size_t begin = 0;
   for (std::size_t j = 0; j < jobs; ++j) {
@@ -47,8 +48,8 @@ JobRange parse_job_range(const std::string& text) {
   for (char c : range.name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') throw bad();
   long long first = 0, last = 0;
-  if (!parse_int(text.substr(eq + 1, colon - eq - 1), first) || !parse_int(text.substr(colon + 1), last) ||
-      first < 1 || last < first || last > 1000000)
+  if (!parse_int(text.substr(eq + 1, colon - eq - 1), first) ||
+      !parse_int(text.substr(colon + 1), last) || first < 1 || last < first || last > 1000000)
     throw bad();
   range.first = int(first);
   range.last = int(last);
@@ -70,8 +71,8 @@ std::string substitute_job(const std::string& text, const std::string& name, int
 }
 
 int find_stage(int argc, char** argv) {
-  static const std::set<std::string> with_value = {"--engine", "--jobs", "--max-running", "--retries",
-                                                   "--workdir", "--engine-opts"};
+  static const std::set<std::string> with_value = {"--engine",  "--jobs",    "--max-running",
+                                                   "--retries", "--workdir", "--engine-opts"};
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word.empty() || word[0] != '-' || word == "-") return i;
@@ -104,22 +105,26 @@ std::optional<std::string> take_option(std::vector<std::string>& words, const st
   return value;
 }
 
-std::string job_script_text(int job, int jobs, const std::string& command_line, const std::string& log,
-                            const std::string& status, const std::string& cwd) {
+std::string job_script_text(int job, int jobs, const std::string& command_line,
+                            const std::string& log, const std::string& status,
+                            const std::string& cwd) {
   std::ostringstream s;
   s << "#!/bin/bash\n"
-    << "# fg-jobs: job " << job << " of " << jobs << ". The engine runs `bash <this file>`; it writes\n"
+    << "# fg-jobs: job " << job << " of " << jobs
+    << ". The engine runs `bash <this file>`; it writes\n"
     << "# its log and, only when its command has ended, its exit status.\n"
     << "exec >" << shell_quote(log) << " 2>&1 </dev/null\n"
     << "rm -f " << shell_quote(status) << "\n"
     << "cd " << shell_quote(cwd) << " || exit 1\n"
-    << "echo \"# fg-jobs: job " << job << " of " << jobs << " on ${HOSTNAME:-?}, started $(date -u '+%F %T UTC')\"\n"
+    << "echo \"# fg-jobs: job " << job << " of " << jobs
+    << " on ${HOSTNAME:-?}, started $(date -u '+%F %T UTC')\"\n"
     << "printf '# %s\\n' " << shell_quote(command_line) << "\n"
-    << "(\n" << command_line << "\n)\n"  // a subshell: an `exit` in a run line still gets its status written
+    << "(\n"
+    << command_line << "\n)\n"  // a subshell: an `exit` in a run line still gets its status written
     << "status=$?\n"
     << "echo \"# fg-jobs: exit status $status, ended $(date -u '+%F %T UTC')\"\n"
-    << "echo \"$status\" > " << shell_quote(status + ".tmp") << " && mv -f " << shell_quote(status + ".tmp")
-    << " " << shell_quote(status) << "\n"
+    << "echo \"$status\" > " << shell_quote(status + ".tmp") << " && mv -f "
+    << shell_quote(status + ".tmp") << " " << shell_quote(status) << "\n"
     << "exit \"$status\"\n";
   return s.str();
 }
@@ -140,19 +145,22 @@ bool read_skipped(const std::string& path, std::set<std::string>& paths, std::st
 // Matches output keys (in order) against the shard's images that were not skipped.
 class KeyMatcher {
  public:
-  KeyMatcher(const Manifest& shard, const std::set<std::string>& skipped) : shard_(shard), skipped_(skipped) {
+  KeyMatcher(const Manifest& shard, const std::set<std::string>& skipped)
+      : shard_(shard), skipped_(skipped) {
     skip_to_next();
   }
   // A key belongs to the current image (its path, or path#suffix for augmented rows)
   // or starts the next one. Returns "" or what is wrong.
   std::string accept(const std::string& key, const std::string& label) {
-    if (current_ < shard_.size() && matches(key, shard_[current_].path) && seen_current_) return check_label(label);
+    if (current_ < shard_.size() && matches(key, shard_[current_].path) && seen_current_)
+      return check_label(label);
     if (seen_current_) {
       ++current_;
       seen_current_ = false;
       skip_to_next();
     }
-    if (current_ >= shard_.size()) return cat("row '", key, "' is not in the shard's manifest (or out of order)");
+    if (current_ >= shard_.size())
+      return cat("row '", key, "' is not in the shard's manifest (or out of order)");
     if (!matches(key, shard_[current_].path))
       return cat("row '", key, "' where '", shard_[current_].path, "' was expected");
     seen_current_ = true;
@@ -165,7 +173,8 @@ class KeyMatcher {
       seen_current_ = false;
     }
     skip_to_next();
-    if (current_ < shard_.size()) return cat("no row for '", shard_[current_].path, "' (incomplete)");
+    if (current_ < shard_.size())
+      return cat("no row for '", shard_[current_].path, "' (incomplete)");
     return "";
   }
 
@@ -191,7 +200,8 @@ class KeyMatcher {
 
 }  // namespace
 
-std::string check_table_shard(const std::string& table, const std::string& skipped, const Manifest& shard) {
+std::string check_table_shard(const std::string& table, const std::string& skipped,
+                              const Manifest& shard) {
   if (!fs::is_regular_file(table)) return cat(table, ": missing");
   std::set<std::string> skipped_paths;
   std::string problem;
@@ -248,7 +258,9 @@ std::string sibling_program(const std::string& name) {
 
 namespace {
 
-std::string absolute(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+std::string absolute(const std::string& path) {
+  return fs::absolute(path).lexically_normal().string();
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -284,9 +296,9 @@ struct Plan {
   std::string workdir;    // absolute
   std::string signature;  // "" = the work dir is not reused (run)
   std::vector<int> jobs;
-  std::vector<std::string> commands, logs;          // per job, bash lines and absolute paths
-  std::function<std::string(int job)> check;        // "" = complete; null = judge by exit status only
-  std::function<void()> join;                       // null = nothing to join
+  std::vector<std::string> commands, logs;    // per job, bash lines and absolute paths
+  std::function<std::string(int job)> check;  // "" = complete; null = judge by exit status only
+  std::function<void()> join;                 // null = nothing to join
 };
 
 // Held while the runner works on a work dir; not inherited by the jobs (close-on-exec),
@@ -329,8 +341,9 @@ int execute(const Plan& plan, const RunnerOptions& options) {
   if (!plan.signature.empty()) {
     const std::string command_file = w + "/command";
     if (fs::exists(command_file) && read_text(command_file) != plan.signature)
-      throw UsageError(cat(w, ": holds the work of another command (other options, inputs or --jobs; see ",
-                           command_file, "): remove it or give another --workdir"));
+      throw UsageError(
+          cat(w, ": holds the work of another command (other options, inputs or --jobs; see ",
+              command_file, "): remove it or give another --workdir"));
     write_text_atomically(command_file, plan.signature);
   }
   const std::string cancelled = cancel_leftovers(w);
@@ -339,8 +352,8 @@ int execute(const Plan& plan, const RunnerOptions& options) {
   const std::string cwd = fs::current_path().string();
   for (std::size_t i = 0; i < plan.jobs.size(); ++i) {
     const int job = plan.jobs[i];
-    const std::string text =
-        job_script_text(job, int(plan.jobs.size()), plan.commands[i], plan.logs[i], job_status(w, job), cwd);
+    const std::string text = job_script_text(job, int(plan.jobs.size()), plan.commands[i],
+                                             plan.logs[i], job_status(w, job), cwd);
     if (read_text(job_script(w, job)) != text) write_text_atomically(job_script(w, job), text);
   }
 
@@ -348,9 +361,11 @@ int execute(const Plan& plan, const RunnerOptions& options) {
   for (int job : plan.jobs)
     if (!plan.check || !plan.check(job).empty()) todo.push_back(job);
   const std::size_t complete = plan.jobs.size() - todo.size();
-  log::info(cat(plan.stage, ": ", plan.jobs.size(), " jobs", complete ? cat(", ", complete, " already complete") : "",
-                todo.empty() ? "" : cat("; running ", todo.size(), " on ", engine_name(options.engine.kind)),
-                " (work dir ", w, ")"));
+  log::info(cat(
+      plan.stage, ": ", plan.jobs.size(), " jobs",
+      complete ? cat(", ", complete, " already complete") : "",
+      todo.empty() ? "" : cat("; running ", todo.size(), " on ", engine_name(options.engine.kind)),
+      " (work dir ", w, ")"));
 
   EngineOptions engine = options.engine;
   engine.workdir = w;
@@ -373,24 +388,29 @@ int execute(const Plan& plan, const RunnerOptions& options) {
     if (failed.empty() || attempt >= options.retries) break;
     todo.clear();
     for (const auto& [job, problem] : failed) {
-      log::warn(cat("job ", job, " failed (", problem, "); retrying (", attempt + 1, " of ", options.retries, ")"));
+      log::warn(cat("job ", job, " failed (", problem, "); retrying (", attempt + 1, " of ",
+                    options.retries, ")"));
       todo.push_back(job);
     }
   }
   if (!failed.empty()) {
     std::string list;
     for (const auto& [job, problem] : failed) {
-      const std::size_t i = std::size_t(std::find(plan.jobs.begin(), plan.jobs.end(), job) - plan.jobs.begin());
+      const std::size_t i =
+          std::size_t(std::find(plan.jobs.begin(), plan.jobs.end(), job) - plan.jobs.begin());
       const std::string last = last_line_of(plan.logs[i]);
-      log::warn(cat("job ", job, " failed: ", problem, "; log ", plan.logs[i], last.empty() ? "" : ": " + last));
+      log::warn(cat("job ", job, " failed: ", problem, "; log ", plan.logs[i],
+                    last.empty() ? "" : ": " + last));
       list += cat(list.empty() ? "" : ", ", "job ", job, " (log ", plan.logs[i], ")");
     }
-    throw Error(cat(failed.size(), " of ", plan.jobs.size(), " jobs failed after ", options.retries + 1,
-                    " attempt", options.retries ? "s" : "", ": ", list, "; rerun the same command to redo them"));
+    throw Error(cat(failed.size(), " of ", plan.jobs.size(), " jobs failed after ",
+                    options.retries + 1, " attempt", options.retries ? "s" : "", ": ", list,
+                    "; rerun the same command to redo them"));
   }
   if (plan.join) plan.join();
   if (options.clean) fs::remove_all(w);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info(cat(plan.stage, ": done in ", format_double(std::round(seconds * 10) / 10), " s"));
   return 0;
 }
@@ -399,7 +419,8 @@ std::size_t default_threads(const RunnerOptions& options, std::size_t jobs) {
   // Local jobs share this machine's cores; parallel and Slurm jobs get one core each
   // (GNU parallel's default is one job per core, Slurm's one CPU per task).
   if (options.engine.kind != EngineKind::local) return 1;
-  const std::size_t at_once = options.engine.max_running ? std::min(options.engine.max_running, jobs) : jobs;
+  const std::size_t at_once =
+      options.engine.max_running ? std::min(options.engine.max_running, jobs) : jobs;
   const std::size_t cores = std::max<std::size_t>(1, std::thread::hardware_concurrency());
   return std::max<std::size_t>(1, cores / at_once);
 }
@@ -409,21 +430,23 @@ struct ShardedStage {
   std::string program;             // fg-extract / fg-score
   std::vector<std::string> words;  // the program's options and leading arguments (bundle)
   Manifest manifest;
-  std::string output;              // the joined output
+  std::string output;  // the joined output
   std::optional<std::string> skipped_out;
-  std::string output_pattern;      // per shard, with {} for the job number: "features.{}.fgt"
-  std::string fingerprint_text;    // inputs that determine the results
+  std::string output_pattern;    // per shard, with {} for the job number: "features.{}.fgt"
+  std::string fingerprint_text;  // inputs that determine the results
 };
 
 Plan plan_shards(RunnerOptions& options, ShardedStage& s, const std::string& stage,
                  std::vector<Manifest>& shards, std::vector<std::string>& outputs) {
   if (s.manifest.empty()) throw Error("the manifest lists no images");
-  if (s.output == "-" && options.workdir.empty()) throw UsageError("writing to stdout: give --workdir");
+  if (s.output == "-" && options.workdir.empty())
+    throw UsageError("writing to stdout: give --workdir");
   if (s.output != "-") check_writable(s.output);
   if (s.skipped_out && *s.skipped_out != "-") check_writable(*s.skipped_out);
   std::size_t jobs = options.jobs;
   if (jobs > s.manifest.size()) {
-    log::info(cat("--jobs ", jobs, " but only ", s.manifest.size(), " images: ", s.manifest.size(), " jobs"));
+    log::info(cat("--jobs ", jobs, " but only ", s.manifest.size(), " images: ", s.manifest.size(),
+                  " jobs"));
     jobs = s.manifest.size();
   }
   // Options that do not change the results are not part of the work dir's identity.
@@ -443,27 +466,33 @@ Plan plan_shards(RunnerOptions& options, ShardedStage& s, const std::string& sta
   std::size_t thread_count = default_threads(options, jobs);
   if (threads) {
     long long t = 0;
-    if (!parse_int(*threads, t) || t < 0) throw UsageError(cat("--threads: expected 0 or more, got '", *threads, "'"));
+    if (!parse_int(*threads, t) || t < 0)
+      throw UsageError(cat("--threads: expected 0 or more, got '", *threads, "'"));
     thread_count = std::size_t(t);
-    options.engine.cpus_per_job = thread_count;  // Slurm: as many CPUs per task as threads asked for
+    options.engine.cpus_per_job =
+        thread_count;  // Slurm: as many CPUs per task as threads asked for
   }
   const std::vector<ShardRange> ranges = shard_ranges(s.manifest.size(), jobs);
   const std::string& w = plan.workdir;
   fs::create_directories(w);
   for (std::size_t j = 0; j < jobs; ++j) {
     const int job = int(j + 1);
-    shards.emplace_back(s.manifest.begin() + long(ranges[j].begin), s.manifest.begin() + long(ranges[j].end));
+    shards.emplace_back(s.manifest.begin() + long(ranges[j].begin),
+                        s.manifest.begin() + long(ranges[j].end));
     const std::string manifest_path = cat(w, "/manifest.", job, ".tsv");
     const std::string output = substitute_job(w + "/" + s.output_pattern, "{}", job);
     const std::string skipped = cat(w, "/skipped.", job, ".tsv");
     outputs.push_back(output);
     std::string text;
-    for (const auto& e : shards.back()) text += e.path + (e.label.empty() ? "" : "\t" + e.label) + "\n";
+    for (const auto& e : shards.back())
+      text += e.path + (e.label.empty() ? "" : "\t" + e.label) + "\n";
     if (read_text(manifest_path) != text) write_text_atomically(manifest_path, text);
     std::vector<std::string> command = {sibling_program(s.program)};
     command.insert(command.end(), s.words.begin(), s.words.end());
-    if (s.program == "fg-extract") command.push_back("--resume");  // a killed job continues its .partial
-    command.insert(command.end(), {"--threads", cat(thread_count), "--skipped", skipped, manifest_path, output});
+    if (s.program == "fg-extract")
+      command.push_back("--resume");  // a killed job continues its .partial
+    command.insert(command.end(),
+                   {"--threads", cat(thread_count), "--skipped", skipped, manifest_path, output});
     plan.jobs.push_back(job);
     plan.commands.push_back(words_line(command));
     plan.logs.push_back(cat(w, "/log/", job, ".log"));
@@ -471,15 +500,18 @@ Plan plan_shards(RunnerOptions& options, ShardedStage& s, const std::string& sta
   return plan;
 }
 
-void join_skipped(const std::string& workdir, std::size_t jobs, const std::optional<std::string>& out) {
+void join_skipped(const std::string& workdir, std::size_t jobs,
+                  const std::optional<std::string>& out) {
   if (!out) return;
   AtomicOutput list(*out, false);
-  for (std::size_t j = 1; j <= jobs; ++j) list.stream() << read_text(cat(workdir, "/skipped.", j, ".tsv"));
+  for (std::size_t j = 1; j <= jobs; ++j)
+    list.stream() << read_text(cat(workdir, "/skipped.", j, ".tsv"));
   list.commit();
 }
 
 int run_extract(RunnerOptions options, std::vector<std::string> args) {
-  if (args.size() < 2) throw UsageError("extract: expected [fg-extract options] <manifest> <features-out.fgt>");
+  if (args.size() < 2)
+    throw UsageError("extract: expected [fg-extract options] <manifest> <features-out.fgt>");
   ShardedStage s;
   s.program = "fg-extract";
   s.output = args.back();
@@ -494,7 +526,8 @@ int run_extract(RunnerOptions options, std::vector<std::string> args) {
   options.engine.job_name = "fg-extract";
   const std::string w = plan.workdir;
   plan.check = [=](int job) {
-    return check_table_shard(outputs[std::size_t(job - 1)], cat(w, "/skipped.", job, ".tsv"), shards[std::size_t(job - 1)]);
+    return check_table_shard(outputs[std::size_t(job - 1)], cat(w, "/skipped.", job, ".tsv"),
+                             shards[std::size_t(job - 1)]);
   };
   const std::vector<std::string> classes = manifest_classes(s.manifest);
   plan.join = [=] {
@@ -508,7 +541,8 @@ int run_extract(RunnerOptions options, std::vector<std::string> args) {
 
 int run_score(RunnerOptions options, std::vector<std::string> args) {
   if (args.size() < 3)
-    throw UsageError("score: expected [fg-score options] <bundle> <image-folder>|<manifest> <predictions.tsv>");
+    throw UsageError(
+        "score: expected [fg-score options] <bundle> <image-folder>|<manifest> <predictions.tsv>");
   ShardedStage s;
   s.program = "fg-score";
   s.output = args.back();
@@ -542,7 +576,8 @@ int run_score(RunnerOptions options, std::vector<std::string> args) {
       check_interrupt();
       std::string head, body;
       for (const auto& line : read_lines(outputs[j])) {
-        if (!line.empty() && line[0] == '#') head += line + "\n";
+        if (!line.empty() && line[0] == '#')
+          head += line + "\n";
         else if (!line.empty()) {
           body += line + "\n";
           ++rows;
@@ -558,13 +593,15 @@ int run_score(RunnerOptions options, std::vector<std::string> args) {
     }
     out.commit();
     join_skipped(w, outputs.size(), s.skipped_out);
-    log::info(cat("joined ", rows, " predictions from ", outputs.size(), " shards into ", s.output));
+    log::info(
+        cat("joined ", rows, " predictions from ", outputs.size(), " shards into ", s.output));
   };
   return execute(plan, options);
 }
 
 int run_any(RunnerOptions options, const std::vector<std::string>& args) {
-  if (args.size() < 3) throw UsageError("run: expected JOB=1:N <log-pattern> <command> [<args>...]");
+  if (args.size() < 3)
+    throw UsageError("run: expected JOB=1:N <log-pattern> <command> [<args>...]");
   const JobRange range = parse_job_range(args[0]);
   const std::string log_pattern = args[1];
   if (log_pattern.find(range.name) == std::string::npos && range.last > range.first)

@@ -18,7 +18,8 @@ namespace {
 Manifest three_images() { return {{"a/x.jpg", "a"}, {"a/y.jpg", "a"}, {"b/z.jpg", "b"}}; }
 
 // A table as fg-extract writes it for `shard`, skipping the paths in `skip`.
-void write_shard_table(const std::string& path, const Manifest& shard, const std::set<std::string>& skip,
+void write_shard_table(const std::string& path, const Manifest& shard,
+                       const std::set<std::string>& skip,
                        const std::vector<std::string>& suffixes = {""}) {
   TableHeader header;
   header.dim = 2;
@@ -27,7 +28,8 @@ void write_shard_table(const std::string& path, const Manifest& shard, const std
   float v[2] = {1, 2};
   for (const auto& e : shard) {
     if (skip.count(e.path)) continue;
-    const int label = int(std::find(header.classes.begin(), header.classes.end(), e.label) - header.classes.begin());
+    const int label = int(std::find(header.classes.begin(), header.classes.end(), e.label) -
+                          header.classes.begin());
     for (const auto& s : suffixes) writer.write(e.path + s, label, v);
   }
   writer.commit();
@@ -80,16 +82,19 @@ TEST_CASE("jobs: JOB=1:N ranges and templating") {
 }
 
 TEST_CASE("jobs: the runner's options end at the stage word; stage options are taken out by name") {
-  std::vector<std::string> words = {"fg-jobs", "--engine", "extract", "--jobs=3", "-q", "extract", "--model", "m", "x.tsv"};
+  std::vector<std::string> words = {"fg-jobs", "--engine", "extract", "--jobs=3", "-q",
+                                    "extract", "--model",  "m",       "x.tsv"};
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
-  CHECK(find_stage(int(argv.size()), argv.data()) == 5);  // "--engine extract" is an option and its value
+  CHECK(find_stage(int(argv.size()), argv.data()) ==
+        5);  // "--engine extract" is an option and its value
   std::vector<std::string> none = {"fg-jobs", "--engine", "local"};
   std::vector<char*> argv2;
   for (auto& w : none) argv2.push_back(w.data());
   CHECK(find_stage(int(argv2.size()), argv2.data()) == 3);
 
-  std::vector<std::string> opts = {"--model", "m", "--skipped", "s.tsv", "--threads=2", "--resume", "--flip"};
+  std::vector<std::string> opts = {"--model",     "m",        "--skipped", "s.tsv",
+                                   "--threads=2", "--resume", "--flip"};
   CHECK(take_option(opts, "skipped", true) == std::optional<std::string>("s.tsv"));
   CHECK(take_option(opts, "threads", true) == std::optional<std::string>("2"));
   CHECK(take_option(opts, "resume", false) == std::optional<std::string>(""));
@@ -100,7 +105,8 @@ TEST_CASE("jobs: the runner's options end at the stage word; stage options are t
 }
 
 TEST_CASE("jobs: --engine-opts words and shell quoting") {
-  CHECK(split_words("--partition=cpu  --mem=4G") == std::vector<std::string>{"--partition=cpu", "--mem=4G"});
+  CHECK(split_words("--partition=cpu  --mem=4G") ==
+        std::vector<std::string>{"--partition=cpu", "--mem=4G"});
   CHECK(split_words("--sshloginfile 'my hosts' \"a \\\"b\\\"\" c\\ d") ==
         std::vector<std::string>{"--sshloginfile", "my hosts", "a \"b\"", "c d"});
   CHECK(split_words("").empty());
@@ -112,15 +118,20 @@ TEST_CASE("jobs: --engine-opts words and shell quoting") {
   TempDir dir;
   const std::string word = "a 'b' \"c\" $HOME `x` \\ *";
   const std::string script = dir.file("q.sh");
-  write_bytes(script, "printf '%s' " + shell_quote(word) + " > " + shell_quote(dir.file("out")) + "\n");
+  write_bytes(script,
+              "printf '%s' " + shell_quote(word) + " > " + shell_quote(dir.file("out")) + "\n");
   REQUIRE(run_command({"bash", script}).status == 0);
   CHECK(read_bytes(dir.file("out")) == word);
 }
 
-TEST_CASE("jobs: a job script logs, runs its command in its directory, and writes its status only at the end") {
+TEST_CASE(
+    "jobs: a job script logs, runs its command in its directory, and writes its status only at the "
+    "end") {
   TempDir dir;
-  const std::string log = dir.file("j.log"), status = dir.file("j.status"), script = dir.file("j.sh");
-  write_bytes(script, job_script_text(2, 4, "pwd; echo to-stderr >&2; exit 3", log, status, dir.path.string()));
+  const std::string log = dir.file("j.log"), status = dir.file("j.status"),
+                    script = dir.file("j.sh");
+  write_bytes(script, job_script_text(2, 4, "pwd; echo to-stderr >&2; exit 3", log, status,
+                                      dir.path.string()));
   const CommandResult r = run_command({"bash", script});
   CHECK(r.status == 3);
   CHECK(r.out.empty());  // everything went to the log
@@ -136,7 +147,8 @@ TEST_CASE("jobs: a job script logs, runs its command in its directory, and write
   CHECK(!fs::exists(status));
 }
 
-TEST_CASE("jobs: a shard's table is complete only when read whole and its keys are the shard's images") {
+TEST_CASE(
+    "jobs: a shard's table is complete only when read whole and its keys are the shard's images") {
   TempDir dir;
   const Manifest shard = three_images();
   const std::string t = dir.file("t.fgt"), s = dir.file("s.tsv");
@@ -148,7 +160,8 @@ TEST_CASE("jobs: a shard's table is complete only when read whole and its keys a
   CHECK(check_table_shard(t, s, shard) == "");
   // A skipped image has no row and is listed.
   write_shard_table(t, shard, {"a/y.jpg"});
-  CHECK(check_table_shard(t, s, shard).find("row 'b/z.jpg' where 'a/y.jpg' was expected") != std::string::npos);
+  CHECK(check_table_shard(t, s, shard).find("row 'b/z.jpg' where 'a/y.jpg' was expected") !=
+        std::string::npos);
   write_bytes(s, "a/y.jpg\tcannot open\n");
   CHECK(check_table_shard(t, s, shard) == "");
   // The skipped list must exist (fg-extract writes it last).
@@ -173,7 +186,8 @@ TEST_CASE("jobs: a shard's table is complete only when read whole and its keys a
   CHECK(check_table_shard(t, s, shard).find("missing") != std::string::npos);
 }
 
-TEST_CASE("jobs: a shard's predictions are complete only when every image not skipped has its row") {
+TEST_CASE(
+    "jobs: a shard's predictions are complete only when every image not skipped has its row") {
   TempDir dir;
   const Manifest shard = three_images();
   const std::string p = dir.file("p.tsv"), s = dir.file("s.tsv");
@@ -194,7 +208,8 @@ TEST_CASE("jobs: a shard's predictions are complete only when every image not sk
   CHECK(!check_predictions_shard(p, s, shard).empty());
 }
 
-TEST_CASE("jobs: run executes every job on the local engine, retries failures and names what failed") {
+TEST_CASE(
+    "jobs: run executes every job on the local engine, retries failures and names what failed") {
   TempDir dir;
   const std::string cwd = fs::current_path().string();
   fs::current_path(dir.path);
@@ -214,8 +229,9 @@ TEST_CASE("jobs: run executes every job on the local engine, retries failures an
   CHECK(read_bytes(dir.file("logs/q.1.log")).find("$HOME-1") != std::string::npos);
   // Job 2 fails the first time only: one retry makes it succeed.
   options.retries = 1;
-  CHECK(run_stage(options, {"run", "JOB=1:3", "logs/r.JOB.log",
-                            "echo x >> tries.JOB; [ JOB != 2 ] || [ $(wc -l < tries.JOB) -ge 2 ]"}) == 0);
+  CHECK(run_stage(options,
+                  {"run", "JOB=1:3", "logs/r.JOB.log",
+                   "echo x >> tries.JOB; [ JOB != 2 ] || [ $(wc -l < tries.JOB) -ge 2 ]"}) == 0);
   CHECK(read_bytes(dir.file("tries.1")) == "x\n");
   CHECK(read_bytes(dir.file("tries.2")) == "x\nx\n");
   // Job 3 always fails: after 1 + 2 attempts the error names it and its log.
@@ -225,8 +241,8 @@ TEST_CASE("jobs: run executes every job on the local engine, retries failures an
     FAIL("expected an error");
   } catch (const Error& e) {
     const std::string what = e.what();
-    CHECK(what.find("1 of 3 jobs failed after 3 attempts: job 3 (log " + dir.file("logs/f.3.log") + ")") !=
-          std::string::npos);
+    CHECK(what.find("1 of 3 jobs failed after 3 attempts: job 3 (log " + dir.file("logs/f.3.log") +
+                    ")") != std::string::npos);
   }
   CHECK(read_bytes(dir.file("fail.3")) == "y\ny\ny\n");
   CHECK(read_bytes(dir.file("fail.1")) == "y\n");
