@@ -1,4 +1,6 @@
 // fg-convert: feature tables to and from LIBSVM text, CSV, NumPy and text.
+#include <algorithm>
+
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
@@ -38,8 +40,9 @@ int main(int argc, char** argv) {
     TableReadOptions read_options;
     read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
     const std::string& out = args.back();
-    if (from == "fgt" && to == "fgt") {  // a join (or a copy), streamed row by row
-      const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+    const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+    // A join (or a copy) streamed row by row; it reads each header twice, so not from stdin.
+    if (from == "fgt" && to == "fgt" && std::find(inputs.begin(), inputs.end(), "-") == inputs.end()) {
       const std::uint64_t rows = join_tables(inputs, out, read_options);
       log::info(cat("Done ", rows, " rows from ", inputs.size(), " table", inputs.size() > 1 ? "s" : "",
                     " (fgt -> fgt)"));
