@@ -1,4 +1,6 @@
 // fg-convert: feature tables to and from LIBSVM text, CSV, NumPy and text.
+#include <algorithm>
+
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
@@ -35,9 +37,18 @@ int main(int argc, char** argv) {
       throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", to, "'"));
 
     if (args.size() > 2 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
-    FeatureTable table;
     TableReadOptions read_options;
     read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
+    const std::string& out = args.back();
+    const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+    // A join (or a copy) streamed row by row; it reads each header twice, so not from stdin.
+    if (from == "fgt" && to == "fgt" && std::find(inputs.begin(), inputs.end(), "-") == inputs.end()) {
+      const std::uint64_t rows = join_tables(inputs, out, read_options);
+      log::info(cat("Done ", rows, " rows from ", inputs.size(), " table", inputs.size() > 1 ? "s" : "",
+                    " (fgt -> fgt)"));
+      return 0;
+    }
+    FeatureTable table;
     if (from == "fgt") {
       for (std::size_t i = 0; i + 1 < args.size(); ++i) append_table(table, read_table(args[i], read_options), args[i]);
     } else if (from == "libsvm") {
@@ -46,7 +57,6 @@ int main(int argc, char** argv) {
       table = read_csv(args[0], read_options);
     }
 
-    const std::string& out = args.back();
     if (to == "fgt") write_table(out, table, read_options.allow_nonfinite);
     else if (to == "libsvm") write_libsvm(out, table);
     else if (to == "csv") write_csv(out, table);

@@ -46,6 +46,12 @@ class AtomicOutput {
   bool committed_ = false;
 };
 
+// Installs the handlers that remove AtomicOutput temporaries on SIGINT, SIGTERM,
+// SIGHUP and SIGPIPE (the first AtomicOutput does it too). A program that handles
+// some of those signals itself calls this first, then installs its own, so that
+// they are not replaced later.
+void install_cleanup_handlers();
+
 // An input file, or stdin for "-". Fails with a clear message when missing.
 class Input {
  public:

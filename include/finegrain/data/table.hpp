@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,5 +125,16 @@ FeatureTable read_table(const std::string& path, TableReadOptions options = {});
 // merged by name, new names appended in order, labels remapped.
 void append_table(FeatureTable& table, const FeatureTable& more, const std::string& more_name);
 void write_table(const std::string& path, const FeatureTable& table, bool allow_nonfinite = false);
+
+// Joins tables in order into `out_path` with append_table's rules (same dimension and
+// provenance, class lists merged by name), streaming: one row in memory at a time, so
+// shards of any size join. `classes`, when not empty, is the output's class list as
+// given (it must hold every class a row uses), e.g. the whole manifest's, so a joined
+// table equals the one a single process writes. `between_rows` runs before each row
+// (it may throw to stop; the output is then not written). Returns the rows written.
+std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::string& out_path,
+                          const TableReadOptions& options = {},
+                          const std::vector<std::string>& classes = {},
+                          const std::function<void()>& between_rows = {});
 
 }  // namespace fg

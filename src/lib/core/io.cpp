@@ -171,6 +171,8 @@ std::string describe_content(const std::string& bytes) {
   return "a text file";
 }
 
+void install_cleanup_handlers() { std::call_once(g_handlers_installed, install_handlers); }
+
 void check_writable(const std::string& path) { AtomicOutput probe(path); }
 
 std::string format_double(double value) {

@@ -1,5 +1,6 @@
 #include "finegrain/data/table.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -263,6 +264,51 @@ void write_table(const std::string& path, const FeatureTable& table, bool allow_
   writer.allow_nonfinite(allow_nonfinite);
   for (std::size_t i = 0; i < table.rows(); ++i) writer.write(table.keys[i], table.labels[i], table.row(i));
   writer.commit();
+}
+
+std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::string& out_path,
+                          const TableReadOptions& options, const std::vector<std::string>& classes,
+                          const std::function<void()>& between_rows) {
+  if (inputs.empty()) throw Error("no tables to join");
+  // The headers first: the output's class list must be known before its header is written.
+  std::vector<TableHeader> headers;
+  for (const auto& path : inputs) headers.push_back(TableReader(path, options).header());
+  TableHeader joined = headers.front();
+  joined.rows.reset();
+  if (!classes.empty()) joined.classes = classes;
+  std::vector<std::vector<int>> remaps;
+  for (std::size_t t = 0; t < inputs.size(); ++t) {
+    const TableHeader& h = headers[t];
+    if (h.dim != joined.dim)
+      throw Error(cat(inputs[t], ": dimension ", h.dim, ", expected ", joined.dim, " (as in the tables before it)"));
+    if (h.provenance != joined.provenance)
+      throw Error(cat(inputs[t], ": made with other settings than the tables before it (provenance differs)"));
+    std::vector<int> remap(h.classes.size());
+    for (std::size_t c = 0; c < h.classes.size(); ++c) {
+      const auto it = std::find(joined.classes.begin(), joined.classes.end(), h.classes[c]);
+      if (it == joined.classes.end() && !classes.empty())
+        throw Error(cat(inputs[t], ": class '", h.classes[c], "' is not in the expected class list"));
+      remap[c] = static_cast<int>(it - joined.classes.begin());
+      if (it == joined.classes.end()) joined.classes.push_back(h.classes[c]);
+    }
+    remaps.push_back(std::move(remap));
+  }
+  TableWriter writer(out_path, joined);
+  writer.allow_nonfinite(options.allow_nonfinite);
+  TableRow row;
+  for (std::size_t t = 0; t < inputs.size(); ++t) {
+    TableReader reader(inputs[t], options);
+    // The file may have been replaced since its header was read.
+    if (reader.header().classes != headers[t].classes || reader.header().dim != headers[t].dim)
+      throw Error(cat(inputs[t], ": changed while the tables were joined"));
+    while (true) {
+      if (between_rows) between_rows();
+      if (!reader.next(row)) break;
+      writer.write(row.key, row.label < 0 ? -1 : remaps[t][static_cast<std::size_t>(row.label)], row.values.data());
+    }
+  }
+  writer.commit();
+  return writer.rows_written();
 }
 
 }  // namespace fg

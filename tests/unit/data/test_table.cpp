@@ -108,3 +108,58 @@ TEST_CASE("table: a label outside the class list is refused by the writer") {
   float row[2] = {0, 0};
   CHECK_THROWS_AS(writer.write("k", 2, row), Error);
 }
+
+TEST_CASE("table: join_tables streams shards into the table append_table builds, or onto a given class list") {
+  TempDir dir;
+  FeatureTable all = random_table(30, 5, 3, 11);
+  all.provenance = "stage=fg-extract\n";
+  // Three shards; the second sees only class 2 and the third only classes 1 and 0, in that order.
+  std::vector<std::string> paths;
+  FeatureTable joined;
+  for (int s = 0; s < 3; ++s) {
+    FeatureTable shard;
+    shard.dim = all.dim;
+    shard.provenance = all.provenance;
+    shard.classes = s == 0 ? all.classes : s == 1 ? std::vector<std::string>{"class 2"}
+                                                   : std::vector<std::string>{"class 1", "class 0"};
+    for (std::size_t i = std::size_t(s) * 10; i < std::size_t(s + 1) * 10; ++i) {
+      const int label = s == 0 ? all.labels[i] : shard.class_index(all.label_name(i));
+      if (s > 0 && label < 0) continue;
+      shard.add(all.keys[i], label, all.row(i));
+    }
+    paths.push_back(dir.file(cat("s", s, ".fgt")));
+    write_table(paths.back(), shard);
+    append_table(joined, shard, paths.back());
+  }
+  CHECK(join_tables(paths, dir.file("j.fgt")) == joined.rows());
+  const FeatureTable back = read_table(dir.file("j.fgt"));
+  CHECK(back.classes == joined.classes);
+  CHECK(back.keys == joined.keys);
+  CHECK(back.labels == joined.labels);
+  CHECK(back.values == joined.values);
+  CHECK(back.provenance == all.provenance);
+  // Onto the given class list: labels follow the names.
+  const std::vector<std::string> reversed = {"class 2", "class 1", "class 0"};
+  join_tables(paths, dir.file("r.fgt"), {}, reversed);
+  const FeatureTable r = read_table(dir.file("r.fgt"));
+  CHECK(r.classes == reversed);
+  REQUIRE(r.rows() == joined.rows());
+  for (std::size_t i = 0; i < r.rows(); ++i) CHECK(r.label_name(i) == joined.label_name(i));
+  CHECK_THROWS_WITH_AS(join_tables(paths, dir.file("x.fgt"), {}, {"class 0", "class 1"}),
+                       doctest::Contains("not in the expected class list"), Error);
+  // Other settings, and a stop between rows: no output.
+  FeatureTable other = random_table(2, 5, 3, 1);
+  other.provenance = "stage=other\n";
+  write_table(dir.file("o.fgt"), other);
+  CHECK_THROWS_WITH_AS(join_tables({paths[0], dir.file("o.fgt")}, dir.file("y.fgt")),
+                       doctest::Contains("provenance differs"), Error);
+  int rows_seen = 0;
+  CHECK_THROWS_AS(join_tables(paths, dir.file("z.fgt"), {}, {},
+                              [&] {
+                                if (++rows_seen > 12) throw Error("stop");
+                              }),
+                  Error);
+  CHECK(!fs::exists(dir.file("y.fgt")));
+  CHECK(!fs::exists(dir.file("z.fgt")));
+  CHECK(fs::directory_iterator(dir.path) != fs::directory_iterator());
+}

@@ -1,0 +1,84 @@
+// fg-jobs: run a stage as many jobs on local processes, GNU parallel or Slurm; resumable, joined
+// exactly.
+#include <csignal>
+#include <iostream>
+
+#include "finegrain/chain/jobs.hpp"
+#include "finegrain/core/cli.hpp"
+#include "finegrain/core/common.hpp"
+
+using namespace fg;
+
+int main(int argc, char** argv) {
+  cli::Usage usage{
+      "fg-jobs",
+      "run a stage as many jobs on local processes, GNU parallel or a Slurm cluster; resumable, "
+      "joined exactly",
+      "fg-jobs [options] extract [fg-extract options] <manifest> <features-out.fgt>\n"
+      "       fg-jobs [options] score [fg-score options] <bundle> <image-folder>|<manifest> "
+      "<predictions.tsv>\n"
+      "       fg-jobs [options] run JOB=1:N <log-pattern> <command> [<args>...]",
+      "fg-jobs --engine slurm --jobs 16 --engine-opts '--partition=cpu --mem=4G' extract train.tsv "
+      "train.fgt",
+      "fg-extract, fg-score, fg-convert",
+      "extract and score cut the manifest (or the folder's images) into N contiguous shards, run "
+      "one\n"
+      "job per shard and join the shards' outputs in order into the output, atomically, at the "
+      "end:\n"
+      "the same rows, labels, values and settings as one fg-extract / fg-score over everything.\n"
+      "The work dir keeps each job's script, manifest, output and log (log/<n>.log). Rerunning "
+      "the\n"
+      "same command skips the jobs whose output is complete and valid (read back whole) and "
+      "redoes\n"
+      "the rest, also after this program was killed. A failed job is retried --retries times; "
+      "then\n"
+      "fg-jobs exits 1 naming the jobs and their logs. Ctrl-C or SIGTERM cancels the jobs started\n"
+      "(kill, GNU parallel's own handling, scancel) and writes no output.\n"
+      "run: JOB (any NAME=FIRST:LAST) is replaced by the job number in the log pattern and in the\n"
+      "arguments; a single command argument is a bash line (pipes, redirections), several are a\n"
+      "program and its arguments. Every job runs again on every call.\n"
+      "Jobs get --threads T (fg-extract/fg-score) unless the stage's options set it: local, the\n"
+      "cores divided by the jobs running at once; parallel and slurm, 1 (with slurm, a --threads\n"
+      "given in the stage's options also asks for as many CPUs per task)."};
+  cli::po::options_description options("Runner options (before the stage)");
+  // clang-format off
+  options.add_options()
+    ("engine", cli::po::value<std::string>()->default_value("local"), "local | parallel | slurm")
+    ("jobs", cli::po::value<std::size_t>()->default_value(4), "number of jobs (shards) N, 1 or more")
+    ("max-running", cli::po::value<std::size_t>()->default_value(0),
+     "at most M jobs at once (0: local all N, parallel one per core of each host, slurm no limit)")
+    ("retries", cli::po::value<int>()->default_value(1), "further attempts of a failed job, 0 or more")
+    ("workdir", cli::po::value<std::string>(), "work dir [<output>.jobs; run: <log-pattern>.jobs]")
+    ("engine-opts", cli::po::value<std::string>()->default_value(""),
+     "words given to parallel (e.g. '--sshloginfile hosts') or sbatch (e.g. '--partition=cpu --mem=4G "
+     "--time=1:00:00'), shell-quoted")
+    ("clean", cli::po::bool_switch(), "remove the work dir after success");
+  // clang-format on
+
+  // The runner's options end at the stage word; everything after it belongs to the stage.
+  const int stage = jobs::find_stage(argc, argv);
+  const std::vector<std::string> stage_words(argv + stage, argv + argc);
+  return cli::run(stage, argv, usage, options,
+                  [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+                    cli::require_args(args, 0, 0);
+                    jobs::RunnerOptions runner;
+                    runner.engine.kind = jobs::parse_engine(vm["engine"].as<std::string>());
+                    runner.engine.max_running = vm["max-running"].as<std::size_t>();
+                    runner.engine.extra = jobs::split_words(vm["engine-opts"].as<std::string>());
+                    runner.jobs = vm["jobs"].as<std::size_t>();
+                    runner.retries = vm["retries"].as<int>();
+                    if (vm.count("workdir")) runner.workdir = vm["workdir"].as<std::string>();
+                    runner.clean = vm["clean"].as<bool>();
+                    jobs::install_interrupt_handlers();
+                    try {
+                      return jobs::run_stage(runner, stage_words);
+                    } catch (const jobs::Interrupted& e) {
+                      // Die of the signal, as an interrupted program should (the shell sees 128 +
+                      // signal).
+                      std::cerr << "fg-jobs: " << e.what() << "; no output written\n";
+                      std::signal(e.signal(), SIG_DFL);
+                      std::raise(e.signal());
+                      return 128 + e.signal();
+                    }
+                  });
+}
