@@ -1,31 +1,40 @@
-// bench-extract: images/s of feature extraction, end to end (decode +
-// preprocess in the producer thread, forward, pooling) against the bare
-// net.forward() on the same batches, for the full-width VGG16 topology
-// (conv1_1 ... pool5, built in memory with fixed He-initialised weights: no
-// download) and the real SqueezeNet 1.1, at batch 1..16.
+// bench-extract: images/s of feature extraction for the full-width VGG16
+// topology (conv1_1 ... pool5, built in memory with fixed He-initialised
+// weights: no download) and the real SqueezeNet 1.1, at batch 1..16: the
+// bare net.forward() with Winograd and with OpenCV's own convolution, the
+// PyTorch CPU peer (bench/peer-torch.py, same topology, batch, size and
+// threads), and fg-extract's pipeline end to end (decode + preprocess in the
+// producer thread, forward, pooling), all interleaved in one run.
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3]
+//                 [--peer bench/peer-torch.py]
 //
-// Prints one line per (model, batch): bare images/s (setInput + forward on
-// blobs prepared beforehand), end-to-end images/s, their ratio, and the
-// share of the end-to-end wall time spent outside setInput + forward.
+// Prints one line per (model, batch): the four images/s, the ratios
+// Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, and
+// the share of the end-to-end wall time spent outside setInput + forward.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <memory>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
 #include "finegrain/core/assets.hpp"
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
 #include "finegrain/extract/extract.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/winograd.hpp"
 
 using namespace fg;
 namespace fs = std::filesystem;
@@ -91,23 +100,93 @@ std::vector<int> parse_list(const std::string& s) {
   return out;
 }
 
+// The PyTorch peer (bench/peer-torch.py) as a child process that runs one
+// pass per "pass" line, so that its passes interleave with ours.
+class Peer {
+ public:
+  Peer(const std::string& script, const std::string& model, int batch, int size, int threads, int images) {
+    int to[2], from[2];
+    if (pipe(to) != 0 || pipe(from) != 0) throw Error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw Error("fork failed");
+    if (pid_ == 0) {
+      dup2(to[0], 0);
+      dup2(from[1], 1);
+      close(to[1]);
+      close(from[0]);
+      const std::string b = std::to_string(batch), s = std::to_string(size), t = std::to_string(threads),
+                        n = std::to_string(images);
+      execlp("python3", "python3", script.c_str(), "--model", model.c_str(), "--batch", b.c_str(), "--size",
+             s.c_str(), "--threads", t.c_str(), "--images", n.c_str(), (char*)nullptr);
+      std::printf("skip: cannot run python3\n");
+      std::_Exit(0);
+    }
+    close(to[0]);
+    close(from[1]);
+    in_ = fdopen(to[1], "w");
+    out_ = fdopen(from[0], "r");
+    status_ = read_line();
+    ok_ = status_.rfind("ready", 0) == 0;
+  }
+  ~Peer() {
+    if (in_) {
+      std::fputs("quit\n", in_);
+      std::fclose(in_);
+    }
+    if (out_) std::fclose(out_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool ok() const { return ok_; }
+  const std::string& status() const { return status_; }
+  double pass() {
+    std::fputs("pass\n", in_);
+    std::fflush(in_);
+    const std::string line = read_line();
+    double v = 0;
+    if (!parse_double(line, v)) throw Error(cat("PyTorch peer: unexpected output '", line, "'"));
+    return v;
+  }
+
+ private:
+  std::string read_line() {
+    char buf[512];
+    if (!std::fgets(buf, sizeof buf, out_)) return "skip: the peer exited";
+    std::string line(buf);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    return line;
+  }
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
+  bool ok_ = false;
+  std::string status_;
+};
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
 struct Result {
-  double bare_ips = 0, e2e_ips = 0, outside_share = 0;
+  double wino_ips = 0, opencv_ips = 0, torch_ips = 0, e2e_ips = 0, outside_share = 0;
 };
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Bare and end-to-end passes alternate `reps` times after one unmeasured
-// pass of each (first-touch memory, thread start-up); the medians are
-// reported, as a shared machine's speed drifts by several percent between
-// passes.
-Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const std::vector<std::string>& paths,
-               std::size_t batch, int reps) {
-  // The same batches, decoded and prepared beforehand for the bare run.
+// Bare passes of both convolutions, the peer's pass and the end-to-end pass
+// alternate `reps` times after one unmeasured pass of each (first-touch
+// memory, thread start-up); the medians are reported, as a shared machine's
+// speed drifts by several percent between passes.
+Result measure(Extractor& wino, cv::dnn::Net& wino_net, Extractor& own, cv::dnn::Net& own_net,
+               const ModelSpec& spec, const std::vector<std::string>& paths, std::size_t batch, int reps,
+               Peer* peer) {
+  // The same batches, decoded and prepared beforehand for the bare runs.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
     std::vector<cv::Mat> imgs;
@@ -116,36 +195,39 @@ Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const st
       imgs.push_back(load_image(paths[k], kDefaultMaxPixels, problem));
       if (!problem.empty()) throw Error(cat(paths[k], ": ", problem));
     }
-    batches.push_back(ex.prepare(imgs));
+    batches.push_back(wino.prepare(imgs));
   }
   std::vector<cv::Mat> outs;
-  auto bare_pass = [&] {
+  auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net) {
     const auto t0 = Clock::now();
     for (const auto& b : batches) {
       net.setInput(b.blobs[0], spec.input);
       net.forward(outs, ex.layer_nodes());
     }
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+    return double(paths.size()) / std::chrono::duration<double>(Clock::now() - t0).count();
   };
   std::vector<std::size_t> todo(paths.size());
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   double checksum = 0;
   auto e2e_pass = [&] {
     return extract_files(
-        ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+        wino, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
         [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
   };
-  bare_pass();
+  bare_pass(wino, wino_net);
+  bare_pass(own, own_net);
   e2e_pass();
-  std::vector<double> bare, e2e, outside;
+  std::vector<double> w, o, t, e2e, outside;
   for (int r = 0; r < reps; ++r) {
-    bare.push_back(double(paths.size()) / bare_pass());
+    w.push_back(bare_pass(wino, wino_net));
+    o.push_back(bare_pass(own, own_net));
+    if (peer) t.push_back(peer->pass());
     const PipelineStats st = e2e_pass();
     e2e.push_back(double(st.images) / st.seconds);
     outside.push_back(1.0 - st.forward_seconds / st.seconds);
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  return {median(bare), median(e2e), median(outside)};
+  return {median(w), median(o), median(t), median(e2e), median(outside)};
 }
 
 }  // namespace
@@ -155,6 +237,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
     int images = 0, size = 224, threads = 0, reps = 3;
+    std::string peer_script;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -174,9 +257,10 @@ int main(int argc, char** argv) {
       else if (a == "--size") size = std::atoi(next().c_str());
       else if (a == "--threads") threads = std::atoi(next().c_str());
       else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
+      else if (a == "--peer") peer_script = next();
       else if (a == "-h" || a == "--help") {
         std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-                    "[--size 224] [--threads N] [--reps 3]\n");
+                    "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py]\n");
         return 0;
       } else throw UsageError(cat("unknown option ", a));
     }
@@ -189,41 +273,65 @@ int main(int argc, char** argv) {
     std::sort(all.begin(), all.end());
 
     std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
-                "median of %d passes\n",
-                cv::getNumThreads(), size, size, reps);
-    std::printf("%-10s %5s %7s %12s %12s %7s %15s\n", "model", "batch", "images", "bare img/s", "e2e img/s",
-                "e2e/bare", "outside network");
+                "median of %d interleaved passes; Winograd kernels: %s\n",
+                cv::getNumThreads(), size, size, reps, to_string(best_winograd_isa()).c_str());
+    std::printf("# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, resize, "
+                "forward, pooling) with --conv winograd; torch = PyTorch CPU, same topology/batch/threads\n");
+    std::printf("%-10s %5s %6s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "model", "batch", "images",
+                "winograd", "opencv", "torch", "e2e", "wino/ocv", "bare/pt", "e2e/pt", "e2e/bare", "outside");
     for (const auto& m : models) {
       ModelSpec spec;
-      cv::dnn::Net net;
-      std::string tap;
       int n = images;
+      cv::dnn::Net wino_net, own_net;
       if (m == "vgg16") {
         spec.name = "vgg16-in-memory";
         spec.input = "data";
         spec.mean = {103.939, 116.779, 123.68};
         spec.names = "vgg16";
         spec.default_layers = {"conv5_3"};
-        net = build_vgg16(42);
+        wino_net = build_vgg16(42);
+        own_net = build_vgg16(42);
         if (!n) n = 32;
       } else if (m == "squeezenet") {
         spec = parse_model_spec(
             "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput data\n"
             "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers fire9\n",
             "squeezenet.spec");
-        net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        {
+          ConvImplScope scope(ConvImpl::winograd);  // the ONNX reader creates the layers
+          wino_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        }
+        {
+          ConvImplScope scope(ConvImpl::opencv);
+          own_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        }
         if (!n) n = 960;
       } else {
         throw UsageError(cat("unknown model ", m, " (vgg16, squeezenet)"));
       }
       ExtractOptions o;
       o.size = size;
-      Extractor ex(spec, net, o);
+      o.conv = ConvImpl::winograd;
+      Extractor wino(spec, wino_net, o);
+      o.conv = ConvImpl::opencv;
+      Extractor own(spec, own_net, o);
       std::vector<std::string> paths(all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
-        const Result r = measure(ex, net, spec, paths, std::size_t(b), reps);
-        std::printf("%-10s %5d %7zu %12.2f %12.2f %6.1f%% %14.1f%%\n", m.c_str(), b, paths.size(), r.bare_ips,
-                    r.e2e_ips, 100.0 * r.e2e_ips / r.bare_ips, 100.0 * r.outside_share);
+        std::unique_ptr<Peer> peer;
+        if (!peer_script.empty()) {
+          peer = std::make_unique<Peer>(peer_script, m, b, size, cv::getNumThreads(), int(paths.size()));
+          if (!peer->ok()) {
+            std::printf("# PyTorch peer skipped: %s\n", peer->status().c_str());
+            peer_script.clear();
+            peer.reset();
+          }
+        }
+        const Result r = measure(wino, wino_net, own, own_net, spec, paths, std::size_t(b), reps, peer.get());
+        auto ratio = [](double a, double b) { return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-"); };
+        std::printf("%-10s %5d %6zu %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%%\n", m.c_str(), b,
+                    paths.size(), r.wino_ips, r.opencv_ips, r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-",
+                    r.e2e_ips, ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
+                    ratio(r.e2e_ips, r.torch_ips).c_str(), 100.0 * r.e2e_ips / r.wino_ips, 100.0 * r.outside_share);
         std::fflush(stdout);
       }
     }
