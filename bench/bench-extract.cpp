@@ -8,7 +8,7 @@
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3]
-//                 [--peer bench/peer-torch.py]
+//                 [--peer bench/peer-torch.py] [--python python3]
 //
 // Prints one line per (model, batch): the four images/s, the ratios
 // Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, and
@@ -104,7 +104,8 @@ std::vector<int> parse_list(const std::string& s) {
 // pass per "pass" line, so that its passes interleave with ours.
 class Peer {
  public:
-  Peer(const std::string& script, const std::string& model, int batch, int size, int threads, int images) {
+  Peer(const std::string& python, const std::string& script, const std::string& model, int batch, int size,
+       int threads, int images) {
     int to[2], from[2];
     if (pipe(to) != 0 || pipe(from) != 0) throw Error("pipe failed");
     pid_ = fork();
@@ -116,9 +117,9 @@ class Peer {
       close(from[0]);
       const std::string b = std::to_string(batch), s = std::to_string(size), t = std::to_string(threads),
                         n = std::to_string(images);
-      execlp("python3", "python3", script.c_str(), "--model", model.c_str(), "--batch", b.c_str(), "--size",
+      execlp(python.c_str(), python.c_str(), script.c_str(), "--model", model.c_str(), "--batch", b.c_str(), "--size",
              s.c_str(), "--threads", t.c_str(), "--images", n.c_str(), (char*)nullptr);
-      std::printf("skip: cannot run python3\n");
+      std::printf("skip: cannot run %s\n", python.c_str());
       std::_Exit(0);
     }
     close(to[0]);
@@ -237,7 +238,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
     int images = 0, size = 224, threads = 0, reps = 3;
-    std::string peer_script;
+    std::string peer_script, python = "python3";
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -258,9 +259,10 @@ int main(int argc, char** argv) {
       else if (a == "--threads") threads = std::atoi(next().c_str());
       else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
       else if (a == "--peer") peer_script = next();
+      else if (a == "--python") python = next();
       else if (a == "-h" || a == "--help") {
         std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-                    "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py]\n");
+                    "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py] [--python python3]\n");
         return 0;
       } else throw UsageError(cat("unknown option ", a));
     }
@@ -319,7 +321,7 @@ int main(int argc, char** argv) {
       for (int b : batch_sizes) {
         std::unique_ptr<Peer> peer;
         if (!peer_script.empty()) {
-          peer = std::make_unique<Peer>(peer_script, m, b, size, cv::getNumThreads(), int(paths.size()));
+          peer = std::make_unique<Peer>(python, peer_script, m, b, size, cv::getNumThreads(), int(paths.size()));
           if (!peer->ok()) {
             std::printf("# PyTorch peer skipped: %s\n", peer->status().c_str());
             peer_script.clear();

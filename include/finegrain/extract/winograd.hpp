@@ -36,7 +36,8 @@ class Winograd3x3 {
   int out_channels() const { return K_; }
   int in_channels() const { return C_; }
   // in: N x C x H x W, out: N x K x H x W (NCHW, contiguous); relu clamps
-  // the output at 0 (a fused ReLU). Not reentrant: one call at a time.
+  // the output at 0 (a fused ReLU). One call
+  // at a time per object.
   void forward(const float* in, int N, int H, int W, float* out, bool relu);
 
  private:
@@ -44,7 +45,10 @@ class Winograd3x3 {
   int K_, C_, Cp_, Kp_, kp_;  // padded channel counts, kernel panel width
   cv::Mat U_;                 // [36][Kp / kp][Cp][kp]
   std::vector<float> bias_;   // Kp values
-  cv::Mat V_, M_;             // scratch: transformed inputs, products
+  cv::Mat V_, M_;             // forward_phases' scratch: transformed inputs, products
+
+  void forward_fused(const float* in, int N, int H, int W, float* out, bool relu);
+  void forward_phases(const float* in, int N, int H, int W, float* out, bool relu);
 };
 
 // While a scope is alive on a thread, the Convolution layers that OpenCV DNN

@@ -54,9 +54,18 @@ int round_up(int v, int m) { return (v + m - 1) / m * m; }
 const double kG[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                          {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
 
-// Scratch for V and M per block of tile rows: enough tiles for the GEMMs to
-// reuse each filter panel many times, small enough to stay in the L3 cache.
-constexpr std::size_t kBlockFloats = std::size_t(3) << 20;  // 12 MB
+// Transformed inputs per block of tile rows (1.5 MB): most of an L2 cache,
+// leaving room for a filter panel and the products of one chunk.
+constexpr std::size_t kBlockFloats = std::size_t(384) << 10;
+// Filters up to this size (after the transform) take the fused path.
+// Larger ones (VGG16's conv3 and beyond) would stream from the L3 cache for
+// every small block: they go step by step over big blocks instead, each
+// filter panel applied to many tiles at once, the steps split across the
+// threads (transforms by rows, products by tile position and panel).
+constexpr std::size_t kFusedMaxFilterBytes = std::size_t(8) << 20;
+constexpr std::size_t kPhaseBlockFloats = std::size_t(3) << 20;  // V + M, 12 MB
+// Output channels per products chunk (a multiple of every kernel's panel).
+constexpr int kChunk = 64;
 
 }  // namespace
 
@@ -123,11 +132,69 @@ Winograd3x3::Winograd3x3(const float* weights, const float* bias, int out_channe
 }
 
 void Winograd3x3::forward(const float* in, int N, int H, int W, float* out, bool relu) {
+  if (U_.total() * sizeof(float) > kFusedMaxFilterBytes) forward_phases(in, N, H, W, out, relu);
+  else forward_fused(in, N, H, W, out, relu);
+}
+
+void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out, bool relu) {
+  const Kernels kern = kernels_for(isa_);
+  const int th = (H + 3) / 4, tw = (W + 3) / 4;
+  const int rows = N * th;  // tile rows over the whole batch
+  // Each thread takes blocks of tile rows through all three steps, so the
+  // transformed inputs of a block stay in its core's L2 cache while every
+  // filter panel streams past them once; at least one block per thread.
+  const int threads = std::max(1, cv::getNumThreads());
+  const int budget_rows = std::max(1, int(kBlockFloats / (std::size_t(36) * tw * Cp_)));
+  const int block_rows = std::max(1, std::min(budget_rows, (rows + threads - 1) / threads));
+  const int blocks = (rows + block_rows - 1) / block_rows;
+  const int cblocks = (C_ + kLanes - 1) / kLanes;
+  const std::size_t plane = std::size_t(H) * W;
+  const float* U = U_.ptr<float>();
+  const int panels = Kp_ / kp_;
+
+  cv::parallel_for_(cv::Range(0, blocks), [&](const cv::Range& range) {
+    const int max_tiles = round_up(block_rows * tw, 6);
+    thread_local std::vector<float> V, M, strip;
+    V.resize(std::size_t(36) * max_tiles * Cp_);
+    M.resize(std::size_t(36) * max_tiles * kChunk);
+    strip.resize(std::size_t(6) * (4 * tw + 2) * kLanes);
+    for (int block = range.start; block < range.end; ++block) {
+      const int r0 = block * block_rows, nrows = std::min(block_rows, rows - r0);
+      const int tiles = round_up(nrows * tw, 6);  // padding tiles: finite left-overs, never read back
+      const std::ptrdiff_t vpos = std::ptrdiff_t(tiles) * Cp_, mpos = std::ptrdiff_t(tiles) * kChunk;
+      for (int j = 0; j < nrows; ++j) {
+        const int n = (r0 + j) / th, ty = (r0 + j) % th;
+        for (int cb = 0; cb < cblocks; ++cb) {
+          const int c0 = cb * kLanes;
+          kern.input_row(in + (std::size_t(n) * C_ + c0) * plane, std::min(kLanes, C_ - c0), H, W, ty, tw,
+                         strip.data(), V.data() + std::ptrdiff_t(j) * tw * Cp_ + c0, vpos, Cp_);
+        }
+      }
+      // Output channels in chunks of kChunk: products, then back to NCHW.
+      for (int k0 = 0; k0 < Kp_; k0 += kChunk) {
+        const int width = std::min(kChunk, Kp_ - k0);
+        for (int p = 0; p < 36; ++p)
+          for (int panel = k0 / kp_; panel < (k0 + width) / kp_; ++panel)
+            kern.gemm(U + (std::size_t(p) * panels + panel) * Cp_ * kp_, V.data() + p * vpos,
+                      M.data() + p * mpos + (panel * kp_ - k0), tiles, Cp_, kChunk);
+        for (int j = 0; j < nrows; ++j) {
+          const int n = (r0 + j) / th, ty = (r0 + j) % th;
+          for (int kb = k0; kb < std::min(k0 + width, K_); kb += kLanes)
+            kern.output_row(M.data() + std::ptrdiff_t(j) * tw * kChunk + (kb - k0), mpos, kChunk,
+                            bias_.data() + kb, relu, out + (std::size_t(n) * K_ + kb) * plane,
+                            std::min(kLanes, K_ - kb), H, W, ty, tw, strip.data());
+        }
+      }
+    }
+  });
+}
+
+void Winograd3x3::forward_phases(const float* in, int N, int H, int W, float* out, bool relu) {
   const Kernels kern = kernels_for(isa_);
   const int th = (H + 3) / 4, tw = (W + 3) / 4;
   const int rows = N * th;  // tile rows over the whole batch
   const int block_rows =
-      std::max(1, int(std::min<std::size_t>(rows, kBlockFloats / (std::size_t(36) * tw * (Cp_ + Kp_)))));
+      std::max(1, int(std::min<std::size_t>(rows, kPhaseBlockFloats / (std::size_t(36) * tw * (Cp_ + Kp_)))));
   const int block_tiles = round_up(block_rows * tw, 6);
   const std::size_t vsize = std::size_t(36) * block_tiles * Cp_, msize = std::size_t(36) * block_tiles * Kp_;
   if (V_.total() < vsize) V_ = cv::Mat(1, int(vsize), CV_32F, cv::Scalar(0));
