@@ -40,6 +40,8 @@ class Winograd3x3 {
   // at a time per object.
   void forward(const float* in, int N, int H, int W, float* out, bool relu);
 
+  struct Kernels;  // one instruction set's kernels (winograd.cpp)
+
  private:
   WinogradIsa isa_;
   int K_, C_, Cp_, Kp_, kp_;  // padded channel counts, kernel panel width
@@ -47,6 +49,8 @@ class Winograd3x3 {
   std::vector<float> bias_;   // Kp values
   cv::Mat V_, M_;             // forward_phases' scratch: transformed inputs, products
 
+  void gemm_panel(const Kernels& kern, const float* U, const float* V, std::ptrdiff_t ldv, float* M,
+                  std::ptrdiff_t ldm, int tiles) const;
   void forward_fused(const float* in, int N, int H, int W, float* out, bool relu);
   void forward_phases(const float* in, int N, int H, int W, float* out, bool relu);
 };

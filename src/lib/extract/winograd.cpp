@@ -21,7 +21,8 @@ namespace winograd {
   void output_row(const float* M, std::ptrdiff_t pos_stride, std::ptrdiff_t tile_stride,                 \
                   const float* bias, bool relu, float* dst, int nk, int H, int W, int ty, int tw,        \
                   float* strip);                                                                         \
-  void gemm(const float* U, const float* V, float* M, int tiles, int Cp, std::ptrdiff_t Kp);             \
+  void gemm(const float* U, const float* V, std::ptrdiff_t ldv, float* M, std::ptrdiff_t ldm, int tiles,  \
+            int Cp, bool accumulate);                                                                                   \
   }
 FG_WINO_DECLARE(generic)
 FG_WINO_DECLARE(avx2)
@@ -29,16 +30,16 @@ FG_WINO_DECLARE(avx512)
 #undef FG_WINO_DECLARE
 }  // namespace winograd
 
-namespace {
-
-struct Kernels {
+struct Winograd3x3::Kernels {
   decltype(&winograd::generic::input_row) input_row;
   decltype(&winograd::generic::output_row) output_row;
   decltype(&winograd::generic::gemm) gemm;
   int panel;  // output channels per GEMM panel (the kernel's register block)
 };
 
-Kernels kernels_for(WinogradIsa isa) {
+namespace {
+
+Winograd3x3::Kernels kernels_for(WinogradIsa isa) {
   using namespace winograd;
   switch (isa) {
     case WinogradIsa::avx512: return {avx512::input_row, avx512::output_row, avx512::gemm, 64};
@@ -64,6 +65,8 @@ constexpr std::size_t kBlockFloats = std::size_t(384) << 10;
 // threads (transforms by rows, products by tile position and panel).
 constexpr std::size_t kFusedMaxFilterBytes = std::size_t(8) << 20;
 constexpr std::size_t kPhaseBlockFloats = std::size_t(3) << 20;  // V + M, 12 MB
+// Channels per GEMM slice: 128 x 64 filter values, 32 KB (L1 is 32-48 KB).
+constexpr int kSliceChannels = 128;
 // Output channels per products chunk (a multiple of every kernel's panel).
 constexpr int kChunk = 64;
 
@@ -131,6 +134,14 @@ Winograd3x3::Winograd3x3(const float* weights, const float* bias, int out_channe
   if (bias) std::copy(bias, bias + K_, bias_.begin());
 }
 
+// One filter panel against `tiles` rows of V, over the channels in slices
+// whose part of the panel stays in the L1 cache while every tile passes.
+void Winograd3x3::gemm_panel(const Kernels& kern, const float* U, const float* V, std::ptrdiff_t ldv, float* M,
+                             std::ptrdiff_t ldm, int tiles) const {
+  for (int c0 = 0; c0 < Cp_; c0 += kSliceChannels)
+    kern.gemm(U + std::ptrdiff_t(c0) * kp_, V + c0, ldv, M, ldm, tiles, std::min(kSliceChannels, Cp_ - c0), c0 > 0);
+}
+
 void Winograd3x3::forward(const float* in, int N, int H, int W, float* out, bool relu) {
   if (U_.total() * sizeof(float) > kFusedMaxFilterBytes) forward_phases(in, N, H, W, out, relu);
   else forward_fused(in, N, H, W, out, relu);
@@ -161,13 +172,15 @@ void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out
     for (int block = range.start; block < range.end; ++block) {
       const int r0 = block * block_rows, nrows = std::min(block_rows, rows - r0);
       const int tiles = round_up(nrows * tw, 6);  // padding tiles: finite left-overs, never read back
-      const std::ptrdiff_t vpos = std::ptrdiff_t(tiles) * Cp_, mpos = std::ptrdiff_t(tiles) * kChunk;
+      // Tile-major: V[tile][pos][Cp], M[tile][pos][kChunk], so that each
+      // transform reads and writes one contiguous run per tile.
+      const std::ptrdiff_t vtile = std::ptrdiff_t(36) * Cp_, mtile = std::ptrdiff_t(36) * kChunk;
       for (int j = 0; j < nrows; ++j) {
         const int n = (r0 + j) / th, ty = (r0 + j) % th;
         for (int cb = 0; cb < cblocks; ++cb) {
           const int c0 = cb * kLanes;
           kern.input_row(in + (std::size_t(n) * C_ + c0) * plane, std::min(kLanes, C_ - c0), H, W, ty, tw,
-                         strip.data(), V.data() + std::ptrdiff_t(j) * tw * Cp_ + c0, vpos, Cp_);
+                         strip.data(), V.data() + j * tw * vtile + c0, Cp_, vtile);
         }
       }
       // Output channels in chunks of kChunk: products, then back to NCHW.
@@ -175,12 +188,12 @@ void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out
         const int width = std::min(kChunk, Kp_ - k0);
         for (int p = 0; p < 36; ++p)
           for (int panel = k0 / kp_; panel < (k0 + width) / kp_; ++panel)
-            kern.gemm(U + (std::size_t(p) * panels + panel) * Cp_ * kp_, V.data() + p * vpos,
-                      M.data() + p * mpos + (panel * kp_ - k0), tiles, Cp_, kChunk);
+            gemm_panel(kern, U + (std::size_t(p) * panels + panel) * Cp_ * kp_, V.data() + p * Cp_, vtile,
+                       M.data() + p * kChunk + (panel * kp_ - k0), mtile, tiles);
         for (int j = 0; j < nrows; ++j) {
           const int n = (r0 + j) / th, ty = (r0 + j) % th;
           for (int kb = k0; kb < std::min(k0 + width, K_); kb += kLanes)
-            kern.output_row(M.data() + std::ptrdiff_t(j) * tw * kChunk + (kb - k0), mpos, kChunk,
+            kern.output_row(M.data() + j * tw * mtile + (kb - k0), kChunk, mtile,
                             bias_.data() + kb, relu, out + (std::size_t(n) * K_ + kb) * plane,
                             std::min(kLanes, K_ - kb), H, W, ty, tw, strip.data());
         }
@@ -226,7 +239,7 @@ void Winograd3x3::forward_phases(const float* in, int N, int H, int W, float* ou
       for (int item = range.start; item < range.end; ++item) {
         const int p = item / panels, panel = item % panels;
         const float* u = U_.ptr<float>() + (std::size_t(p) * panels + panel) * Cp_ * kp_;
-        kern.gemm(u, V + p * vpos, M + p * mpos + panel * kp_, tiles, Cp_, Kp_);
+        gemm_panel(kern, u, V + p * vpos, Cp_, M + p * mpos + panel * kp_, Kp_, tiles);
       }
     });
     cv::parallel_for_(cv::Range(0, nrows * kblocks), [&](const cv::Range& range) {
