@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
       ("batch,b", cli::po::value<std::size_t>()->default_value(8), "images per forward pass")
       ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file")
       ("progress", cli::po::bool_switch(), "show the progress line even when stderr is not a terminal")
-      ("conv", cli::po::value<std::string>()->default_value("winograd"),
-       "3x3 stride-1 convolutions: winograd | opencv (the features agree to ~1e-6 either way)");
+      ("conv", cli::po::value<std::string>(),
+       "3x3 stride-1 convolutions: winograd | opencv (default: the bundle's, as its features were extracted; "
+       "the values agree to ~1e-6 either way)");
   cli::add_threads_option(options);
 
   return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
 
     Bundle bundle = Bundle::load(bundle_dir);
     ExtractOptions extract_options = bundle.extract_options();
-    extract_options.conv = parse_conv_impl(vm["conv"].as<std::string>());
+    if (vm.count("conv")) extract_options.conv = parse_conv_impl(vm["conv"].as<std::string>());
     Extractor extractor(bundle.spec(), extract_options);
     if (extractor.dim() != bundle.input_dim())
       throw Error(cat(bundle_dir, ": the extractor gives dimension ", extractor.dim(), ", the chain takes ",
