@@ -100,8 +100,8 @@ paste <(grep -v '^#' full.txt | cut -f3-) <(grep -v '^#' cut.txt | cut -f3-) | a
 expect_fail 2 "unknown convolution 'fft'" fg-extract --conv fft good.tsv out.fgt
 fg-extract -q --conv opencv good.tsv ocv.fgt
 fg-convert -q --to text ocv.fgt ocv.txt
-grep -q "extract.conv=opencv" ocv.txt || fail "conv not in the provenance"
-grep -q "extract.conv=winograd" good.txt || fail "default conv not in the provenance"
+grep -qa "extract.conv=opencv" ocv.fgt || fail "conv not in the provenance"
+grep -qa "extract.conv=winograd" good.fgt || fail "default conv not in the provenance"
 paste <(grep -v '^#' good.txt | cut -f3-) <(grep -v '^#' ocv.txt | cut -f3-) | awk -F'\t' '
   { n = split($1, a, " "); split($2, b, " ");
     for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-5) { print "row " NR " col " i ": " a[i] " vs " b[i]; exit 1 } } }' \

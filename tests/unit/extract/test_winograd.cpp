@@ -116,6 +116,11 @@ TEST_CASE("winograd: F(4x4,3x3) equals a direct convolution on random tensors, e
         // gives errors of order 1.
         CHECK(rel_error(out.data(), want.data(), want.size()) <= (s.C > 100 ? 4e-5 : 1e-5));
         if (relu) CHECK(*std::min_element(out.begin(), out.end()) == 0.0f);
+        // Each image's output is bit for bit the same alone as in its batch.
+        const std::size_t in_image = std::size_t(s.C) * s.H * s.W, out_image = std::size_t(s.K) * s.H * s.W;
+        std::vector<float> alone(out_image);
+        conv.forward(in.data() + (s.N - 1) * in_image, 1, s.H, s.W, alone.data(), relu);
+        CHECK(std::equal(alone.begin(), alone.end(), out.begin() + (s.N - 1) * out_image));
       }
     }
   }
