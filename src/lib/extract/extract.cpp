@@ -478,11 +478,13 @@ std::vector<float> Extractor::extract(const std::vector<cv::Mat>& images) {
   return out;
 }
 
-AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer) {
+AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer, cv::Mat* view) {
   const std::string node = layer.empty() ? nodes_.front() : map_.resolve(layer);
   const int side = scales_.front();
   cv::Mat blob(std::vector<int>{1, 3, side, side}, CV_32F);
-  image_to_blob(make_view(image, View{0, false, -1}, side), spec_, blob.ptr<float>());
+  const cv::Mat seen = make_view(image, View{0, false, -1}, side);
+  image_to_blob(seen, spec_, blob.ptr<float>());
+  if (view) *view = seen;
   if (spec_.input.empty()) net_.setInput(blob);
   else net_.setInput(blob, spec_.input);
   cv::Mat o = net_.forward(node);
