@@ -18,8 +18,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <sys/wait.h>
@@ -92,7 +92,8 @@ std::vector<int> parse_list(const std::string& s) {
   std::size_t start = 0;
   while (start <= s.size()) {
     const auto comma = s.find(',', start);
-    const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string part =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!part.empty()) out.push_back(std::atoi(part.c_str()));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -104,8 +105,8 @@ std::vector<int> parse_list(const std::string& s) {
 // pass per "pass" line, so that its passes interleave with ours.
 class Peer {
  public:
-  Peer(const std::string& python, const std::string& script, const std::string& model, int batch, int size,
-       int threads, int images) {
+  Peer(const std::string& python, const std::string& script, const std::string& model, int batch,
+       int size, int threads, int images) {
     int to[2], from[2];
     if (pipe(to) != 0 || pipe(from) != 0) throw Error("pipe failed");
     pid_ = fork();
@@ -115,10 +116,11 @@ class Peer {
       dup2(from[1], 1);
       close(to[1]);
       close(from[0]);
-      const std::string b = std::to_string(batch), s = std::to_string(size), t = std::to_string(threads),
-                        n = std::to_string(images);
-      execlp(python.c_str(), python.c_str(), script.c_str(), "--model", model.c_str(), "--batch", b.c_str(), "--size",
-             s.c_str(), "--threads", t.c_str(), "--images", n.c_str(), (char*)nullptr);
+      const std::string b = std::to_string(batch), s = std::to_string(size),
+                        t = std::to_string(threads), n = std::to_string(images);
+      execlp(python.c_str(), python.c_str(), script.c_str(), "--model", model.c_str(), "--batch",
+             b.c_str(), "--size", s.c_str(), "--threads", t.c_str(), "--images", n.c_str(),
+             (char*)nullptr);
       std::printf("skip: cannot run %s\n", python.c_str());
       std::_Exit(0);
     }
@@ -185,8 +187,8 @@ double median(std::vector<double> v) {
 // memory, thread start-up); the medians are reported, as a shared machine's
 // speed drifts by several percent between passes.
 Result measure(Extractor& wino, cv::dnn::Net& wino_net, Extractor& own, cv::dnn::Net& own_net,
-               const ModelSpec& spec, const std::vector<std::string>& paths, std::size_t batch, int reps,
-               Peer* peer) {
+               const ModelSpec& spec, const std::vector<std::string>& paths, std::size_t batch,
+               int reps, Peer* peer) {
   // The same batches, decoded and prepared beforehand for the bare runs.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
@@ -253,18 +255,28 @@ int main(int argc, char** argv) {
           if (c == std::string::npos) c = v.size();
           if (c > s) models.push_back(v.substr(s, c - s));
         }
-      } else if (a == "--batches") batch_sizes = parse_list(next());
-      else if (a == "--images") images = std::atoi(next().c_str());
-      else if (a == "--size") size = std::atoi(next().c_str());
-      else if (a == "--threads") threads = std::atoi(next().c_str());
-      else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
-      else if (a == "--peer") peer_script = next();
-      else if (a == "--python") python = next();
+      } else if (a == "--batches")
+        batch_sizes = parse_list(next());
+      else if (a == "--images")
+        images = std::atoi(next().c_str());
+      else if (a == "--size")
+        size = std::atoi(next().c_str());
+      else if (a == "--threads")
+        threads = std::atoi(next().c_str());
+      else if (a == "--reps")
+        reps = std::max(1, std::atoi(next().c_str()));
+      else if (a == "--peer")
+        peer_script = next();
+      else if (a == "--python")
+        python = next();
       else if (a == "-h" || a == "--help") {
-        std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-                    "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py] [--python python3]\n");
+        std::printf(
+            "usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
+            "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py] [--python "
+            "python3]\n");
         return 0;
-      } else throw UsageError(cat("unknown option ", a));
+      } else
+        throw UsageError(cat("unknown option ", a));
     }
     if (threads > 0) cv::setNumThreads(threads);
     // Real JPEGs: flowers12 (train and test), all classes, sorted.
@@ -274,13 +286,18 @@ int main(int argc, char** argv) {
         for (const auto& f : fs::directory_iterator(d.path())) all.push_back(f.path().string());
     std::sort(all.begin(), all.end());
 
-    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
-                "median of %d interleaved passes; Winograd kernels: %s\n",
-                cv::getNumThreads(), size, size, reps, to_string(best_winograd_isa()).c_str());
-    std::printf("# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, resize, "
-                "forward, pooling) with --conv winograd; torch = PyTorch CPU, same topology/batch/threads\n");
-    std::printf("%-10s %5s %6s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "model", "batch", "images",
-                "winograd", "opencv", "torch", "e2e", "wino/ocv", "bare/pt", "e2e/pt", "e2e/bare", "outside");
+    std::printf(
+        "# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
+        "median of %d interleaved passes; Winograd kernels: %s\n",
+        cv::getNumThreads(), size, size, reps, to_string(best_winograd_isa()).c_str());
+    std::printf(
+        "# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, "
+        "resize, "
+        "forward, pooling) with --conv winograd; torch = PyTorch CPU, same "
+        "topology/batch/threads\n");
+    std::printf("%-10s %5s %6s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "model", "batch",
+                "images", "winograd", "opencv", "torch", "e2e", "wino/ocv", "bare/pt", "e2e/pt",
+                "e2e/bare", "outside");
     for (const auto& m : models) {
       ModelSpec spec;
       int n = images;
@@ -296,8 +313,10 @@ int main(int argc, char** argv) {
         if (!n) n = 32;
       } else if (m == "squeezenet") {
         spec = parse_model_spec(
-            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput data\n"
-            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers fire9\n",
+            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput "
+            "data\n"
+            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers "
+            "fire9\n",
             "squeezenet.spec");
         {
           ConvImplScope scope(ConvImpl::winograd);  // the ONNX reader creates the layers
@@ -317,23 +336,30 @@ int main(int argc, char** argv) {
       Extractor wino(spec, wino_net, o);
       o.conv = ConvImpl::opencv;
       Extractor own(spec, own_net, o);
-      std::vector<std::string> paths(all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
+      std::vector<std::string> paths(
+          all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
         std::unique_ptr<Peer> peer;
         if (!peer_script.empty()) {
-          peer = std::make_unique<Peer>(python, peer_script, m, b, size, cv::getNumThreads(), int(paths.size()));
+          peer = std::make_unique<Peer>(python, peer_script, m, b, size, cv::getNumThreads(),
+                                        int(paths.size()));
           if (!peer->ok()) {
             std::printf("# PyTorch peer skipped: %s\n", peer->status().c_str());
             peer_script.clear();
             peer.reset();
           }
         }
-        const Result r = measure(wino, wino_net, own, own_net, spec, paths, std::size_t(b), reps, peer.get());
-        auto ratio = [](double a, double b) { return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-"); };
-        std::printf("%-10s %5d %6zu %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%%\n", m.c_str(), b,
-                    paths.size(), r.wino_ips, r.opencv_ips, r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-",
-                    r.e2e_ips, ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
-                    ratio(r.e2e_ips, r.torch_ips).c_str(), 100.0 * r.e2e_ips / r.wino_ips, 100.0 * r.outside_share);
+        const Result r =
+            measure(wino, wino_net, own, own_net, spec, paths, std::size_t(b), reps, peer.get());
+        auto ratio = [](double a, double b) {
+          return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
+        };
+        std::printf("%-10s %5d %6zu %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%%\n",
+                    m.c_str(), b, paths.size(), r.wino_ips, r.opencv_ips,
+                    r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips,
+                    ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
+                    ratio(r.e2e_ips, r.torch_ips).c_str(), 100.0 * r.e2e_ips / r.wino_ips,
+                    100.0 * r.outside_share);
         std::fflush(stdout);
       }
     }

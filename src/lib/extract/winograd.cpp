@@ -14,15 +14,15 @@ namespace fg {
 
 // The kernels, one namespace per instruction set (winograd_kernels.inc).
 namespace winograd {
-#define FG_WINO_DECLARE(isa)                                                                             \
-  namespace isa {                                                                                        \
-  void input_row(const float* src, int nch, int H, int W, int ty, int tw, float* strip, float* V,        \
-                 std::ptrdiff_t pos_stride, std::ptrdiff_t tile_stride);                                 \
-  void output_row(const float* M, std::ptrdiff_t pos_stride, std::ptrdiff_t tile_stride,                 \
-                  const float* bias, bool relu, float* dst, int nk, int H, int W, int ty, int tw,        \
-                  float* strip);                                                                         \
-  void gemm(const float* U, const float* V, std::ptrdiff_t ldv, float* M, std::ptrdiff_t ldm, int tiles,  \
-            int Cp, bool accumulate);                                                                                   \
+#define FG_WINO_DECLARE(isa)                                                                      \
+  namespace isa {                                                                                 \
+  void input_row(const float* src, int nch, int H, int W, int ty, int tw, float* strip, float* V, \
+                 std::ptrdiff_t pos_stride, std::ptrdiff_t tile_stride);                          \
+  void output_row(const float* M, std::ptrdiff_t pos_stride, std::ptrdiff_t tile_stride,          \
+                  const float* bias, bool relu, float* dst, int nk, int H, int W, int ty, int tw, \
+                  float* strip);                                                                  \
+  void gemm(const float* U, const float* V, std::ptrdiff_t ldv, float* M, std::ptrdiff_t ldm,     \
+            int tiles, int Cp, bool accumulate);                                                  \
   }
 FG_WINO_DECLARE(generic)
 FG_WINO_DECLARE(avx2)
@@ -42,9 +42,12 @@ namespace {
 Winograd3x3::Kernels kernels_for(WinogradIsa isa) {
   using namespace winograd;
   switch (isa) {
-    case WinogradIsa::avx512: return {avx512::input_row, avx512::output_row, avx512::gemm, 64};
-    case WinogradIsa::avx2: return {avx2::input_row, avx2::output_row, avx2::gemm, 16};
-    default: return {generic::input_row, generic::output_row, generic::gemm, 16};
+    case WinogradIsa::avx512:
+      return {avx512::input_row, avx512::output_row, avx512::gemm, 64};
+    case WinogradIsa::avx2:
+      return {avx2::input_row, avx2::output_row, avx2::gemm, 16};
+    default:
+      return {generic::input_row, generic::output_row, generic::gemm, 16};
   }
 }
 
@@ -52,8 +55,12 @@ constexpr int kLanes = 16;  // channel block of the transforms
 int round_up(int v, int m) { return (v + m - 1) / m * m; }
 
 // G (6 x 3) of F(4x4, 3x3), interpolation points 0, +-1, +-2, infinity.
-const double kG[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                         {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+const double kG[6][3] = {{1.0 / 4, 0, 0},
+                         {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                         {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                         {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                         {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                         {0, 0, 1}};
 
 // Transformed inputs per block of tile rows (1.5 MB): most of an L2 cache,
 // leaving room for a filter panel and the products of one chunk.
@@ -82,9 +89,12 @@ std::string to_string(ConvImpl c) { return c == ConvImpl::winograd ? "winograd" 
 
 bool cpu_runs(WinogradIsa isa) {
   switch (isa) {
-    case WinogradIsa::avx512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-    case WinogradIsa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    default: return true;
+    case WinogradIsa::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    case WinogradIsa::avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default:
+      return true;
   }
 }
 
@@ -97,9 +107,12 @@ WinogradIsa best_winograd_isa() {
 
 std::string to_string(WinogradIsa isa) {
   switch (isa) {
-    case WinogradIsa::avx512: return "avx512";
-    case WinogradIsa::avx2: return "avx2";
-    default: return "generic";
+    case WinogradIsa::avx512:
+      return "avx512";
+    case WinogradIsa::avx2:
+      return "avx2";
+    default:
+      return "generic";
   }
 }
 
@@ -108,7 +121,8 @@ std::string to_string(WinogradIsa isa) {
 Winograd3x3::Winograd3x3(const float* weights, const float* bias, int out_channels, int in_channels,
                          WinogradIsa isa)
     : isa_(isa), K_(out_channels), C_(in_channels) {
-  if (!cpu_runs(isa)) throw Error(cat("this CPU does not run the ", to_string(isa), " Winograd kernels"));
+  if (!cpu_runs(isa))
+    throw Error(cat("this CPU does not run the ", to_string(isa), " Winograd kernels"));
   kp_ = kernels_for(isa).panel;
   Cp_ = round_up(C_, kLanes);
   Kp_ = round_up(K_, kp_);
@@ -122,7 +136,8 @@ Winograd3x3::Winograd3x3(const float* weights, const float* bias, int out_channe
       // u = G g G^T, in double: the transformed filters are rounded once.
       double t[6][3];
       for (int i = 0; i < 6; ++i)
-        for (int s = 0; s < 3; ++s) t[i][s] = kG[i][0] * g[s] + kG[i][1] * g[3 + s] + kG[i][2] * g[6 + s];
+        for (int s = 0; s < 3; ++s)
+          t[i][s] = kG[i][0] * g[s] + kG[i][1] * g[3 + s] + kG[i][2] * g[6 + s];
       for (int i = 0; i < 6; ++i)
         for (int j = 0; j < 6; ++j) {
           const double u = t[i][0] * kG[j][0] + t[i][1] * kG[j][1] + t[i][2] * kG[j][2];
@@ -136,15 +151,18 @@ Winograd3x3::Winograd3x3(const float* weights, const float* bias, int out_channe
 
 // One filter panel against `tiles` rows of V, over the channels in slices
 // whose part of the panel stays in the L1 cache while every tile passes.
-void Winograd3x3::gemm_panel(const Kernels& kern, const float* U, const float* V, std::ptrdiff_t ldv, float* M,
-                             std::ptrdiff_t ldm, int tiles) const {
+void Winograd3x3::gemm_panel(const Kernels& kern, const float* U, const float* V,
+                             std::ptrdiff_t ldv, float* M, std::ptrdiff_t ldm, int tiles) const {
   for (int c0 = 0; c0 < Cp_; c0 += kSliceChannels)
-    kern.gemm(U + std::ptrdiff_t(c0) * kp_, V + c0, ldv, M, ldm, tiles, std::min(kSliceChannels, Cp_ - c0), c0 > 0);
+    kern.gemm(U + std::ptrdiff_t(c0) * kp_, V + c0, ldv, M, ldm, tiles,
+              std::min(kSliceChannels, Cp_ - c0), c0 > 0);
 }
 
 void Winograd3x3::forward(const float* in, int N, int H, int W, float* out, bool relu) {
-  if (U_.total() * sizeof(float) > kFusedMaxFilterBytes) forward_phases(in, N, H, W, out, relu);
-  else forward_fused(in, N, H, W, out, relu);
+  if (U_.total() * sizeof(float) > kFusedMaxFilterBytes)
+    forward_phases(in, N, H, W, out, relu);
+  else
+    forward_fused(in, N, H, W, out, relu);
 }
 
 void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out, bool relu) {
@@ -171,7 +189,8 @@ void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out
     strip.resize(std::size_t(6) * (4 * tw + 2) * kLanes);
     for (int block = range.start; block < range.end; ++block) {
       const int r0 = block * block_rows, nrows = std::min(block_rows, rows - r0);
-      const int tiles = round_up(nrows * tw, 6);  // padding tiles: finite left-overs, never read back
+      const int tiles =
+          round_up(nrows * tw, 6);  // padding tiles: finite left-overs, never read back
       // Tile-major: V[tile][pos][Cp], M[tile][pos][kChunk], so that each
       // transform reads and writes one contiguous run per tile.
       const std::ptrdiff_t vtile = std::ptrdiff_t(36) * Cp_, mtile = std::ptrdiff_t(36) * kChunk;
@@ -179,8 +198,8 @@ void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out
         const int n = (r0 + j) / th, ty = (r0 + j) % th;
         for (int cb = 0; cb < cblocks; ++cb) {
           const int c0 = cb * kLanes;
-          kern.input_row(in + (std::size_t(n) * C_ + c0) * plane, std::min(kLanes, C_ - c0), H, W, ty, tw,
-                         strip.data(), V.data() + j * tw * vtile + c0, Cp_, vtile);
+          kern.input_row(in + (std::size_t(n) * C_ + c0) * plane, std::min(kLanes, C_ - c0), H, W,
+                         ty, tw, strip.data(), V.data() + j * tw * vtile + c0, Cp_, vtile);
         }
       }
       // Output channels in chunks of kChunk: products, then back to NCHW.
@@ -188,13 +207,13 @@ void Winograd3x3::forward_fused(const float* in, int N, int H, int W, float* out
         const int width = std::min(kChunk, Kp_ - k0);
         for (int p = 0; p < 36; ++p)
           for (int panel = k0 / kp_; panel < (k0 + width) / kp_; ++panel)
-            gemm_panel(kern, U + (std::size_t(p) * panels + panel) * Cp_ * kp_, V.data() + p * Cp_, vtile,
-                       M.data() + p * kChunk + (panel * kp_ - k0), mtile, tiles);
+            gemm_panel(kern, U + (std::size_t(p) * panels + panel) * Cp_ * kp_, V.data() + p * Cp_,
+                       vtile, M.data() + p * kChunk + (panel * kp_ - k0), mtile, tiles);
         for (int j = 0; j < nrows; ++j) {
           const int n = (r0 + j) / th, ty = (r0 + j) % th;
           for (int kb = k0; kb < std::min(k0 + width, K_); kb += kLanes)
-            kern.output_row(M.data() + j * tw * mtile + (kb - k0), kChunk, mtile,
-                            bias_.data() + kb, relu, out + (std::size_t(n) * K_ + kb) * plane,
+            kern.output_row(M.data() + j * tw * mtile + (kb - k0), kChunk, mtile, bias_.data() + kb,
+                            relu, out + (std::size_t(n) * K_ + kb) * plane,
                             std::min(kLanes, K_ - kb), H, W, ty, tw, strip.data());
         }
       }
@@ -206,10 +225,12 @@ void Winograd3x3::forward_phases(const float* in, int N, int H, int W, float* ou
   const Kernels kern = kernels_for(isa_);
   const int th = (H + 3) / 4, tw = (W + 3) / 4;
   const int rows = N * th;  // tile rows over the whole batch
-  const int block_rows =
-      std::max(1, int(std::min<std::size_t>(rows, kPhaseBlockFloats / (std::size_t(36) * tw * (Cp_ + Kp_)))));
+  const int block_rows = std::max(
+      1,
+      int(std::min<std::size_t>(rows, kPhaseBlockFloats / (std::size_t(36) * tw * (Cp_ + Kp_)))));
   const int block_tiles = round_up(block_rows * tw, 6);
-  const std::size_t vsize = std::size_t(36) * block_tiles * Cp_, msize = std::size_t(36) * block_tiles * Kp_;
+  const std::size_t vsize = std::size_t(36) * block_tiles * Cp_,
+                    msize = std::size_t(36) * block_tiles * Kp_;
   if (V_.total() < vsize) V_ = cv::Mat(1, int(vsize), CV_32F, cv::Scalar(0));
   if (M_.total() < msize) M_ = cv::Mat(1, int(msize), CV_32F, cv::Scalar(0));
   float* V = V_.ptr<float>();
@@ -250,8 +271,8 @@ void Winograd3x3::forward_phases(const float* in, int N, int H, int W, float* ou
         const int k0 = kb * kLanes;
         const float* m = M + std::ptrdiff_t(item / kblocks) * tw * Kp_ + k0;
         float* dst = out + (std::size_t(n) * K_ + k0) * plane;
-        kern.output_row(m, mpos, Kp_, bias_.data() + k0, relu, dst, std::min(kLanes, K_ - k0), H, W, ty, tw,
-                        strip.data());
+        kern.output_row(m, mpos, Kp_, bias_.data() + k0, relu, dst, std::min(kLanes, K_ - k0), H, W,
+                        ty, tw, strip.data());
       }
     });
   }
@@ -269,17 +290,19 @@ class WinogradConvLayer : public cv::dnn::Layer {
  public:
   WinogradConvLayer(const cv::dnn::LayerParams& params, int K, int C)
       : cv::dnn::Layer(params),
-        wino_(params.blobs[0].ptr<float>(), params.blobs.size() > 1 ? params.blobs[1].ptr<float>() : nullptr,
-              K, C) {
+        wino_(params.blobs[0].ptr<float>(),
+              params.blobs.size() > 1 ? params.blobs[1].ptr<float>() : nullptr, K, C) {
     blobs.clear();  // the transformed filters are all we keep
   }
 
-  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, const int, std::vector<cv::dnn::MatShape>& outputs,
+  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, const int,
+                       std::vector<cv::dnn::MatShape>& outputs,
                        std::vector<cv::dnn::MatShape>&) const override {
     if (inputs.size() != 1 || inputs[0].size() != 4 || inputs[0][1] != wino_.in_channels())
       CV_Error(cv::Error::StsBadArg, "Winograd convolution " + name + ": expected one N x " +
                                          std::to_string(wino_.in_channels()) + " x H x W input");
-    outputs.assign(1, cv::dnn::MatShape{inputs[0][0], wino_.out_channels(), inputs[0][2], inputs[0][3]});
+    outputs.assign(
+        1, cv::dnn::MatShape{inputs[0][0], wino_.out_channels(), inputs[0][2], inputs[0][3]});
     return false;
   }
 
@@ -301,7 +324,8 @@ class WinogradConvLayer : public cv::dnn::Layer {
     const cv::Mat& in = inputs.at(0);
     cv::Mat& out = outputs.at(0);
     if (in.depth() != CV_32F || !in.isContinuous() || !out.isContinuous())
-      CV_Error(cv::Error::StsNotImplemented, "Winograd convolution " + name + ": needs contiguous float32 blobs");
+      CV_Error(cv::Error::StsNotImplemented,
+               "Winograd convolution " + name + ": needs contiguous float32 blobs");
     wino_.forward(in.ptr<float>(), in.size[0], in.size[2], in.size[3], out.ptr<float>(), relu_);
   }
 
@@ -330,11 +354,11 @@ cv::Ptr<cv::dnn::Layer> create_convolution(cv::dnn::LayerParams& params) {
   // OpenCV's parsing of the parameters (Caffe and ONNX spellings alike).
   const bool eligible = own->kernel_size.size() == 2 && all_equal(own->kernel_size, 3) &&
                         all_equal(own->strides, 1) && all_equal(own->dilations, 1) &&
-                        all_equal(own->pads_begin, 1) && all_equal(own->pads_end, 1) && own->padMode.empty() &&
-                        params.get<int>("group", 1) == 1 && !params.blobs.empty() &&
-                        params.blobs[0].dims == 4 && params.blobs[0].type() == CV_32F &&
-                        params.blobs[0].isContinuous() && params.blobs[0].size[2] == 3 &&
-                        params.blobs[0].size[3] == 3 &&
+                        all_equal(own->pads_begin, 1) && all_equal(own->pads_end, 1) &&
+                        own->padMode.empty() && params.get<int>("group", 1) == 1 &&
+                        !params.blobs.empty() && params.blobs[0].dims == 4 &&
+                        params.blobs[0].type() == CV_32F && params.blobs[0].isContinuous() &&
+                        params.blobs[0].size[2] == 3 && params.blobs[0].size[3] == 3 &&
                         (params.blobs.size() < 2 ||
                          (params.blobs[1].type() == CV_32F && params.blobs[1].isContinuous() &&
                           int(params.blobs[1].total()) == params.blobs[0].size[0]));
@@ -347,7 +371,8 @@ cv::Ptr<cv::dnn::Layer> create_convolution(cv::dnn::LayerParams& params) {
 
 void register_once() {
   static std::once_flag once;
-  std::call_once(once, [] { cv::dnn::LayerFactory::registerLayer("Convolution", create_convolution); });
+  std::call_once(once,
+                 [] { cv::dnn::LayerFactory::registerLayer("Convolution", create_convolution); });
 }
 
 }  // namespace

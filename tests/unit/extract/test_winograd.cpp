@@ -31,8 +31,9 @@ double rel_error(const float* got, const float* want, std::size_t n) {
 }
 
 // Cross-correlation with zero padding 1, as CNN frameworks define convolution.
-std::vector<float> direct_conv(const std::vector<float>& in, int N, int C, int H, int W, const std::vector<float>& w,
-                               const std::vector<float>& bias, int K, bool relu) {
+std::vector<float> direct_conv(const std::vector<float>& in, int N, int C, int H, int W,
+                               const std::vector<float>& w, const std::vector<float>& bias, int K,
+                               bool relu) {
   std::vector<float> out(std::size_t(N) * K * H * W);
   for (int n = 0; n < N; ++n)
     for (int k = 0; k < K; ++k)
@@ -84,8 +85,9 @@ TEST_CASE("winograd: F(4x4,3x3) equals a direct convolution on random tensors, e
   // columns, channel counts that are not multiples of 8 or 16, batch > 1,
   // enough tiles for several GEMM blocks of 6, and filters large enough for
   // the step-by-step path (over 8 MB transformed).
-  const Shape shapes[] = {{2, 5, 7, 9, 19}, {1, 17, 13, 6, 33}, {3, 32, 4, 5, 64}, {1, 3, 1, 11, 8},
-                          {2, 1, 10, 1, 3},  {1, 70, 21, 23, 65}, {1, 250, 9, 7, 260}};
+  const Shape shapes[] = {{2, 5, 7, 9, 19},   {1, 17, 13, 6, 33}, {3, 32, 4, 5, 64},
+                          {1, 3, 1, 11, 8},   {2, 1, 10, 1, 3},   {1, 70, 21, 23, 65},
+                          {1, 250, 9, 7, 260}};
   std::mt19937 rng(7);
   for (WinogradIsa isa : {WinogradIsa::generic, WinogradIsa::avx2, WinogradIsa::avx512}) {
     if (!cpu_runs(isa)) {
@@ -117,7 +119,8 @@ TEST_CASE("winograd: F(4x4,3x3) equals a direct convolution on random tensors, e
         CHECK(rel_error(out.data(), want.data(), want.size()) <= (s.C > 100 ? 4e-5 : 1e-5));
         if (relu) CHECK(*std::min_element(out.begin(), out.end()) == 0.0f);
         // Each image's output is bit for bit the same alone as in its batch.
-        const std::size_t in_image = std::size_t(s.C) * s.H * s.W, out_image = std::size_t(s.K) * s.H * s.W;
+        const std::size_t in_image = std::size_t(s.C) * s.H * s.W,
+                          out_image = std::size_t(s.K) * s.H * s.W;
         std::vector<float> alone(out_image);
         conv.forward(in.data() + (s.N - 1) * in_image, 1, s.H, s.W, alone.data(), relu);
         CHECK(std::equal(alone.begin(), alone.end(), out.begin() + (s.N - 1) * out_image));
@@ -139,7 +142,8 @@ TEST_CASE("winograd: conv impl names") {
   CHECK_THROWS_AS(ExtractOptions::from_text("conv=fft\n"), Error);
 }
 
-TEST_CASE("winograd: every tapped VGG16 fixture layer within 1e-4 of OpenCV's convolution and PyTorch") {
+TEST_CASE(
+    "winograd: every tapped VGG16 fixture layer within 1e-4 of OpenCV's convolution and PyTorch") {
   const ModelSpec spec = load_model_spec(spec_file("vgg16_tiny_seeded"));
   const NpyArray input = read_npy(test_assets() + "/models/vgg16_tiny_seeded.fixture_input.npy");
   const NpyArray want = read_npy(test_assets() + "/models/vgg16_tiny_seeded.fixture_output.npy");
@@ -178,8 +182,10 @@ TEST_CASE("winograd: every tapped VGG16 fixture layer within 1e-4 of OpenCV's co
 
 TEST_CASE("winograd: every fire module of SqueezeNet within 1e-4 of OpenCV's convolution") {
   const ModelSpec spec = load_model_spec(spec_file("squeezenet1_1_imagenet_notop"));
-  const NpyArray input = read_npy(test_assets() + "/models/squeezenet1_1_imagenet_notop.fixture_input.npy");
-  const NpyArray want = read_npy(test_assets() + "/models/squeezenet1_1_imagenet_notop.fixture_output.npy");
+  const NpyArray input =
+      read_npy(test_assets() + "/models/squeezenet1_1_imagenet_notop.fixture_input.npy");
+  const NpyArray want =
+      read_npy(test_assets() + "/models/squeezenet1_1_imagenet_notop.fixture_output.npy");
   cv::Mat blob(std::vector<int>{1, 3, 224, 224}, CV_32F, const_cast<float*>(input.data.data()));
   std::vector<std::string> nodes;
   for (int f = 2; f <= 9; ++f) nodes.push_back(cat("onnx_node!/fire", f, "/Concat"));
