@@ -1,40 +1,40 @@
-// bench-extract: images/s of feature extraction, end to end (decode +
-// preprocess in the producer thread, forward, pooling) against the bare
-// net.forward() on the same batches, for the full-width VGG16 topology
-// (conv1_1 ... pool5, built in memory with fixed He-initialised weights: no
-// download) and the real SqueezeNet 1.1, at batch 1..16.
+// bench-extract: images/s of feature extraction for the full-width VGG16
+// topology (conv1_1 ... pool5, built in memory with fixed He-initialised
+// weights: no download) and the real SqueezeNet 1.1, at batch 1..16: the
+// bare net.forward() with Winograd and with OpenCV's own convolution, the
+// PyTorch CPU peer (bench/peer-torch.py, same topology, batch, size and
+// threads), and fg-extract's pipeline end to end (decode + preprocess in the
+// producer thread, forward, pooling), all interleaved in one run.
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3]
-//                 [--pools avgmax,bilinear,...]
-//   bench-extract --pool-costs
+//                 [--peer bench/peer-torch.py] [--python python3]
 //
-// Prints one line per (model, batch, pooling): bare images/s (setInput +
-// forward on blobs prepared beforehand), end-to-end images/s, their ratio,
-// the share of the end-to-end wall time spent outside setInput + forward,
-// and the end-to-end rate against the first pooling's. The poolings' passes
-// are interleaved in one run. A pooling is a --pool name, optionally with
-// its second-order norm: bilinear, bilinear:matrix-sqrt, compact-bilinear.
-// --pool-costs times each pooling step alone on one thread, on a ReLU'd
-// random map of fire9's shape (512 x 13 x 13), in CPU ms per image (median).
+// Prints one line per (model, batch): the four images/s, the ratios
+// Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, and
+// the share of the end-to-end wall time spent outside setInput + forward.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
 #include "finegrain/core/assets.hpp"
 #include "finegrain/core/common.hpp"
-#include "finegrain/extract/bilinear.hpp"
+#include "finegrain/core/io.hpp"
 #include "finegrain/extract/extract.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/winograd.hpp"
 
 using namespace fg;
 namespace fs = std::filesystem;
@@ -92,7 +92,8 @@ std::vector<int> parse_list(const std::string& s) {
   std::size_t start = 0;
   while (start <= s.size()) {
     const auto comma = s.find(',', start);
-    const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string part =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!part.empty()) out.push_back(std::atoi(part.c_str()));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -100,25 +101,95 @@ std::vector<int> parse_list(const std::string& s) {
   return out;
 }
 
+// The PyTorch peer (bench/peer-torch.py) as a child process that runs one
+// pass per "pass" line, so that its passes interleave with ours.
+class Peer {
+ public:
+  Peer(const std::string& python, const std::string& script, const std::string& model, int batch,
+       int size, int threads, int images) {
+    int to[2], from[2];
+    if (pipe(to) != 0 || pipe(from) != 0) throw Error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw Error("fork failed");
+    if (pid_ == 0) {
+      dup2(to[0], 0);
+      dup2(from[1], 1);
+      close(to[1]);
+      close(from[0]);
+      const std::string b = std::to_string(batch), s = std::to_string(size),
+                        t = std::to_string(threads), n = std::to_string(images);
+      execlp(python.c_str(), python.c_str(), script.c_str(), "--model", model.c_str(), "--batch",
+             b.c_str(), "--size", s.c_str(), "--threads", t.c_str(), "--images", n.c_str(),
+             (char*)nullptr);
+      std::printf("skip: cannot run %s\n", python.c_str());
+      std::_Exit(0);
+    }
+    close(to[0]);
+    close(from[1]);
+    in_ = fdopen(to[1], "w");
+    out_ = fdopen(from[0], "r");
+    status_ = read_line();
+    ok_ = status_.rfind("ready", 0) == 0;
+  }
+  ~Peer() {
+    if (in_) {
+      std::fputs("quit\n", in_);
+      std::fclose(in_);
+    }
+    if (out_) std::fclose(out_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool ok() const { return ok_; }
+  const std::string& status() const { return status_; }
+  double pass() {
+    std::fputs("pass\n", in_);
+    std::fflush(in_);
+    const std::string line = read_line();
+    double v = 0;
+    if (!parse_double(line, v)) throw Error(cat("PyTorch peer: unexpected output '", line, "'"));
+    return v;
+  }
+
+ private:
+  std::string read_line() {
+    char buf[512];
+    if (!std::fgets(buf, sizeof buf, out_)) return "skip: the peer exited";
+    std::string line(buf);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    return line;
+  }
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
+  bool ok_ = false;
+  std::string status_;
+};
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
 struct Result {
-  double bare_ips = 0;
-  std::vector<double> e2e_ips, outside_share;  // per extractor
+  double wino_ips = 0, opencv_ips = 0, torch_ips = 0, e2e_ips = 0, outside_share = 0;
 };
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Bare and end-to-end passes alternate `reps` times after one unmeasured
-// pass of each (first-touch memory, thread start-up); the medians are
-// reported, as a shared machine's speed drifts by several percent between
-// passes.
-Result measure(std::vector<Extractor>& extractors, cv::dnn::Net& net, const ModelSpec& spec,
-               const std::vector<std::string>& paths, std::size_t batch, int reps) {
-  Extractor& ex = extractors.front();
-  // The same batches, decoded and prepared beforehand for the bare run.
+// Bare passes of both convolutions, the peer's pass and the end-to-end pass
+// alternate `reps` times after one unmeasured pass of each (first-touch
+// memory, thread start-up); the medians are reported, as a shared machine's
+// speed drifts by several percent between passes.
+Result measure(Extractor& wino, cv::dnn::Net& wino_net, Extractor& own, cv::dnn::Net& own_net,
+               const ModelSpec& spec, const std::vector<std::string>& paths, std::size_t batch,
+               int reps, Peer* peer) {
+  // The same batches, decoded and prepared beforehand for the bare runs.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
     std::vector<cv::Mat> imgs;
@@ -127,113 +198,39 @@ Result measure(std::vector<Extractor>& extractors, cv::dnn::Net& net, const Mode
       imgs.push_back(load_image(paths[k], kDefaultMaxPixels, problem));
       if (!problem.empty()) throw Error(cat(paths[k], ": ", problem));
     }
-    batches.push_back(ex.prepare(imgs));
+    batches.push_back(wino.prepare(imgs));
   }
   std::vector<cv::Mat> outs;
-  auto bare_pass = [&] {
+  auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net) {
     const auto t0 = Clock::now();
     for (const auto& b : batches) {
       net.setInput(b.blobs[0], spec.input);
       net.forward(outs, ex.layer_nodes());
     }
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+    return double(paths.size()) / std::chrono::duration<double>(Clock::now() - t0).count();
   };
   std::vector<std::size_t> todo(paths.size());
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   double checksum = 0;
-  auto e2e_pass = [&](Extractor& e) {
+  auto e2e_pass = [&] {
     return extract_files(
-        e, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+        wino, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
         [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
   };
-  bare_pass();
-  for (auto& e : extractors) e2e_pass(e);
-  const std::size_t m = extractors.size();
-  std::vector<double> bare;
-  std::vector<std::vector<double>> e2e(m), outside(m);
+  bare_pass(wino, wino_net);
+  bare_pass(own, own_net);
+  e2e_pass();
+  std::vector<double> w, o, t, e2e, outside;
   for (int r = 0; r < reps; ++r) {
-    bare.push_back(double(paths.size()) / bare_pass());
-    for (std::size_t k = 0; k < m; ++k) {
-      const PipelineStats st = e2e_pass(extractors[k]);
-      e2e[k].push_back(double(st.images) / st.seconds);
-      outside[k].push_back(1.0 - st.forward_seconds / st.seconds);
-    }
+    w.push_back(bare_pass(wino, wino_net));
+    o.push_back(bare_pass(own, own_net));
+    if (peer) t.push_back(peer->pass());
+    const PipelineStats st = e2e_pass();
+    e2e.push_back(double(st.images) / st.seconds);
+    outside.push_back(1.0 - st.forward_seconds / st.seconds);
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  Result result;
-  result.bare_ips = median(bare);
-  for (std::size_t k = 0; k < m; ++k) {
-    result.e2e_ips.push_back(median(e2e[k]));
-    result.outside_share.push_back(median(outside[k]));
-  }
-  return result;
-}
-
-// Median CPU ms of this thread over `reps` calls of f: on a shared machine
-// the thread's own CPU time, unlike wall time, does not count the time
-// other processes held the core.
-double thread_cpu_ms() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return 1e3 * double(t.tv_sec) + 1e-6 * double(t.tv_nsec);
-}
-template <class F>
-double time_ms(int reps, F&& f) {
-  std::vector<double> t;
-  f();
-  for (int r = 0; r < reps; ++r) {
-    const double t0 = thread_cpu_ms();
-    f();
-    t.push_back(thread_cpu_ms() - t0);
-  }
-  return median(t);
-}
-
-void pool_costs(int reps) {
-  const std::size_t c = 512, n = 13 * 13;
-  cv::setNumThreads(1);
-  Eigen::setNbThreads(1);
-  cv::RNG rng(3);
-  auto relu_map = [&](std::size_t positions) {
-    cv::Mat m(int(c), int(positions), CV_32F);
-    rng.fill(m, cv::RNG::NORMAL, 0.0, 1.0);
-    m = cv::max(m, 0.0f);
-    return m;
-  };
-  const cv::Mat map = relu_map(n), mirror = relu_map(n), big = relu_map(27 * 27);
-  std::vector<float> out(packed_dim(c)), avgmax(2 * c);
-  PoolOptions first;
-  std::printf("# pooling steps on one thread, %zu channels x %zu positions, CPU ms per image, median of %d\n", c, n, reps);
-  auto row = [](const char* what, double ms) { std::printf("%-58s %8.2f\n", what, ms); };
-  row("avgmax (pool)", time_ms(reps, [&] { pool(map.ptr<float>(), c, 13, 13, first, avgmax.data()); }));
-  row("bilinear B (symmetric rank-169 update, packed)",
-      time_ms(reps, [&] { bilinear_pool(map.ptr<float>(), c, n, nullptr, out.data()); }));
-  std::vector<float> b = out;
-  row("signed-sqrt + L2 of 131,328 values", time_ms(reps, [&] {
-        out = b;
-        signed_sqrt_l2(out.data(), out.size());
-      }));
-  const float scale = float(1 / std::sqrt(double(n)));
-  const MatrixRowF one = gather_positions(map.ptr<float>(), c, n, nullptr, scale);
-  row("matrix-sqrt, one view (thin route, 169 x 169 Gram)", time_ms(reps, [&] { matrix_sqrt_of_factor(one, out.data()); }));
-  MatrixRowF two(Eigen::Index(c), Eigen::Index(2 * n));
-  two << one, gather_positions(mirror.ptr<float>(), c, n, nullptr, scale);
-  two *= float(std::sqrt(0.5));
-  row("matrix-sqrt, --flip (thin route, 338 x 338 Gram)", time_ms(reps, [&] { matrix_sqrt_of_factor(two, out.data()); }));
-  MatrixRowF wide(Eigen::Index(c), Eigen::Index(n + 27 * 27));
-  wide << one, gather_positions(big.ptr<float>(), c, 27 * 27, nullptr, float(1 / 27.0));
-  row("matrix-sqrt, --scales 224,448 (eigen route, 512 x 512 B)",
-      time_ms(reps, [&] { matrix_sqrt_of_factor(wide, out.data()); }));
-  for (std::size_t d : {std::size_t(2048), std::size_t(8192)}) {
-    const TensorSketch ts(c, c, d, 1);
-    std::vector<float> sketch(d);
-    for (auto route : {TensorSketch::Route::fft, TensorSketch::Route::direct}) {
-      const bool fft = route == TensorSketch::Route::fft;
-      const std::string what = cat("compact-bilinear sketch, D ", d, fft ? " (count sketches + FFT)" : " (B, scattered)");
-      row(what.c_str(),
-          time_ms(reps, [&] { ts.pool(map.ptr<float>(), map.ptr<float>(), n, nullptr, sketch.data(), route); }));
-    }
-  }
+  return {median(w), median(o), median(t), median(e2e), median(outside)};
 }
 
 }  // namespace
@@ -242,8 +239,8 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
-    std::vector<std::string> pools{"avgmax"};
     int images = 0, size = 224, threads = 0, reps = 3;
+    std::string peer_script, python = "python3";
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -258,28 +255,28 @@ int main(int argc, char** argv) {
           if (c == std::string::npos) c = v.size();
           if (c > s) models.push_back(v.substr(s, c - s));
         }
-      } else if (a == "--pools") {
-        pools.clear();
-        std::string v = next();
-        for (std::size_t s = 0, c; s <= v.size(); s = c + 1) {
-          c = v.find(',', s);
-          if (c == std::string::npos) c = v.size();
-          if (c > s) pools.push_back(v.substr(s, c - s));
-        }
-      } else if (a == "--batches") batch_sizes = parse_list(next());
-      else if (a == "--images") images = std::atoi(next().c_str());
-      else if (a == "--size") size = std::atoi(next().c_str());
-      else if (a == "--threads") threads = std::atoi(next().c_str());
-      else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
-      else if (a == "--pool-costs") {
-        pool_costs(std::max(reps, 15));
-        return 0;
-      }
+      } else if (a == "--batches")
+        batch_sizes = parse_list(next());
+      else if (a == "--images")
+        images = std::atoi(next().c_str());
+      else if (a == "--size")
+        size = std::atoi(next().c_str());
+      else if (a == "--threads")
+        threads = std::atoi(next().c_str());
+      else if (a == "--reps")
+        reps = std::max(1, std::atoi(next().c_str()));
+      else if (a == "--peer")
+        peer_script = next();
+      else if (a == "--python")
+        python = next();
       else if (a == "-h" || a == "--help") {
-        std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-                    "[--size 224] [--threads N] [--reps 3] [--pools avgmax,bilinear]\n");
+        std::printf(
+            "usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
+            "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py] [--python "
+            "python3]\n");
         return 0;
-      } else throw UsageError(cat("unknown option ", a));
+      } else
+        throw UsageError(cat("unknown option ", a));
     }
     if (threads > 0) cv::setNumThreads(threads);
     // Real JPEGs: flowers12 (train and test), all classes, sorted.
@@ -289,50 +286,80 @@ int main(int argc, char** argv) {
         for (const auto& f : fs::directory_iterator(d.path())) all.push_back(f.path().string());
     std::sort(all.begin(), all.end());
 
-    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, JPEGs from flowers12, median of %d passes\n",
-                cv::getNumThreads(), size, size, reps);
-    std::printf("%-10s %5s %7s %-22s %12s %12s %8s %15s %9s\n", "model", "batch", "images", "pooling", "bare img/s",
-                "e2e img/s", "e2e/bare", "outside network", "vs first");
+    std::printf(
+        "# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
+        "median of %d interleaved passes; Winograd kernels: %s\n",
+        cv::getNumThreads(), size, size, reps, to_string(best_winograd_isa()).c_str());
+    std::printf(
+        "# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, "
+        "resize, "
+        "forward, pooling) with --conv winograd; torch = PyTorch CPU, same "
+        "topology/batch/threads\n");
+    std::printf("%-10s %5s %6s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "model", "batch",
+                "images", "winograd", "opencv", "torch", "e2e", "wino/ocv", "bare/pt", "e2e/pt",
+                "e2e/bare", "outside");
     for (const auto& m : models) {
       ModelSpec spec;
-      cv::dnn::Net net;
-      std::string tap;
       int n = images;
+      cv::dnn::Net wino_net, own_net;
       if (m == "vgg16") {
         spec.name = "vgg16-in-memory";
         spec.input = "data";
         spec.mean = {103.939, 116.779, 123.68};
         spec.names = "vgg16";
         spec.default_layers = {"conv5_3"};
-        net = build_vgg16(42);
+        wino_net = build_vgg16(42);
+        own_net = build_vgg16(42);
         if (!n) n = 32;
       } else if (m == "squeezenet") {
         spec = parse_model_spec(
-            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput data\n"
-            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers fire9\n",
+            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput "
+            "data\n"
+            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers "
+            "fire9\n",
             "squeezenet.spec");
-        net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        {
+          ConvImplScope scope(ConvImpl::winograd);  // the ONNX reader creates the layers
+          wino_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        }
+        {
+          ConvImplScope scope(ConvImpl::opencv);
+          own_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+        }
         if (!n) n = 960;
       } else {
         throw UsageError(cat("unknown model ", m, " (vgg16, squeezenet)"));
       }
-      std::vector<Extractor> extractors;
-      extractors.reserve(pools.size());
-      for (const auto& p : pools) {
-        ExtractOptions o;
-        o.size = size;
-        const auto colon = p.find(':');
-        o.pool.pooling = parse_pooling(p.substr(0, colon));
-        if (colon != std::string::npos) o.pool.bilinear_norm = parse_bilinear_norm(p.substr(colon + 1));
-        extractors.emplace_back(spec, net, o);
-      }
-      std::vector<std::string> paths(all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
+      ExtractOptions o;
+      o.size = size;
+      o.conv = ConvImpl::winograd;
+      Extractor wino(spec, wino_net, o);
+      o.conv = ConvImpl::opencv;
+      Extractor own(spec, own_net, o);
+      std::vector<std::string> paths(
+          all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
-        const Result r = measure(extractors, net, spec, paths, std::size_t(b), reps);
-        for (std::size_t k = 0; k < pools.size(); ++k)
-          std::printf("%-10s %5d %7zu %-22s %12.2f %12.2f %7.1f%% %14.1f%% %8.1f%%\n", m.c_str(), b, paths.size(),
-                      pools[k].c_str(), r.bare_ips, r.e2e_ips[k], 100.0 * r.e2e_ips[k] / r.bare_ips,
-                      100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0]);
+        std::unique_ptr<Peer> peer;
+        if (!peer_script.empty()) {
+          peer = std::make_unique<Peer>(python, peer_script, m, b, size, cv::getNumThreads(),
+                                        int(paths.size()));
+          if (!peer->ok()) {
+            std::printf("# PyTorch peer skipped: %s\n", peer->status().c_str());
+            peer_script.clear();
+            peer.reset();
+          }
+        }
+        const Result r =
+            measure(wino, wino_net, own, own_net, spec, paths, std::size_t(b), reps, peer.get());
+        auto ratio = [](double a, double b) {
+          return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
+        };
+        std::printf("%-10s %5d %6zu %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%%\n",
+                    m.c_str(), b, paths.size(), r.wino_ips, r.opencv_ips,
+                    r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips,
+                    ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
+                    ratio(r.e2e_ips, r.torch_ips).c_str(), 100.0 * r.e2e_ips / r.wino_ips,
+                    100.0 * r.outside_share);
         std::fflush(stdout);
       }
     }

@@ -10,10 +10,15 @@ export TMPDIR=$TMP
 echo "# finegrain benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -m1 'model name' /proc/cpuinfo | sed 's/.*: /# CPU: /'
 
-echo; echo "## Extraction (fg-extract's pipeline vs bare net.forward())"
-# VGG16 passes take 8 s each: three batch sizes.
-"$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --reps 3
-"$BUILD/bench-extract" --models squeezenet --batches 1,2,4,8,16 --reps 3
+echo; echo "## Extraction: Winograd vs OpenCV's convolution vs PyTorch CPU, and fg-extract's pipeline vs bare forward"
+# The PyTorch peer (bench/peer-torch.py) needs Debian's python3-torch and
+# python3-torchvision; without them its column says "-" and one line says why.
+PYTHON=${FG_PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}
+PEER=(--peer "$(dirname "$0")/peer-torch.py" --python "$PYTHON")
+# VGG16 passes take several seconds each: three batch sizes per side.
+"$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --images 16 --reps 3 "${PEER[@]}"
+"$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --images 16 --size 448 --reps 3 "${PEER[@]}"
+"$BUILD/bench-extract" --models squeezenet --batches 1,2,4,8,16 --reps 3 "${PEER[@]}"
 # Second-order pooling against avgmax on the same images, passes interleaved.
 "$BUILD/bench-extract" --models squeezenet --batches 8 --reps 3 \
   --pools avgmax,bilinear,bilinear:matrix-sqrt,compact-bilinear

@@ -28,7 +28,10 @@ int main(int argc, char** argv) {
       ("top-k", cli::po::value<std::size_t>()->default_value(1), "classes per image, best first")
       ("batch,b", cli::po::value<std::size_t>()->default_value(8), "images per forward pass")
       ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file")
-      ("progress", cli::po::bool_switch(), "show the progress line even when stderr is not a terminal");
+      ("progress", cli::po::bool_switch(), "show the progress line even when stderr is not a terminal")
+      ("conv", cli::po::value<std::string>(),
+       "3x3 stride-1 convolutions: winograd | opencv (default: the bundle's, as its features were extracted; "
+       "the values agree to ~1e-6 either way)");
   cli::add_threads_option(options);
 
   return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
@@ -52,7 +55,9 @@ int main(int argc, char** argv) {
     if (!skipped_path.empty()) check_writable(skipped_path);
 
     Bundle bundle = Bundle::load(bundle_dir);
-    Extractor extractor(bundle.spec(), bundle.extract_options());
+    ExtractOptions extract_options = bundle.extract_options();
+    if (vm.count("conv")) extract_options.conv = parse_conv_impl(vm["conv"].as<std::string>());
+    Extractor extractor(bundle.spec(), extract_options);
     if (extractor.dim() != bundle.input_dim())
       throw Error(cat(bundle_dir, ": the extractor gives dimension ", extractor.dim(), ", the chain takes ",
                       bundle.input_dim()));

@@ -151,4 +151,15 @@ grep -q "resuming: [0-9]* of 60 images already done" cresume.log || { cat cresum
 fg-convert -q --to text cfull.fgt cfull.txt
 fg-convert -q --to text ccut.fgt ccut.txt
 cmp -s cfull.txt ccut.txt || fail "resumed compact rows differ from a full run"
+
+# --- --conv: OpenCV's own convolution gives the same features (to ~1e-6), says so in the provenance
+expect_fail 2 "unknown convolution 'fft'" fg-extract --conv fft good.tsv out.fgt
+fg-extract -q --conv opencv good.tsv ocv.fgt
+fg-convert -q --to text ocv.fgt ocv.txt
+grep -qa "extract.conv=opencv" ocv.fgt || fail "conv not in the provenance"
+grep -qa "extract.conv=winograd" good.fgt || fail "default conv not in the provenance"
+paste <(grep -v '^#' good.txt | cut -f3-) <(grep -v '^#' ocv.txt | cut -f3-) | awk -F'\t' '
+  { n = split($1, a, " "); split($2, b, " ");
+    for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-5) { print "row " NR " col " i ": " a[i] " vs " b[i]; exit 1 } } }' \
+  || fail "winograd and opencv features differ"
 echo "test_extract: all passed"

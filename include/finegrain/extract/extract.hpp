@@ -22,6 +22,7 @@
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
 #include "finegrain/extract/pooling.hpp"
+#include "finegrain/extract/winograd.hpp"
 
 namespace fg {
 
@@ -46,6 +47,9 @@ struct ExtractOptions {
   bool augment_crops = false;        // extra rows: 4 corner + centre crops
   double crop_fraction = 0.875;      // side of augmentation crops, fraction of the image's
   std::uint64_t max_pixels = kDefaultMaxPixels;
+  // How 3x3 stride-1 convolutions run: the same features to ~1e-6 either
+  // way, recorded so that a table says how it was made.
+  ConvImpl conv = ConvImpl::winograd;
 
   // key=value lines, one per option, in a fixed order ("C" locale numbers).
   std::string to_text() const;

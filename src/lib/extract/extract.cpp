@@ -148,6 +148,7 @@ std::string ExtractOptions::to_text() const {
   out << "augment=" << augment_text(*this) << "\n";
   out << "crop-fraction=" << format_double(crop_fraction) << "\n";
   out << "max-pixels=" << max_pixels << "\n";
+  out << "conv=" << to_string(conv) << "\n";
   return out.str();
 }
 
@@ -197,6 +198,8 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
         long long v;
         if (!parse_int(value, v) || v < 0) throw Error("bad max-pixels");
         o.max_pixels = std::uint64_t(v);
+      } else if (key == "conv") {
+        o.conv = parse_conv_impl(value);
       } else {
         throw Error("unknown key");
       }
@@ -265,7 +268,9 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("crop-fraction", po::value<double>()->default_value(d.crop_fraction),
      "side of the --augment crops as a fraction of the image's")
     ("max-pixels", po::value<std::uint64_t>()->default_value(d.max_pixels),
-     "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)");
+     "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)")
+    ("conv", po::value<std::string>()->default_value(to_string(d.conv)),
+     "3x3 stride-1 convolutions: winograd (F(4x4,3x3), faster) | opencv (OpenCV's direct convolution)");
   // clang-format on
 }
 
@@ -310,6 +315,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   o.crop_fraction = vm["crop-fraction"].as<double>();
   if (!(o.crop_fraction > 0 && o.crop_fraction <= 1)) throw UsageError("--crop-fraction: expected (0, 1]");
   o.max_pixels = vm["max-pixels"].as<std::uint64_t>();
+  with("conv", [&](const std::string& v) { o.conv = parse_conv_impl(v); });
   return o;
 }
 
@@ -317,13 +323,17 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
 
 Extractor::Extractor(const ExtractOptions& options) : Extractor(load_model_spec(options.model), options) {}
 
+// OpenCV DNN creates the layers while reading the model and at the first
+// forward pass (in setup): options.conv decides their convolutions then.
 Extractor::Extractor(const ModelSpec& spec, const ExtractOptions& options) : spec_(spec), options_(options) {
+  ConvImplScope conv(options_.conv);
   load_net();
   setup();
 }
 
 Extractor::Extractor(const ModelSpec& spec, cv::dnn::Net net, const ExtractOptions& options)
     : spec_(spec), options_(options), net_(std::move(net)) {
+  ConvImplScope conv(options_.conv);
   setup();
 }
 

