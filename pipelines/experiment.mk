@@ -49,6 +49,8 @@ FLIP ?= 0
 SCALES ?=
 AUGMENT ?=
 NORM ?= l2
+# Any other fg-extract options, e.g. --bilinear-norm matrix-sqrt or --sketch-dim 8192.
+EXTRACT_OPTS ?=
 BATCH ?= 8
 # Optional stages: PCA to PCA_DIM components (0 = none), MIC selection of MIC_K features (0 = none).
 PCA_DIM ?= 0
@@ -66,11 +68,11 @@ TOPK ?= 5
 THREADS ?= 0
 QUIET ?= -q
 
-SETTING_VARS := DATA SPLIT SEED PER_CLASS MODEL LAYERS POOL SIZE RESIZE FLIP SCALES AUGMENT NORM \
+SETTING_VARS := DATA SPLIT SEED PER_CLASS MODEL LAYERS POOL SIZE RESIZE FLIP SCALES AUGMENT NORM EXTRACT_OPTS \
                 PCA_DIM WHITEN MIC_K CLF KERNEL C SCALE CLF_ARGS TOPK
 EXTRACT_ARGS := --model $(MODEL) --pool $(POOL) --resize $(RESIZE) --norm $(NORM) --batch $(BATCH) \
   $(if $(LAYERS),--layers $(LAYERS)) $(if $(SIZE),--size $(SIZE)) \
-  $(if $(SCALES),--scales $(SCALES)) $(if $(filter 1,$(FLIP)),--flip)
+  $(if $(SCALES),--scales $(SCALES)) $(if $(filter 1,$(FLIP)),--flip) $(EXTRACT_OPTS)
 TRAIN_EXTRA := $(if $(AUGMENT),--augment $(AUGMENT))
 PCA_ARGS := --dim $(PCA_DIM) $(if $(filter 1,$(WHITEN)),--whiten)
 MIC_ARGS := --k $(MIC_K)
