@@ -6,10 +6,14 @@
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3]
+//                 [--pools avgmax,bilinear,...]
 //
-// Prints one line per (model, batch): bare images/s (setInput + forward on
-// blobs prepared beforehand), end-to-end images/s, their ratio, and the
-// share of the end-to-end wall time spent outside setInput + forward.
+// Prints one line per (model, batch, pooling): bare images/s (setInput +
+// forward on blobs prepared beforehand), end-to-end images/s, their ratio,
+// the share of the end-to-end wall time spent outside setInput + forward,
+// and the end-to-end rate against the first pooling's. The poolings' passes
+// are interleaved in one run. A pooling is a --pool name, optionally with
+// its second-order norm: bilinear, bilinear:matrix-sqrt, compact-bilinear.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -92,7 +96,8 @@ std::vector<int> parse_list(const std::string& s) {
 }
 
 struct Result {
-  double bare_ips = 0, e2e_ips = 0, outside_share = 0;
+  double bare_ips = 0;
+  std::vector<double> e2e_ips, outside_share;  // per extractor
 };
 
 double median(std::vector<double> v) {
@@ -105,8 +110,9 @@ double median(std::vector<double> v) {
 // pass of each (first-touch memory, thread start-up); the medians are
 // reported, as a shared machine's speed drifts by several percent between
 // passes.
-Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const std::vector<std::string>& paths,
-               std::size_t batch, int reps) {
+Result measure(std::vector<Extractor>& extractors, cv::dnn::Net& net, const ModelSpec& spec,
+               const std::vector<std::string>& paths, std::size_t batch, int reps) {
+  Extractor& ex = extractors.front();
   // The same batches, decoded and prepared beforehand for the bare run.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
@@ -130,22 +136,32 @@ Result measure(Extractor& ex, cv::dnn::Net& net, const ModelSpec& spec, const st
   std::vector<std::size_t> todo(paths.size());
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   double checksum = 0;
-  auto e2e_pass = [&] {
+  auto e2e_pass = [&](Extractor& e) {
     return extract_files(
-        ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+        e, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
         [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
   };
   bare_pass();
-  e2e_pass();
-  std::vector<double> bare, e2e, outside;
+  for (auto& e : extractors) e2e_pass(e);
+  const std::size_t m = extractors.size();
+  std::vector<double> bare;
+  std::vector<std::vector<double>> e2e(m), outside(m);
   for (int r = 0; r < reps; ++r) {
     bare.push_back(double(paths.size()) / bare_pass());
-    const PipelineStats st = e2e_pass();
-    e2e.push_back(double(st.images) / st.seconds);
-    outside.push_back(1.0 - st.forward_seconds / st.seconds);
+    for (std::size_t k = 0; k < m; ++k) {
+      const PipelineStats st = e2e_pass(extractors[k]);
+      e2e[k].push_back(double(st.images) / st.seconds);
+      outside[k].push_back(1.0 - st.forward_seconds / st.seconds);
+    }
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  return {median(bare), median(e2e), median(outside)};
+  Result result;
+  result.bare_ips = median(bare);
+  for (std::size_t k = 0; k < m; ++k) {
+    result.e2e_ips.push_back(median(e2e[k]));
+    result.outside_share.push_back(median(outside[k]));
+  }
+  return result;
 }
 
 }  // namespace
@@ -154,6 +170,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
+    std::vector<std::string> pools{"avgmax"};
     int images = 0, size = 224, threads = 0, reps = 3;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -169,6 +186,14 @@ int main(int argc, char** argv) {
           if (c == std::string::npos) c = v.size();
           if (c > s) models.push_back(v.substr(s, c - s));
         }
+      } else if (a == "--pools") {
+        pools.clear();
+        std::string v = next();
+        for (std::size_t s = 0, c; s <= v.size(); s = c + 1) {
+          c = v.find(',', s);
+          if (c == std::string::npos) c = v.size();
+          if (c > s) pools.push_back(v.substr(s, c - s));
+        }
       } else if (a == "--batches") batch_sizes = parse_list(next());
       else if (a == "--images") images = std::atoi(next().c_str());
       else if (a == "--size") size = std::atoi(next().c_str());
@@ -176,7 +201,7 @@ int main(int argc, char** argv) {
       else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
       else if (a == "-h" || a == "--help") {
         std::printf("usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-                    "[--size 224] [--threads N] [--reps 3]\n");
+                    "[--size 224] [--threads N] [--reps 3] [--pools avgmax,bilinear]\n");
         return 0;
       } else throw UsageError(cat("unknown option ", a));
     }
@@ -188,11 +213,10 @@ int main(int argc, char** argv) {
         for (const auto& f : fs::directory_iterator(d.path())) all.push_back(f.path().string());
     std::sort(all.begin(), all.end());
 
-    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
-                "median of %d passes\n",
+    std::printf("# bench-extract: %d threads (OpenCV), input %dx%d, JPEGs from flowers12, median of %d passes\n",
                 cv::getNumThreads(), size, size, reps);
-    std::printf("%-10s %5s %7s %12s %12s %7s %15s\n", "model", "batch", "images", "bare img/s", "e2e img/s",
-                "e2e/bare", "outside network");
+    std::printf("%-10s %5s %7s %-22s %12s %12s %8s %15s %9s\n", "model", "batch", "images", "pooling", "bare img/s",
+                "e2e img/s", "e2e/bare", "outside network", "vs first");
     for (const auto& m : models) {
       ModelSpec spec;
       cv::dnn::Net net;
@@ -216,14 +240,23 @@ int main(int argc, char** argv) {
       } else {
         throw UsageError(cat("unknown model ", m, " (vgg16, squeezenet)"));
       }
-      ExtractOptions o;
-      o.size = size;
-      Extractor ex(spec, net, o);
+      std::vector<Extractor> extractors;
+      extractors.reserve(pools.size());
+      for (const auto& p : pools) {
+        ExtractOptions o;
+        o.size = size;
+        const auto colon = p.find(':');
+        o.pool.pooling = parse_pooling(p.substr(0, colon));
+        if (colon != std::string::npos) o.pool.bilinear_norm = parse_bilinear_norm(p.substr(colon + 1));
+        extractors.emplace_back(spec, net, o);
+      }
       std::vector<std::string> paths(all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
-        const Result r = measure(ex, net, spec, paths, std::size_t(b), reps);
-        std::printf("%-10s %5d %7zu %12.2f %12.2f %6.1f%% %14.1f%%\n", m.c_str(), b, paths.size(), r.bare_ips,
-                    r.e2e_ips, 100.0 * r.e2e_ips / r.bare_ips, 100.0 * r.outside_share);
+        const Result r = measure(extractors, net, spec, paths, std::size_t(b), reps);
+        for (std::size_t k = 0; k < pools.size(); ++k)
+          std::printf("%-10s %5d %7zu %-22s %12.2f %12.2f %7.1f%% %14.1f%% %8.1f%%\n", m.c_str(), b, paths.size(),
+                      pools[k].c_str(), r.bare_ips, r.e2e_ips[k], 100.0 * r.e2e_ips[k] / r.bare_ips,
+                      100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0]);
         std::fflush(stdout);
       }
     }
