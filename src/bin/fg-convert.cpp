@@ -35,23 +35,19 @@ int main(int argc, char** argv) {
       throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", to, "'"));
 
     if (args.size() > 2 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
-    FeatureTable table;
+    const std::string& out = args.back();
     if (from == "fgt") {
+      // Record by record: any table size converts in the memory of one row.
       TableReadOptions read_options;
       read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
-      for (std::size_t i = 0; i + 1 < args.size(); ++i) append_table(table, read_table(args[i], read_options), args[i]);
-    } else if (from == "libsvm") {
-      table = read_libsvm(args[0], vm["dim"].as<std::size_t>());
-    } else {
-      table = read_csv(args[0]);
+      const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+      const TableHeader done = convert_tables(inputs, out, to, read_options);
+      log::info(cat("Done ", *done.rows, " rows of dimension ", done.dim, ", ", done.classes.size(),
+                    " classes (", from, " -> ", to, ")"));
+      return 0;
     }
-
-    const std::string& out = args.back();
-    if (to == "fgt") write_table(out, table);
-    else if (to == "libsvm") write_libsvm(out, table);
-    else if (to == "csv") write_csv(out, table);
-    else if (to == "npy") write_npy(out, table);
-    else write_text(out, table);
+    const FeatureTable table = from == "libsvm" ? read_libsvm(args[0], vm["dim"].as<std::size_t>()) : read_csv(args[0]);
+    write_in_format(to, out, table);
     log::info(cat("Done ", table.rows(), " rows of dimension ", table.dim, ", ", table.classes.size(),
                   " classes (", from, " -> ", to, ")"));
     return 0;
