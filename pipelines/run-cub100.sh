@@ -32,9 +32,9 @@ configs=(
   "flip-scales-logreg | flip-scales | POOL=avgmax FLIP=1 SCALES=224,320         | CLF=logreg C=10"
   "augment-logreg  | augment       | POOL=avgmax AUGMENT=flip,crops              | CLF=logreg C=10"
   "flip-augment-logreg | flip-augment | POOL=avgmax FLIP=1 AUGMENT=crops          | CLF=logreg C=10"
-  "bilinear-flip-logreg | bilinear-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=signed-sqrt | CLF=logreg CV=5 QUIET="
-  "bilinear-msqrt-flip-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 QUIET="
-  "compact8192-flip-logreg | compact8192-flip | POOL=compact-bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--sketch-dim=8192 | CLF=logreg CV=5 QUIET="
+  "bilinear-flip-logreg | bilinear-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=signed-sqrt | CLF=logreg CV=5 C_GRID=0.1,1,10 QUIET="
+  "bilinear-msqrt-flip-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=0.1,1,10 QUIET="
+  "compact8192-flip-logreg | compact8192-flip | POOL=compact-bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--sketch-dim=8192 | CLF=logreg CV=5 C_GRID=0.1,1,10 QUIET="
 )
 # ------------------------------------------------------------------------------
 while [ $# -gt 0 ]; do
