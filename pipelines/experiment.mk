@@ -49,6 +49,8 @@ FLIP ?= 0
 SCALES ?=
 AUGMENT ?=
 NORM ?= l2
+# Any other fg-extract options, e.g. --bilinear-norm matrix-sqrt or --sketch-dim 8192.
+EXTRACT_OPTS ?=
 BATCH ?= 8
 # Optional stages: PCA to PCA_DIM components (0 = none), MIC selection of MIC_K features (0 = none).
 PCA_DIM ?= 0
@@ -62,19 +64,23 @@ KERNEL ?= linear
 C ?= 10
 SCALE ?= $(if $(filter 0,$(PCA_DIM)),minmax,l2)
 CLF_ARGS ?=
+# CV=K: fg-train picks C from C_GRID by K-fold cross-validation on the training rows.
+CV ?= 0
+C_GRID ?= 0.01,0.1,1,10,100
 TOPK ?= 5
 THREADS ?= 0
 QUIET ?= -q
 
-SETTING_VARS := DATA SPLIT SEED PER_CLASS MODEL LAYERS POOL SIZE RESIZE FLIP SCALES AUGMENT NORM \
-                PCA_DIM WHITEN MIC_K CLF KERNEL C SCALE CLF_ARGS TOPK
+SETTING_VARS := DATA SPLIT SEED PER_CLASS MODEL LAYERS POOL SIZE RESIZE FLIP SCALES AUGMENT NORM EXTRACT_OPTS \
+                PCA_DIM WHITEN MIC_K CLF KERNEL C SCALE CLF_ARGS CV C_GRID TOPK
 EXTRACT_ARGS := --model $(MODEL) --pool $(POOL) --resize $(RESIZE) --norm $(NORM) --batch $(BATCH) \
   $(if $(LAYERS),--layers $(LAYERS)) $(if $(SIZE),--size $(SIZE)) \
-  $(if $(SCALES),--scales $(SCALES)) $(if $(filter 1,$(FLIP)),--flip)
+  $(if $(SCALES),--scales $(SCALES)) $(if $(filter 1,$(FLIP)),--flip) $(EXTRACT_OPTS)
 TRAIN_EXTRA := $(if $(AUGMENT),--augment $(AUGMENT))
 PCA_ARGS := --dim $(PCA_DIM) $(if $(filter 1,$(WHITEN)),--whiten)
 MIC_ARGS := --k $(MIC_K)
-CLF_ALL_ARGS := --type $(CLF) -c $(C) --scale $(SCALE) $(if $(filter svm,$(CLF)),--kernel $(KERNEL)) $(CLF_ARGS)
+CLF_ALL_ARGS := --type $(CLF) -c $(C) --scale $(SCALE) $(if $(filter svm,$(CLF)),--kernel $(KERNEL)) \
+  $(if $(filter-out 0,$(CV)),--cv $(CV) --c-grid $(C_GRID)) $(CLF_ARGS)
 THREAD_ARGS := --threads $(THREADS)
 
 ifeq ($(DATA),flowers12)

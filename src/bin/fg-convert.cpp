@@ -37,31 +37,21 @@ int main(int argc, char** argv) {
       throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", to, "'"));
 
     if (args.size() > 2 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
+    const std::string& out = args.back();
     TableReadOptions read_options;
     read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
-    const std::string& out = args.back();
-    const std::vector<std::string> inputs(args.begin(), args.end() - 1);
-    // A join (or a copy) streamed row by row; it reads each header twice, so not from stdin.
-    if (from == "fgt" && to == "fgt" && std::find(inputs.begin(), inputs.end(), "-") == inputs.end()) {
-      const std::uint64_t rows = join_tables(inputs, out, read_options);
-      log::info(cat("Done ", rows, " rows from ", inputs.size(), " table", inputs.size() > 1 ? "s" : "",
-                    " (fgt -> fgt)"));
+    if (from == "fgt") {
+      // Record by record: any table size converts in the memory of one row.
+      const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+      const TableHeader done = convert_tables(inputs, out, to, read_options);
+      log::info(cat("Done ", *done.rows, " rows of dimension ", done.dim, ", ", done.classes.size(),
+                    " classes (", from, " -> ", to, ")"));
       return 0;
     }
-    FeatureTable table;
-    if (from == "fgt") {
-      for (std::size_t i = 0; i + 1 < args.size(); ++i) append_table(table, read_table(args[i], read_options), args[i]);
-    } else if (from == "libsvm") {
-      table = read_libsvm(args[0], vm["dim"].as<std::size_t>(), read_options);
-    } else {
-      table = read_csv(args[0], read_options);
-    }
-
-    if (to == "fgt") write_table(out, table, read_options.allow_nonfinite);
-    else if (to == "libsvm") write_libsvm(out, table);
-    else if (to == "csv") write_csv(out, table);
-    else if (to == "npy") write_npy(out, table);
-    else write_text(out, table);
+    const FeatureTable table = from == "libsvm"
+                                   ? read_libsvm(args[0], vm["dim"].as<std::size_t>(), read_options)
+                                   : read_csv(args[0], read_options);
+    write_in_format(to, out, table, read_options.allow_nonfinite);
     log::info(cat("Done ", table.rows(), " rows of dimension ", table.dim, ", ", table.classes.size(),
                   " classes (", from, " -> ", to, ")"));
     return 0;

@@ -1,4 +1,5 @@
 // fg-predict: apply a trained classifier to a feature table, write predictions.tsv.
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -40,7 +41,10 @@ int main(int argc, char** argv) {
 
     std::map<std::string, std::size_t> unseen;
     std::size_t rows = 0, labelled = 0, correct = 0;
-    const std::size_t batch = 1024;
+    // Rows are read and predicted in batches of about 64 MB (1024 rows of
+    // 1,024 dims, 127 rows of bilinear pooling's 131,328), so memory stays
+    // flat whatever the table's size.
+    const std::size_t batch = std::clamp<std::size_t>((std::size_t(64) << 20) / (4 * model.dim() + 1), 16, 1024);
     std::vector<fg::TableRow> buffer(batch);
     std::vector<std::vector<fg::Prediction>> predictions(batch);
     for (bool more = true; more;) {

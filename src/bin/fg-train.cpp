@@ -3,6 +3,7 @@
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/memory.hpp"
 #include "finegrain/data/table.hpp"
 
 int main(int argc, char** argv) {
@@ -26,6 +27,14 @@ int main(int argc, char** argv) {
     fg::cli::apply_threads(vm);
     const fg::TrainOptions train_options = fg::TrainOptions::from(vm);
     fg::check_writable(args[1]);
+    if (args[0] != "-") {
+      // Before reading anything big: will the table and the training fit in memory?
+      const fg::TableReader reader(args[0]);
+      const fg::TableHeader& h = reader.header();
+      if (h.rows)
+        fg::check_memory(fg::Classifier::memory_bytes(*h.rows, h.dim, static_cast<int>(h.classes.size()), train_options),
+                         args[0], fg::cat("training ", fg::to_string(train_options.type), " on ", *h.rows, " rows x ", h.dim, " dims"));
+    }
     const fg::FeatureTable table = fg::read_table(args[0]);
     const fg::Classifier classifier = fg::Classifier::train(table, train_options, args[0]);
     classifier.save(args[1]);

@@ -49,6 +49,11 @@ class Classifier {
   // a warning). `source` names the table in messages.
   static Classifier train(const FeatureTable& table, const TrainOptions& options,
                           const std::string& source = "training table");
+  // Bytes train() needs for `rows` training rows of `dim` (with_table: plus
+  // the table itself, as fg-train holds it); checked against the machine's
+  // memory before training starts (core/memory.hpp).
+  static double memory_bytes(std::size_t rows, std::size_t dim, int classes,
+                             const TrainOptions& options, bool with_table = true);
   static Classifier load(const std::string& path);
   static Classifier read(std::istream& in, const std::string& name);
   void save(const std::string& path) const;  // atomic

@@ -72,6 +72,9 @@ struct SvmReport {
   std::size_t support_vectors = 0;
 };
 
+// Bytes train_svm allocates beyond its input Z, for memory checks.
+double svm_memory_bytes(const SvmOptions& options, std::size_t rows, std::size_t dim, int classes);
+
 // Z: n x d scaled inputs; y: labels in [0, classes), every class present.
 SvmModel train_svm(const Eigen::MatrixXd& Z, const std::vector<int>& y, int classes,
                    const SvmOptions& options, SvmReport* report = nullptr);

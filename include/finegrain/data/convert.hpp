@@ -32,6 +32,21 @@ void write_npy(const std::string& path, const FeatureTable& table);
 // One row per line: key<TAB>label<TAB>values, after a '#' header line.
 void write_text(const std::string& path, const FeatureTable& table);
 
+// The writer of `format` (fgt, libsvm, csv, npy or text; UsageError otherwise)
+// for a table in memory: the same bytes as the write_* functions above. A
+// NaN/Inf value in an .fgt output is an Error unless allowed.
+void write_in_format(const std::string& format, const std::string& path, const FeatureTable& table,
+                     bool allow_nonfinite = false);
+
+// Converts .fgt tables to `format` with one record in memory at a time, so
+// any size converts in little memory (a 3,000 x 131,328 bilinear table is
+// 1.6 GB). Several inputs are joined in order as append_table joins them
+// (same dimension and provenance, class lists merged by name). npy and text
+// need the row count in every input's header (files written by fg have it).
+// Returns the output's header, rows = the rows written.
+TableHeader convert_tables(const std::vector<std::string>& inputs, const std::string& out,
+                           const std::string& format, TableReadOptions options = {});
+
 // A float32 .npy array (C order), e.g. the model fixtures in the assets.
 struct NpyArray {
   std::vector<std::size_t> shape;

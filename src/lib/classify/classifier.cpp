@@ -11,6 +11,7 @@
 #include "finegrain/core/binary.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/memory.hpp"
 #include "finegrain/core/text.hpp"
 
 namespace fg {
@@ -71,6 +72,7 @@ void TrainOptions::register_options(po::options_description& o) {
       ("eps", po::value<double>()->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
       ("max-iter", po::value<int>()->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
       ("tol", po::value<double>()->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
+      ("solver", po::value<std::string>()->default_value("auto"), "logreg: primal (L-BFGS on k x dim weights), basis (the same objective on the rows' coordinates in an n-dim basis of their span, from the Gram matrix; the same model, cheap when dim >> rows) or auto (basis when dim > rows)")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed for the CV folds and the probability folds");
 }
 
@@ -120,6 +122,7 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   if (!(t.svm.eps > 0)) throw UsageError("--eps must be positive");
   t.logreg.max_iterations = vm["max-iter"].as<int>();
   t.logreg.tol = vm["tol"].as<double>();
+  t.logreg.solver = parse_logreg_solver(vm["solver"].as<std::string>());
   t.svm.seed = vm["seed"].as<std::uint64_t>();
   t.logreg.cv_folds = t.svm.cv_folds;
   t.logreg.c_grid = t.svm.c_grid;
@@ -129,6 +132,19 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   if (t.type == ClassifierType::logreg && t.logreg.cv_folds > 1 && vm.count("lambda"))
     throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
   return t;
+}
+
+double Classifier::memory_bytes(std::size_t rows, std::size_t dim, int classes,
+                                const TrainOptions& options, bool with_table) {
+  const double n = double(rows), d = double(dim);
+  double bytes = 8.0 * n * d + 8.0 * d * 2;  // Z (scaled rows, double) and the scaler
+  if (with_table) bytes += (4.0 * d + 64.0) * n;
+  if (options.type == ClassifierType::logreg) {
+    bytes += logreg_memory_bytes(options.logreg, rows, dim, classes);
+  } else {
+    bytes += svm_memory_bytes(options.svm, rows, dim, classes);
+  }
+  return bytes;
 }
 
 Classifier Classifier::train(const FeatureTable& table, const TrainOptions& options,
@@ -157,31 +173,50 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
     throw Error(cat(source, ": training needs at least 2 classes with rows, found ", c.classes_.size(),
                     c.classes_.empty() ? std::string(" (no labelled rows)") : cat(" (", c.classes_[0], ")")));
   const std::size_t n = table.rows() - unlabeled, d = table.dim;
-  std::vector<float> X;
-  X.reserve(n * d);
-  std::vector<int> y;
-  y.reserve(n);
+  const int k = static_cast<int>(c.classes_.size());
+  // The table is already in memory; what training adds comes on top of it.
+  check_memory(memory_bytes(n, d, k, options, false), source,
+               cat("training ", to_string(options.type), " on ", n, " rows x ", d, " dims"));
+  // Training rows in model-class order (stable) for svm, whose pair problems
+  // want each class's rows together (train_svm would otherwise copy Z).
+  std::vector<std::size_t> rows;
+  rows.reserve(n);
   for (std::size_t i = 0; i < table.rows(); ++i) {
     const int l = table.labels[i];
-    if (l < 0 || static_cast<std::size_t>(l) >= table.classes.size()) continue;
-    X.insert(X.end(), table.row(i), table.row(i) + d);
-    y.push_back(to_model[l]);
+    if (l >= 0 && static_cast<std::size_t>(l) < table.classes.size()) rows.push_back(i);
   }
+  if (options.type == ClassifierType::svm)
+    std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
+      return to_model[table.labels[a]] < to_model[table.labels[b]];
+    });
+  std::vector<int> y(n);
+  for (std::size_t i = 0; i < n; ++i) y[i] = to_model[table.labels[rows[i]]];
   c.type_ = options.type;
   c.dim_ = d;
   c.provenance_ = table.provenance;
-  c.scaler_.fit(options.scale, X.data(), n, d, options.scale_lower, options.scale_upper);
+  {
+    // The scaler is fitted on the training rows; without unlabelled rows those
+    // are the table itself (no copy: at 131k dims a copy is 1.6 GB).
+    std::vector<float> X;
+    const float* fit_rows = table.values.data();
+    if (unlabeled) {
+      X.reserve(n * d);
+      for (std::size_t i = 0; i < table.rows(); ++i) {
+        const int l = table.labels[i];
+        if (l >= 0 && static_cast<std::size_t>(l) < table.classes.size()) X.insert(X.end(), table.row(i), table.row(i) + d);
+      }
+      fit_rows = X.data();
+    }
+    c.scaler_.fit(options.scale, fit_rows, n, d, options.scale_lower, options.scale_upper);
+  }
   Eigen::MatrixXd Z(n, d);
   {
     std::vector<double> z(d);
     for (std::size_t i = 0; i < n; ++i) {
-      c.scaler_.apply(X.data() + i * d, d, z.data());
+      c.scaler_.apply(table.row(rows[i]), d, z.data());
       for (std::size_t j = 0; j < d; ++j) Z(i, j) = z[j];
     }
   }
-  X.clear();
-  X.shrink_to_fit();
-  const int k = static_cast<int>(c.classes_.size());
   const auto start = std::chrono::steady_clock::now();
   std::string what;
   if (options.type == ClassifierType::svm) {
@@ -196,7 +231,9 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
     c.logreg_ = train_logreg(Z, y, k, options.logreg, &rep);
     what = cat("logreg lambda ", rep.lambda,
                options.logreg.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
-               options.logreg.balanced ? " balanced" : "", ", L-BFGS ", rep.lbfgs.iterations,
+               options.logreg.balanced ? " balanced" : "",
+               rep.basis_dim ? cat(", fitted in a ", rep.basis_dim, "-dim row basis") : std::string(),
+               ", L-BFGS ", rep.lbfgs.iterations,
                " iterations (", rep.lbfgs.evaluations, " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
     if (!rep.lbfgs.converged)
       log::warn(cat("logreg did not converge in ", rep.lbfgs.iterations, " iterations (max |gradient| ",

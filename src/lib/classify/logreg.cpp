@@ -7,6 +7,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
+#include "finegrain/classify/gram.hpp"
 
 namespace fg {
 namespace {
@@ -193,39 +194,143 @@ std::size_t count_correct(const LogregModel& model, const MatrixXd& Z, const std
 
 }  // namespace
 
+std::string to_string(LogregSolver solver) {
+  switch (solver) {
+    case LogregSolver::automatic: return "auto";
+    case LogregSolver::primal: return "primal";
+    case LogregSolver::basis: return "basis";
+  }
+  return "?";
+}
+
+LogregSolver parse_logreg_solver(const std::string& text) {
+  if (text == "auto") return LogregSolver::automatic;
+  if (text == "primal") return LogregSolver::primal;
+  if (text == "basis") return LogregSolver::basis;
+  throw UsageError(cat("--solver: unknown logreg solver '", text, "' (expected auto, primal or basis)"));
+}
+
+bool logreg_uses_basis(const LogregOptions& options, std::size_t rows, std::size_t dim) {
+  if (options.solver == LogregSolver::automatic) return dim > rows;
+  return options.solver == LogregSolver::basis;
+}
+
+double logreg_memory_bytes(const LogregOptions& options, std::size_t rows, std::size_t dim,
+                           int classes) {
+  const double n = double(rows), d = double(dim), k = double(classes);
+  const double scalar = options.single_precision ? 4.0 : 8.0;
+  // L-BFGS: the correction pairs and about six more parameter-sized vectors.
+  auto lbfgs = [&](double params) { return 8.0 * params * (2.0 * LbfgsOptions{}.memory + 6.0); };
+  // Problem: its copy of the inputs, the scores, per-chunk partial gradients.
+  auto problem = [&](double m, double p) { return scalar * (m * p + m * k + 16.0 * k * p); };
+  if (logreg_uses_basis(options, rows, dim)) {
+    // The Gram matrix, a fold's block and its factorisations (about 5 n x n),
+    // then the fit on n coordinates; W (k x d) at the end.
+    return 8.0 * 6.0 * n * n + problem(n, n) + lbfgs(k * n + k) + 8.0 * k * d;
+  }
+  // CV copies one fold's training rows.
+  const double fold_copy = options.cv_folds > 1 ? 8.0 * n * d : 0.0;
+  return fold_copy + problem(n, d) + lbfgs(k * d + k);
+}
+
+namespace {
+
+// The basis route on the rows S of a Gram matrix: fits on the rows'
+// coordinates, returns the weights in kernel form W = A Z_S (A: k x |S|).
+struct KernelModel {
+  MatrixXd A;
+  VectorXd b;
+};
+
+KernelModel fit_on_basis(const RowBasis& basis, const std::vector<int>& y, int classes,
+                         const LogregOptions& options, double C, LogregReport* report) {
+  LogregModel m = fit(basis.coords, y, classes, options, C, report);
+  if (report) report->basis_dim = static_cast<std::size_t>(basis.coords.cols());
+  return {m.W * basis.to_coords, m.b};
+}
+
+// Stratified K-fold accuracy of every C of the grid; the best C (ties: the first).
+template <class FoldAccuracy>
+double cross_validate(const std::vector<int>& y, int classes, const LogregOptions& options,
+                      LogregReport& rep, FoldAccuracy&& fold_correct) {
+  const Eigen::Index n = static_cast<Eigen::Index>(y.size());
+  const std::vector<int> fold = stratified_folds(y, classes, options.cv_folds, options.seed);
+  std::vector<std::size_t> correct(options.c_grid.size(), 0);
+  for (int f = 0; f < options.cv_folds; ++f) {
+    std::vector<int> train, test, y_train;
+    for (Eigen::Index i = 0; i < n; ++i) (fold[i] == f ? test : train).push_back(int(i));
+    for (int i : train) y_train.push_back(y[i]);
+    const std::vector<std::size_t> c = fold_correct(train, y_train, test);
+    for (std::size_t g = 0; g < c.size(); ++g) correct[g] += c[g];
+  }
+  double best = -1.0, C = options.C;
+  for (std::size_t g = 0; g < options.c_grid.size(); ++g) {
+    const double acc = double(correct[g]) / double(n);
+    rep.grid.push_back({options.c_grid[g], 0.0, acc});
+    log::info(cat("cv ", options.cv_folds, "-fold: C ", options.c_grid[g], ": accuracy ", 100.0 * acc, " %"));
+    if (acc > best) best = acc, C = options.c_grid[g];  // ties: the first
+  }
+  log::info(cat("cv: best C ", C, ": accuracy ", 100.0 * best, " %"));
+  return C;
+}
+
+}  // namespace
+
 LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int classes,
                          const LogregOptions& options, LogregReport* report) {
   const Eigen::Index n = Z.rows();
   if (n == 0) throw Error("logreg: no training rows");
   if (!(options.lambda > 0.0) && !(options.C > 0.0))
     throw UsageError(cat("-c must be positive (got ", options.C, ")"));
-  double C = options.C;
-  LogregReport rep;
   if (options.cv_folds > 1) {
     if (options.lambda > 0.0) throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
     if (options.cv_folds > n) throw UsageError(cat("--cv ", options.cv_folds, ": more folds than the ", n, " training rows"));
     if (options.c_grid.empty()) throw UsageError("--c-grid: no values");
     for (double c : options.c_grid)
       if (!(c > 0)) throw UsageError(cat("--c-grid: C must be positive (got ", c, ")"));
-    const std::vector<int> fold = stratified_folds(y, classes, options.cv_folds, options.seed);
-    std::vector<std::size_t> correct(options.c_grid.size(), 0);
-    for (int f = 0; f < options.cv_folds; ++f) {  // one fold's training rows in memory at a time
-      std::vector<int> train, test, y_train;
-      for (Eigen::Index i = 0; i < n; ++i) (fold[i] == f ? test : train).push_back(int(i));
-      for (int i : train) y_train.push_back(y[i]);
-      const MatrixXd Z_train = rows_of(Z, train);
-      for (std::size_t g = 0; g < options.c_grid.size(); ++g)
-        correct[g] += count_correct(fit(Z_train, y_train, classes, options, options.c_grid[g], nullptr), Z, y, test);
-    }
-    double best = -1.0;
-    for (std::size_t g = 0; g < options.c_grid.size(); ++g) {
-      const double acc = double(correct[g]) / double(n);
-      rep.grid.push_back({options.c_grid[g], 0.0, acc});
-      log::info(cat("cv ", options.cv_folds, "-fold: C ", options.c_grid[g], ": accuracy ", 100.0 * acc, " %"));
-      if (acc > best) best = acc, C = options.c_grid[g];  // ties: the first
-    }
-    log::info(cat("cv: best C ", C, ": accuracy ", 100.0 * best, " %"));
   }
+  double C = options.C;
+  LogregReport rep;
+  const bool basis = logreg_uses_basis(options, std::size_t(n), std::size_t(Z.cols()));
+  if (basis) {
+    const MatrixXd G = gram_matrix(Z);
+    if (options.cv_folds > 1)
+      C = cross_validate(y, classes, options, rep, [&](const std::vector<int>& train,
+                                                       const std::vector<int>& y_train,
+                                                       const std::vector<int>& test) {
+        const RowBasis fold_basis = row_basis(G(train, train));
+        const MatrixXd cross = G(train, test);  // kernel values of the held-out rows
+        std::vector<std::size_t> correct;
+        for (double c : options.c_grid) {
+          const KernelModel m = fit_on_basis(fold_basis, y_train, classes, options, c, nullptr);
+          const MatrixXd scores = (m.A * cross).colwise() + m.b;
+          std::size_t hits = 0;
+          for (std::size_t t = 0; t < test.size(); ++t) {
+            Eigen::Index best;
+            scores.col(Eigen::Index(t)).maxCoeff(&best);  // ties: the lower class, as predict_row
+            hits += best == y[test[t]];
+          }
+          correct.push_back(hits);
+        }
+        return correct;
+      });
+    const KernelModel m = fit_on_basis(row_basis(G), y, classes, options, C, &rep);
+    LogregModel model;
+    model.W = m.A * Z;
+    model.b = m.b;
+    if (report) *report = std::move(rep);
+    return model;
+  }
+  if (options.cv_folds > 1)
+    C = cross_validate(y, classes, options, rep, [&](const std::vector<int>& train,
+                                                     const std::vector<int>& y_train,
+                                                     const std::vector<int>& test) {
+      const MatrixXd Z_train = rows_of(Z, train);  // one fold's training rows in memory at a time
+      std::vector<std::size_t> correct;
+      for (double c : options.c_grid)
+        correct.push_back(count_correct(fit(Z_train, y_train, classes, options, c, nullptr), Z, y, test));
+      return correct;
+    });
   LogregModel model = fit(Z, y, classes, options, C, &rep);
   if (report) *report = std::move(rep);
   return model;

@@ -10,6 +10,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
+#include "finegrain/classify/gram.hpp"
 #include "finegrain/core/random.hpp"
 
 namespace fg {
@@ -19,26 +20,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 void silent_print(const char*) {}
-
-// Symmetric Z Z^T, lower blocks computed in parallel and mirrored.
-MatrixXd gram(const MatrixXd& Z) {
-  const Eigen::Index n = Z.rows();
-  const Eigen::Index bs = 256;
-  const Eigen::Index nb = (n + bs - 1) / bs;
-  MatrixXd G(n, n);
-  std::vector<std::pair<Eigen::Index, Eigen::Index>> blocks;
-  for (Eigen::Index i = 0; i < nb; ++i)
-    for (Eigen::Index j = 0; j <= i; ++j) blocks.emplace_back(i, j);
-#pragma omp parallel for schedule(dynamic)
-  for (std::size_t t = 0; t < blocks.size(); ++t) {
-    const Eigen::Index i0 = blocks[t].first * bs, j0 = blocks[t].second * bs;
-    const Eigen::Index ni = std::min(bs, n - i0), nj = std::min(bs, n - j0);
-    G.block(i0, j0, ni, nj).noalias() = Z.middleRows(i0, ni) * Z.middleRows(j0, nj).transpose();
-  }
-  for (Eigen::Index j = 0; j < n; ++j)
-    for (Eigen::Index i = 0; i < j; ++i) G(i, j) = G(j, i);
-  return G;
-}
 
 // Kernel matrix from the Gram matrix: linear = G, rbf from squared distances
 // |u|^2 + |v|^2 - 2 u.v, the formula LIBSVM itself uses.
@@ -344,6 +325,16 @@ void SvmModel::class_scores(const double* z, double* scores) const {
   for (int c = 0; c < k; ++c) scores[c] = k > 1 ? double(votes[c]) / double(k - 1) : 1.0;
 }
 
+double svm_memory_bytes(const SvmOptions& opt, std::size_t rows, std::size_t dim, int classes) {
+  const double n = double(rows), d = double(dim);
+  // The n x n Gram matrix (and the rbf kernel beside it), LIBSVM's
+  // precomputed-kernel rows of a pair problem (16 bytes per entry; about
+  // 2 n/k rows per pair) per thread, and the support vectors the model keeps
+  // (at most all rows).
+  const double m = 2.0 * n / std::max(classes, 2);
+  return 8.0 * n * n * (opt.kernel == KernelType::rbf ? 2 : 1) + 2 * 16.0 * m * m + 8.0 * n * d;
+}
+
 SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const SvmOptions& opt,
                    SvmReport* report) {
   const int n = static_cast<int>(Z.rows());
@@ -361,20 +352,8 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
     return train_svm(Zs, ys, k, opt, report);
   }
   if (!(opt.C > 0)) throw UsageError(cat("-c must be positive (got ", opt.C, ")"));
-  {
-    // Memory: the n x n kernel, plus LIBSVM's precomputed-kernel rows of the
-    // largest pair problem (16 bytes per entry) per thread.
-    std::vector<double> count(k, 0.0);
-    for (int c : y) count[c] += 1.0;
-    std::sort(count.rbegin(), count.rend());
-    const double m = count[0] + count[1];
-    const double bytes = 8.0 * n * n * (opt.kernel == KernelType::rbf ? 2 : 1) + 2 * 16.0 * m * m;
-    if (bytes > 8e9)
-      throw Error(cat("svm: ", n, " training rows need about ", bytes / 1e9,
-                      " GB for the kernel matrices; use --type logreg or fewer rows"));
-  }
   auto t0 = std::chrono::steady_clock::now();
-  const MatrixXd G = gram(Z);
+  const MatrixXd G = gram_matrix(Z);
   log::detail(cat("svm: Gram matrix ", n, " x ", n, " in ",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
   const double gamma0 = opt.gamma > 0 ? opt.gamma : default_gamma(Z);

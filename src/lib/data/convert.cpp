@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <algorithm>
+#include <memory>
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
@@ -41,30 +43,7 @@ void write_lines_file(const std::string& path, const std::vector<std::string>& l
 // ---------------------------------------------------------------- LIBSVM
 
 void write_libsvm(const std::string& path, const FeatureTable& table) {
-  AtomicOutput out(path, false);
-  std::string line;
-  for (std::size_t i = 0; i < table.rows(); ++i) {
-    line = std::to_string(table.labels[i]);
-    const float* row = table.row(i);
-    for (std::size_t j = 0; j < table.dim; ++j) {
-      // Zeros are omitted, but not -0 (its sign bit would be lost).
-      if (row[j] == 0.0f && !std::signbit(row[j]) && j + 1 < table.dim) continue;
-      line += ' ';
-      line += std::to_string(j + 1);
-      line += ':';
-      line += format_float(row[j]);
-    }
-    line += '\n';
-    out.stream() << line;
-  }
-  // The class list goes beside a file; with stdout or a pipe it is lost, so say so.
-  if (out.is_file()) {
-    write_lines_file(path + ".classes", table.classes);
-  } else if (!table.classes.empty()) {
-    log::warn(cat("LIBSVM text on ", out.is_stdout() ? "stdout" : path,
-                  ": the class names (labels 0..k-1) are not written anywhere"));
-  }
-  out.commit();
+  write_in_format("libsvm", path, table);
 }
 
 namespace {
@@ -211,20 +190,7 @@ std::vector<std::string> csv_fields(const std::string& line, const std::string& 
 }  // namespace
 
 void write_csv(const std::string& path, const FeatureTable& table) {
-  AtomicOutput out(path, false);
-  std::string line = "key,label";
-  for (std::size_t j = 0; j < table.dim; ++j) line += ",f" + std::to_string(j + 1);
-  out.stream() << line << '\n';
-  for (std::size_t i = 0; i < table.rows(); ++i) {
-    line = csv_field(table.keys[i]) + "," + csv_field(table.label_name(i));
-    const float* row = table.row(i);
-    for (std::size_t j = 0; j < table.dim; ++j) {
-      line += ',';
-      line += format_float(row[j]);
-    }
-    out.stream() << line << '\n';
-  }
-  out.commit();
+  write_in_format("csv", path, table);
 }
 
 FeatureTable read_csv(const std::string& path, TableReadOptions options) {
@@ -284,23 +250,7 @@ void write_npy_header(std::ostream& out, const char* descr, const std::string& s
 }  // namespace
 
 void write_npy(const std::string& path, const FeatureTable& table) {
-  if (path == "-") throw UsageError("--to npy writes several files; give a file path, not '-'");
-  std::string stem = path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0
-                         ? path.substr(0, path.size() - 4) : path;
-  AtomicOutput matrix(path);
-  write_npy_header(matrix.stream(), "<f4", cat("(", table.rows(), ", ", table.dim, ")"));
-  matrix.stream().write(reinterpret_cast<const char*>(table.values.data()),
-                        static_cast<std::streamsize>(table.values.size() * sizeof(float)));
-  AtomicOutput labels(stem + ".labels.npy");
-  write_npy_header(labels.stream(), "<i4", cat("(", table.rows(), ",)"));
-  for (int label : table.labels) {
-    auto value = static_cast<std::int32_t>(label);
-    labels.stream().write(reinterpret_cast<const char*>(&value), 4);
-  }
-  write_lines_file(stem + ".classes.txt", table.classes);
-  write_lines_file(stem + ".keys.txt", table.keys);
-  labels.commit();
-  matrix.commit();
+  write_in_format("npy", path, table);
 }
 
 NpyArray read_npy(const std::string& path) {
@@ -343,16 +293,217 @@ NpyArray read_npy(const std::string& path) {
 // ---------------------------------------------------------------- text
 
 void write_text(const std::string& path, const FeatureTable& table) {
-  AtomicOutput out(path, false);
-  out.stream() << "# finegrain feature table: " << table.rows() << " rows, dimension " << table.dim << ", "
-               << table.classes.size() << " classes\n";
-  for (std::size_t i = 0; i < table.rows(); ++i) {
-    out.stream() << table.keys[i] << '\t' << table.label_name(i) << '\t';
-    const float* row = table.row(i);
-    for (std::size_t j = 0; j < table.dim; ++j) out.stream() << (j ? " " : "") << format_float(row[j]);
-    out.stream() << '\n';
+  write_in_format("text", path, table);
+}
+
+// ---------------------------------------------------------------- row by row
+
+namespace {
+
+// One output format written record by record (the whole-table writers above
+// and convert_tables share them, so both give the same bytes).
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void write(const std::string& key, int label, const float* row) = 0;
+  virtual void commit() = 0;
+};
+
+class FgtSink : public RowSink {
+ public:
+  FgtSink(const std::string& path, const TableHeader& header, bool allow_nonfinite)
+      : writer_(path, header) {
+    writer_.allow_nonfinite(allow_nonfinite);
   }
-  out.commit();
+  void write(const std::string& key, int label, const float* row) override { writer_.write(key, label, row); }
+  void commit() override { writer_.commit(); }
+
+ private:
+  TableWriter writer_;
+};
+
+class LibsvmSink : public RowSink {
+ public:
+  LibsvmSink(const std::string& path, const TableHeader& header)
+      : path_(path), header_(header), out_(path, false) {}
+  void write(const std::string&, int label, const float* row) override {
+    line_ = std::to_string(label);
+    for (std::size_t j = 0; j < header_.dim; ++j) {
+      // Zeros are omitted, but not -0 (its sign bit would be lost).
+      if (row[j] == 0.0f && !std::signbit(row[j]) && j + 1 < header_.dim) continue;
+      line_ += ' ';
+      line_ += std::to_string(j + 1);
+      line_ += ':';
+      line_ += format_float(row[j]);
+    }
+    line_ += '\n';
+    out_.stream() << line_;
+  }
+  void commit() override {
+    // The class list goes beside a file; with stdout or a pipe it is lost, so say so.
+    if (out_.is_file()) {
+      write_lines_file(path_ + ".classes", header_.classes);
+    } else if (!header_.classes.empty()) {
+      log::warn(cat("LIBSVM text on ", out_.is_stdout() ? "stdout" : path_,
+                    ": the class names (labels 0..k-1) are not written anywhere"));
+    }
+    out_.commit();
+  }
+
+ private:
+  std::string path_;
+  TableHeader header_;
+  AtomicOutput out_;
+  std::string line_;
+};
+
+class CsvSink : public RowSink {
+ public:
+  CsvSink(const std::string& path, const TableHeader& header) : header_(header), out_(path, false) {
+    line_ = "key,label";
+    for (std::size_t j = 0; j < header_.dim; ++j) line_ += ",f" + std::to_string(j + 1);
+    out_.stream() << line_ << '\n';
+  }
+  void write(const std::string& key, int label, const float* row) override {
+    line_ = csv_field(key) + "," + csv_field(label >= 0 ? header_.classes[std::size_t(label)] : std::string());
+    for (std::size_t j = 0; j < header_.dim; ++j) {
+      line_ += ',';
+      line_ += format_float(row[j]);
+    }
+    out_.stream() << line_ << '\n';
+  }
+  void commit() override { out_.commit(); }
+
+ private:
+  TableHeader header_;
+  AtomicOutput out_;
+  std::string line_;
+};
+
+class TextSink : public RowSink {
+ public:
+  TextSink(const std::string& path, const TableHeader& header) : header_(header), out_(path, false) {
+    out_.stream() << "# finegrain feature table: " << header_.rows.value_or(0) << " rows, dimension "
+                  << header_.dim << ", " << header_.classes.size() << " classes\n";
+  }
+  void write(const std::string& key, int label, const float* row) override {
+    out_.stream() << key << '\t' << (label >= 0 ? header_.classes[std::size_t(label)] : std::string()) << '\t';
+    for (std::size_t j = 0; j < header_.dim; ++j) out_.stream() << (j ? " " : "") << format_float(row[j]);
+    out_.stream() << '\n';
+  }
+  void commit() override { out_.commit(); }
+
+ private:
+  TableHeader header_;
+  AtomicOutput out_;
+};
+
+class NpySink : public RowSink {
+ public:
+  NpySink(const std::string& path, const TableHeader& header)
+      : header_(header), stem_(npy_stem(path)), matrix_(path), labels_(stem_ + ".labels.npy") {
+    const std::uint64_t rows = header_.rows.value_or(0);
+    write_npy_header(matrix_.stream(), "<f4", cat("(", rows, ", ", header_.dim, ")"));
+    write_npy_header(labels_.stream(), "<i4", cat("(", rows, ",)"));
+  }
+  void write(const std::string& key, int label, const float* row) override {
+    matrix_.stream().write(reinterpret_cast<const char*>(row), static_cast<std::streamsize>(header_.dim * sizeof(float)));
+    const auto value = static_cast<std::int32_t>(label);
+    labels_.stream().write(reinterpret_cast<const char*>(&value), 4);
+    keys_.push_back(key);
+  }
+  void commit() override {
+    if (keys_.size() != header_.rows.value_or(0))
+      throw Error(cat(matrix_.path(), ": wrote ", keys_.size(), " rows, but the header announced ", header_.rows.value_or(0)));
+    write_lines_file(stem_ + ".classes.txt", header_.classes);
+    write_lines_file(stem_ + ".keys.txt", keys_);
+    labels_.commit();
+    matrix_.commit();
+  }
+
+ private:
+  static std::string npy_stem(const std::string& path) {
+    if (path == "-") throw UsageError("--to npy writes several files; give a file path, not '-'");
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0 ? path.substr(0, path.size() - 4) : path;
+  }
+  TableHeader header_;
+  std::string stem_;
+  AtomicOutput matrix_, labels_;
+  std::vector<std::string> keys_;
+};
+
+std::unique_ptr<RowSink> make_sink(const std::string& format, const std::string& path,
+                                   const TableHeader& header, bool allow_nonfinite = false) {
+  if (format == "fgt") return std::make_unique<FgtSink>(path, header, allow_nonfinite);
+  if (format == "libsvm") return std::make_unique<LibsvmSink>(path, header);
+  if (format == "csv") return std::make_unique<CsvSink>(path, header);
+  if (format == "npy") return std::make_unique<NpySink>(path, header);
+  if (format == "text") return std::make_unique<TextSink>(path, header);
+  throw UsageError(cat("unknown output format '", format, "' (expected fgt, libsvm, csv, npy or text)"));
+}
+
+}  // namespace
+
+void write_in_format(const std::string& format, const std::string& path, const FeatureTable& table,
+                     bool allow_nonfinite) {
+  TableHeader header = table.header();
+  header.rows = table.rows();
+  const auto sink = make_sink(format, path, header, allow_nonfinite);
+  for (std::size_t i = 0; i < table.rows(); ++i) sink->write(table.keys[i], table.labels[i], table.row(i));
+  sink->commit();
+}
+
+TableHeader convert_tables(const std::vector<std::string>& inputs, const std::string& out,
+                             const std::string& format, TableReadOptions options) {
+  if (inputs.empty()) throw UsageError("no input tables");
+  // All headers first: the joined class list, dimension, provenance and row
+  // count are known before the first record is written.
+  std::vector<std::unique_ptr<TableReader>> readers;
+  std::vector<std::vector<int>> remap;
+  TableHeader joined;
+  bool rows_known = true;
+  std::uint64_t rows = 0;
+  for (const auto& path : inputs) {
+    readers.push_back(std::make_unique<TableReader>(path, options));
+    const TableHeader& h = readers.back()->header();
+    const std::string name = readers.back()->name();
+    if (readers.size() == 1) {
+      joined.dim = h.dim;
+      joined.provenance = h.provenance;
+    } else if (h.dim != joined.dim) {
+      throw Error(cat(name, ": dimension ", h.dim, ", expected ", joined.dim, " (as in the tables before it)"));
+    } else if (h.provenance != joined.provenance) {
+      throw Error(cat(name, ": made with other settings than the tables before it (provenance differs)"));
+    }
+    std::vector<int> map(h.classes.size());
+    for (std::size_t c = 0; c < h.classes.size(); ++c) {
+      const auto hit = std::find(joined.classes.begin(), joined.classes.end(), h.classes[c]);
+      map[c] = static_cast<int>(hit - joined.classes.begin());
+      if (hit == joined.classes.end()) joined.classes.push_back(h.classes[c]);
+    }
+    remap.push_back(std::move(map));
+    if (h.rows) rows += *h.rows;
+    else rows_known = false;
+  }
+  if (rows_known) joined.rows = rows;
+  else if (format == "npy" || format == "text")
+    throw Error(cat(readers.front()->name(), ": the row count is not in the table's header (a stream?); ",
+                    format, " output needs it: write the table to a file first"));
+  const auto sink = make_sink(format, out, joined, options.allow_nonfinite);
+  TableRow row;
+  std::uint64_t written = 0;
+  for (std::size_t t = 0; t < readers.size(); ++t) {
+    while (readers[t]->next(row)) {
+      const int label = row.label < 0 ? -1 : remap[t][static_cast<std::size_t>(row.label)];
+      sink->write(row.key, label, row.values.data());
+      ++written;
+    }
+  }
+  if (rows_known && written != rows)
+    throw Error(cat(readers.front()->name(), ": the headers announced ", rows, " rows, the tables hold ", written));
+  sink->commit();
+  joined.rows = written;
+  return joined;
 }
 
 }  // namespace fg

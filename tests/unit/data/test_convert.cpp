@@ -83,3 +83,35 @@ TEST_CASE("convert: reads the shared model fixture .npy") {
   NpyArray input = read_npy(test_assets() + "/models/vgg16_tiny_seeded.fixture_input.npy");
   CHECK(input.shape == std::vector<std::size_t>{1, 3, 224, 224});
 }
+
+TEST_CASE("convert: convert_tables streams a join into every format with the in-memory writers' bytes") {
+  TempDir dir;
+  FeatureTable a = random_table(30, 40, 3, 7), b = random_table(20, 40, 4, 8);
+  std::swap(b.classes[0], b.classes[3]);  // b's classes in another order: the join maps them by name
+  b.labels[5] = -1;                       // an unlabelled row
+  write_table(dir.file("a.fgt"), a);
+  write_table(dir.file("b.fgt"), b);
+  FeatureTable joined;
+  append_table(joined, a, "a");
+  append_table(joined, b, "b");
+  for (const std::string format : {"fgt", "libsvm", "csv", "npy", "text"}) {
+    INFO(format);
+    const TableHeader h = convert_tables({dir.file("a.fgt"), dir.file("b.fgt")}, dir.file("s." + format), format);
+    CHECK(*h.rows == 50);
+    CHECK(h.classes == joined.classes);
+    write_in_format(format, dir.file("m." + format), joined);
+    CHECK(read_bytes(dir.file("s." + format)) == read_bytes(dir.file("m." + format)));
+    if (format == "npy") {
+      CHECK(read_bytes(dir.file("s.labels.npy")) == read_bytes(dir.file("m.labels.npy")));
+      CHECK(read_bytes(dir.file("s.keys.txt")) == read_bytes(dir.file("m.keys.txt")));
+    }
+  }
+  CHECK(read_table(dir.file("s.fgt")).values == joined.values);
+  // Tables made differently do not join, and nothing is written.
+  FeatureTable other = random_table(5, 40, 3, 9);
+  other.provenance = "other=1\n";
+  write_table(dir.file("o.fgt"), other);
+  CHECK_THROWS_WITH_AS(convert_tables({dir.file("a.fgt"), dir.file("o.fgt")}, dir.file("x.fgt"), "fgt"),
+                       doctest::Contains("provenance differs"), Error);
+  CHECK_FALSE(std::filesystem::exists(dir.file("x.fgt")));
+}
