@@ -80,6 +80,7 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
     } catch (const po::error& e) {
       throw UsageError(e.what());
     }
+    kernel_isa();  // a bad FG_ISA is a usage error now, not inside a kernel
     if (vm.count("help")) {
       print_help(usage, visible);
       return 0;
@@ -90,7 +91,6 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
                 << isa_name(cpu_features().best()) << "; built for " << build_baseline() << ")\n";
       return 0;
     }
-    kernel_isa();  // a bad FG_ISA is a usage error now, not inside a kernel
     if (vm.count("quiet")) log::set_level(log::Level::quiet);
     if (vm.count("verbose")) log::set_level(log::Level::verbose);
     std::vector<std::string> args;
