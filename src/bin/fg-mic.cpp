@@ -6,6 +6,7 @@
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/data/table.hpp"
 
@@ -52,7 +53,7 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   std::vector<std::string> from_scores;
   if (vm.count("from-scores"))
     for (const std::string& list : vm["from-scores"].as<std::vector<std::string>>())
-      for (const std::string& path : cli::split_list(list)) from_scores.push_back(path);
+      for (const std::string& path : split_list(list)) from_scores.push_back(path);
   check_writable(args[2]);
   if (!scores_path.empty()) check_writable(scores_path);
   const auto start = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/random.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/reduce/mic.hpp"
 
@@ -52,19 +53,11 @@ ColumnRange parse_column_range(const std::string& text, std::size_t dim) {
 }
 
 std::uint64_t rows_identity(const std::vector<std::string>& keys, const std::vector<int>& labels) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits
-  auto add = [&](const void* data, std::size_t size) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  };
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    const std::uint64_t length = keys[i].size();
-    const std::int32_t label = i < labels.size() ? labels[i] : -1;
-    add(&length, sizeof length);
-    add(keys[i].data(), keys[i].size());
-    add(&label, sizeof label);
-  }
-  return h;
+  // Length-prefixed keys: no two different row lists give the same text.
+  std::string text;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    text += cat(keys[i].size(), ':', keys[i], ' ', i < labels.size() ? labels[i] : -1, '\n');
+  return fnv1a(text);
 }
 
 void ScoresFile::save(const std::string& path) const {
@@ -211,7 +204,7 @@ PartialTable read_columns(const std::string& path,
     for (std::size_t j = 0; j < columns.size(); ++j) {
       const float v = row.values[columns[j]];
       if (!std::isfinite(v))
-        throw Error(cat(reader.name(), ": column ", columns[j], " row ", reader.record(), " (",
+        throw Error(cat(reader.name(), ": column ", columns[j] + 1, " row ", reader.record(), " (",
                         row.key, ") is ", std::isnan(v) ? "NaN" : "infinite",
                         "; MIC needs finite values"));
       kept[j] = v;
