@@ -41,13 +41,15 @@ int main(int argc, char** argv) {
       double best = 1e30;
       for (int round = 0; round < 5; ++round) {
         const auto t0 = std::chrono::steady_clock::now();
-        for (int r = 0; r < reps; ++r) fg::pool(map.data(), s.channels, s.height, s.width, o, out.data());
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        for (int r = 0; r < reps; ++r)
+          fg::pool(map.data(), s.channels, s.height, s.width, o, out.data());
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
       if (first.empty()) first = out;
       same = same && out == first;
-      std::printf("  %-24s %3d x %2d x %2d  %-8s %8.2f us per map (best of 5)\n", s.name, s.channels,
-                  s.height, s.width, fg::isa_name(isa), 1e6 * best / reps);
+      std::printf("  %-24s %3d x %2d x %2d  %-8s %8.2f us per map (best of 5)\n", s.name,
+                  s.channels, s.height, s.width, fg::isa_name(isa), 1e6 * best / reps);
     }
   }
   fg::set_kernel_isa(start);

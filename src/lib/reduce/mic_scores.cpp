@@ -36,13 +36,13 @@ ColumnRange parse_column_range(const std::string& text, std::size_t dim) {
     if (!parse_size(text.substr(0, colon), a) || !parse_size(text.substr(colon + 1), b))
       throw UsageError(cat("--columns: expected A:B (0-based, B exclusive), got '", text, "'"));
     if (a >= b || b > dim)
-      throw UsageError(cat("--columns ", text, ": need 0 <= A < B <= ", dim,
-                           " (the table's column count)"));
+      throw UsageError(
+          cat("--columns ", text, ": need 0 <= A < B <= ", dim, " (the table's column count)"));
     return {a, b};
   }
   if (slash != std::string::npos && colon == std::string::npos) {
-    if (!parse_size(text.substr(0, slash), a) || !parse_size(text.substr(slash + 1), b) ||
-        a < 1 || a > b)
+    if (!parse_size(text.substr(0, slash), a) || !parse_size(text.substr(slash + 1), b) || a < 1 ||
+        a > b)
       throw UsageError(cat("--columns: expected J/N with 1 <= J <= N, got '", text, "'"));
     if (b > dim)
       throw UsageError(cat("--columns ", text, ": more ranges than the table's ", dim, " columns"));
@@ -135,7 +135,8 @@ ScoresFile ScoresFile::load(const std::string& path) {
         if (!parse_double(value, f.params.c)) throw bad(cat("bad c '", value, "'"));
       } else if (key == "rows_id") {
         std::istringstream hex(value);
-        if (!(hex >> std::hex >> f.rows_id) || !hex.eof()) throw bad(cat("bad rows_id '", value, "'"));
+        if (!(hex >> std::hex >> f.rows_id) || !hex.eof())
+          throw bad(cat("bad rows_id '", value, "'"));
         have_id = true;
       } else {
         throw bad(cat("unknown field '", key, "'"));
@@ -160,8 +161,8 @@ ScoresFile ScoresFile::load(const std::string& path) {
     if (!(fields >> feature >> score >> rank) || (fields >> extra))
       throw bad(cat("expected 'feature<TAB>score<TAB>rank', got '", line, "'"));
     if (!parse_size(feature, column) || column != f.columns.first + f.scores.size())
-      throw bad(cat("feature ", feature, " out of order: expected ",
-                    f.columns.first + f.scores.size()));
+      throw bad(
+          cat("feature ", feature, " out of order: expected ", f.columns.first + f.scores.size()));
     if (column >= f.columns.end)
       throw bad(cat("feature ", column, " beyond the file's columns ", range_text(f.columns)));
     if (!parse_double(score, value) || !std::isfinite(value))
@@ -264,8 +265,8 @@ SelectionModel fit_from_scores(const std::vector<std::string>& score_paths,
     const ScoresFile& s = files[f];
     const std::string& name = score_paths[f];
     if (s.target != options.target)
-      throw Error(cat(name, ": scores for --target ", target_name(s.target), ", this fit has --target ",
-                      target_name(options.target)));
+      throw Error(cat(name, ": scores for --target ", target_name(s.target),
+                      ", this fit has --target ", target_name(options.target)));
     if (s.params.est != options.params.est || s.params.alpha != options.params.alpha ||
         s.params.c != options.params.c)
       throw Error(cat(name, ": scores made with --est ", estimator_name(s.params.est), " --alpha ",
@@ -281,8 +282,9 @@ SelectionModel fit_from_scores(const std::vector<std::string>& score_paths,
   // The ranges, in column order, must tile [0, input_dim).
   std::vector<std::size_t> order(files.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return files[a].columns.first < files[b].columns.first; });
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return files[a].columns.first < files[b].columns.first;
+  });
   std::vector<double> relevance;
   relevance.reserve(head.input_dim);
   for (std::size_t r = 0; r < order.size(); ++r) {
@@ -291,8 +293,8 @@ SelectionModel fit_from_scores(const std::vector<std::string>& score_paths,
       if (s.columns.first < relevance.size())
         throw Error(cat(score_paths[order[r]], ": columns ", range_text(s.columns), " overlap ",
                         score_paths[order[r - 1]], "'s"));
-      throw Error(cat("no scores for columns ", relevance.size(), ":", s.columns.first,
-                      " (before ", score_paths[order[r]], ")"));
+      throw Error(cat("no scores for columns ", relevance.size(), ":", s.columns.first, " (before ",
+                      score_paths[order[r]], ")"));
     }
     relevance.insert(relevance.end(), s.scores.begin(), s.scores.end());
   }
@@ -304,7 +306,8 @@ SelectionModel fit_from_scores(const std::vector<std::string>& score_paths,
   // The table: the same rows as the scores, and the candidate columns.
   auto check_rows = [&](const PartialTable& t) {
     if (t.input_dim != head.input_dim)
-      throw Error(cat(table_path, ": ", t.input_dim, " columns, the scores are of ", head.input_dim));
+      throw Error(
+          cat(table_path, ": ", t.input_dim, " columns, the scores are of ", head.input_dim));
     if (t.table.rows() != head.samples ||
         rows_identity(t.table.keys, t.table.labels) != head.rows_id)
       throw Error(cat(table_path, ": not the table the scores were made from (", t.table.rows(),

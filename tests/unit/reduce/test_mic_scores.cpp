@@ -27,7 +27,7 @@ FeatureTable scored_table(unsigned seed) {
     for (std::size_t j = 0; j < t.dim; ++j)
       row[j] = static_cast<float>((j % 3 == 0 ? 0.8 * label * (j % 2 ? 1 : -1) : 0) + normal(rng));
     row[7] = row[0] + 0.01f * static_cast<float>(normal(rng));  // nearly a copy of column 0
-    row[11] = static_cast<float>(rng() % 4);                     // ties
+    row[11] = static_cast<float>(rng() % 4);                    // ties
     t.add(cat("row", i), label, row.data());
   }
   return t;
@@ -109,7 +109,8 @@ TEST_CASE("mic scores: a scores file reads back exactly; damaged files are named
                        doctest::Contains("not a MIC scores file"), Error);
 }
 
-TEST_CASE("mic scores: a fit from the scores of column ranges is the one-process fit, byte for byte") {
+TEST_CASE(
+    "mic scores: a fit from the scores of column ranges is the one-process fit, byte for byte") {
   TempDir dir;
   const FeatureTable table = scored_table(5);
   write_table(dir.file("t.fgt"), table);
@@ -120,9 +121,9 @@ TEST_CASE("mic scores: a fit from the scores of column ranges is the one-process
     double min_score;
   };
   const Setting settings[] = {
-      {Target::classes, Redundancy::none, 5, 0, -1},  {Target::ordinal, Redundancy::none, 4, 0, -1},
-      {Target::classes, Redundancy::corr, 5, 0, -1},  {Target::classes, Redundancy::corr, 4, 6, -1},
-      {Target::classes, Redundancy::mic, 3, 0, -1},   {Target::classes, Redundancy::none, 0, 0, 0.1},
+      {Target::classes, Redundancy::none, 5, 0, -1}, {Target::ordinal, Redundancy::none, 4, 0, -1},
+      {Target::classes, Redundancy::corr, 5, 0, -1}, {Target::classes, Redundancy::corr, 4, 6, -1},
+      {Target::classes, Redundancy::mic, 3, 0, -1},  {Target::classes, Redundancy::none, 0, 0, 0.1},
   };
   for (const Setting& s : settings) {
     SelectOptions options;
@@ -143,7 +144,8 @@ TEST_CASE("mic scores: a fit from the scores of column ranges is the one-process
       paths.push_back(dir.file(cat("s", j, ".tsv")));
       f.save(paths.back());
     }
-    const SelectionModel merged = fit_from_scores(paths, dir.file("t.fgt"), options, &merged_scores);
+    const SelectionModel merged =
+        fit_from_scores(paths, dir.file("t.fgt"), options, &merged_scores);
     CHECK(merged_scores == one_scores);
     CHECK(model_bytes(merged, dir, "merged.model") == model_bytes(one, dir, "one.model"));
     CHECK(one.output_dim() >= 3);
@@ -164,7 +166,8 @@ TEST_CASE("mic scores: merging refuses gaps, overlaps, other settings and other 
     return dir.file(out);
   };
   const std::string a = scores("t.fgt", "0:5", "a.tsv"), b = scores("t.fgt", "5:14", "b.tsv");
-  const std::string gap = scores("t.fgt", "6:14", "gap.tsv"), over = scores("t.fgt", "4:14", "over.tsv");
+  const std::string gap = scores("t.fgt", "6:14", "gap.tsv"),
+                    over = scores("t.fgt", "4:14", "over.tsv");
   const std::string ordinal = scores("t.fgt", "5:14", "ord.tsv", Target::ordinal);
   const std::string foreign = scores("other.fgt", "5:14", "foreign.tsv");
   SelectOptions options;
