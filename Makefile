@@ -3,6 +3,7 @@
 #   make test       build, then unit tests and end-to-end tests of the programs
 #   make demo       the whole chain on flowers12 with SqueezeNet (see README)
 #   make bench      build and run the benchmarks in bench/
+#   make bench-compare  portable (default) vs -march=native builds, same run (bench/compare-builds.sh)
 #   make install    install programs, model specs and pipelines under PREFIX
 #   make deps       install the Debian packages the build needs (as root)
 #   make check-asan build with AddressSanitizer + UBSan and run the tests
@@ -26,8 +27,8 @@ DEB_PACKAGES = g++ cmake make pkg-config libopencv-dev libsvm-dev libsvm-tools \
 FUZZ_BUILD ?= build-fuzz
 FUZZ_CXX ?= clang++-14
 
-.PHONY: all build test demo bench install deps check-asan clean format format-check fuzz fuzz-build \
-        fuzz-brief
+.PHONY: all build test demo bench bench-compare install deps check-asan clean format format-check \
+        fuzz fuzz-build fuzz-brief
 
 all: build
 
@@ -83,6 +84,13 @@ bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DFG_BUILD_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh $(BUILD)
+
+bench-compare: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DFG_BUILD_BENCH=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cmake -S . -B $(BUILD)-native -DCMAKE_BUILD_TYPE=Release -DFG_BUILD_BENCH=ON -DFG_NATIVE=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-native -j $(JOBS) --target fg-mic bench-mic bench-pool bench-pca bench-train
+	bash bench/compare-builds.sh $(BUILD)-native $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

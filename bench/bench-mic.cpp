@@ -13,6 +13,7 @@
 
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/cpu.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/core/text.hpp"
@@ -109,7 +110,9 @@ int main(int argc, char** argv) {
     const FeatureTable table = make_data(n, dim, classes, vm["seed"].as<std::uint64_t>());
     std::cout << "data: " << n << " samples x " << dim << " features, " << classes
               << " classes, alpha " << params.alpha << ", c " << params.c << ", "
-              << omp_get_max_threads() << " threads (generated in " << now() - t0 << " s)\n";
+              << omp_get_max_threads() << " threads, kernels " << isa_name(kernel_isa())
+              << " (FG_ISA=avx2 forces AVX2; this CPU: " << isa_name(cpu_features().best())
+              << ") (generated in " << now() - t0 << " s)\n";
     if (const std::string path = vm["write"].as<std::string>(); !path.empty()) {
       write_table(path, table);
       std::cout << "wrote " << path << "\n";

@@ -6,6 +6,7 @@
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/data/table.hpp"
 
@@ -25,20 +26,22 @@ FeatureTable read_features(const std::string& path) {
   return table;
 }
 
-void write_scores(const std::string& path, const std::vector<double>& scores) {
-  std::vector<std::size_t> rank(scores.size());
-  {
-    std::vector<std::size_t> order(scores.size());
-    for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
-    for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = r + 1;
-  }
-  AtomicOutput out(path, false);
-  out.stream() << "feature\tscore\trank\n";
-  for (std::size_t j = 0; j < scores.size(); ++j)
-    out.stream() << j << '\t' << format_double(scores[j]) << '\t' << rank[j] << '\n';
-  out.commit();
+// The scores of a whole table, as `fg-mic scores` writes them.
+void write_scores(const std::string& path, const FeatureTable& table, const mic::SelectOptions& o,
+                  const std::vector<double>& scores) {
+  mic::ScoresFile f;
+  f.input_dim = table.dim;
+  f.columns = {0, table.dim};
+  f.samples = table.rows();
+  f.params = o.params;
+  f.target = o.target;
+  f.rows_id = mic::rows_identity(table.keys, table.labels);
+  f.scores = scores;
+  std::vector<char> seen(table.classes.size() + 1, 0);
+  for (int label : table.labels)
+    if (label >= 0 && static_cast<std::size_t>(label) < seen.size() && !seen[label])
+      seen[label] = 1, ++f.classes;
+  f.save(path);
 }
 
 int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) {
@@ -47,24 +50,40 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   if (options.k == 0 && options.min_score < 0)
     throw UsageError("give --k N or --min-score T (how many features to keep)");
   const std::string scores_path = vm["scores"].as<std::string>();
+  std::vector<std::string> from_scores;
+  if (vm.count("from-scores"))
+    for (const std::string& list : vm["from-scores"].as<std::vector<std::string>>())
+      for (const std::string& path : split_list(list)) from_scores.push_back(path);
   check_writable(args[2]);
   if (!scores_path.empty()) check_writable(scores_path);
   const auto start = std::chrono::steady_clock::now();
-  const FeatureTable table = read_features(args[1]);
-  const double read_time = seconds_since(start);
-  const auto fit_start = std::chrono::steady_clock::now();
   std::vector<double> scores;
-  const mic::SelectionModel model = mic::fit_selection(table, options, &scores);
-  const double fit_time = seconds_since(fit_start);
+  mic::SelectionModel model;
+  double read_time = 0;
+  if (!from_scores.empty()) {
+    model = mic::fit_from_scores(from_scores, args[1], options, &scores);
+    if (!scores_path.empty()) {
+      mic::ScoresFile merged = mic::ScoresFile::load(from_scores.front());
+      merged.columns = {0, model.input_dim};
+      merged.scores = scores;
+      merged.save(scores_path);
+    }
+  } else {
+    const FeatureTable table = read_features(args[1]);
+    read_time = seconds_since(start);
+    model = mic::fit_selection(table, options, &scores);
+    if (!scores_path.empty()) write_scores(scores_path, table, options, scores);
+  }
+  const double fit_time = seconds_since(start) - read_time;
   model.save(args[2]);
-  if (!scores_path.empty()) write_scores(scores_path, scores);
-  log::info(cat("Done: selected ", model.output_dim(), " of ", table.dim, " features (",
-                table.rows(), " rows, ", model.classes, " classes, ", mic::target_name(options.target),
-                ", ", mic::estimator_name(options.params.est),
+  log::info(cat("Done: selected ", model.output_dim(), " of ", model.input_dim, " features (",
+                model.samples, " rows, ", model.classes, " classes, ",
+                mic::target_name(options.target), ", ", mic::estimator_name(options.params.est),
                 options.redundancy == mic::Redundancy::none
                     ? ""
                     : cat(", redundancy ", mic::redundancy_name(options.redundancy)),
-                ") in ", fit_time, " s (+ ", read_time, " s reading)"));
+                from_scores.empty() ? "" : cat(", from ", from_scores.size(), " scores files"),
+                ") in ", fit_time, " s", from_scores.empty() ? cat(" (+ ", read_time, " s reading)") : ""));
   return 0;
 }
 
@@ -80,14 +99,15 @@ int scores(const cli::po::variables_map& vm, const std::vector<std::string>& arg
   cli::require_args(args, 3, 3);
   const mic::SelectOptions options = mic::SelectOptions::from(vm);
   check_writable(args[2]);
-  const FeatureTable table = read_features(args[1]);
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<double> s = mic::score_features(table, options.params, options.target);
+  const mic::ScoresFile f = mic::score_column_range(args[1], vm["columns"].as<std::string>(),
+                                                    options.params, options.target);
   const double time = seconds_since(start);
-  write_scores(args[2], s);
-  log::info(cat("Done ", table.dim, " features x ", table.rows(), " rows (",
-                mic::target_name(options.target), ") in ", time, " s, ",
-                time > 0 ? table.dim / time : 0.0, " features/s"));
+  f.save(args[2]);
+  log::info(cat("Done ", f.columns.size(), " features (columns ", f.columns.first, ":",
+                f.columns.end, " of ", f.input_dim, ") x ", f.samples, " rows (",
+                mic::target_name(options.target), ") in ", time, " s (with reading), ",
+                time > 0 ? f.columns.size() / time : 0.0, " features/s"));
   return 0;
 }
 
@@ -125,6 +145,7 @@ int main(int argc, char** argv) {
       "fg-mic",
       "select features by their maximal information coefficient (MIC) with the class label",
       "fg-mic fit [options] <features.fgt> <selection.model>\n"
+      "       fg-mic fit --from-scores s1.tsv,s2.tsv,... [options] <features.fgt> <selection.model>\n"
       "       fg-mic apply <selection.model> <features-in.fgt> <features-out.fgt>\n"
       "       fg-mic scores [options] <features.fgt> <scores.tsv>\n"
       "       fg-mic pairs [--est E --alpha A --c C] <vectors.tsv>",
@@ -132,9 +153,11 @@ int main(int argc, char** argv) {
       "fg-extract, fg-pca, fg-train, fg-convert",
       "fit     scores every feature against the label and keeps --k N (or all >= --min-score),\n"
       "        writing a selection model (text, 'FGMIC-SELECTION 1'); --scores also writes\n"
-      "        the TSV of scores\n"
+      "        the TSV of scores; --from-scores: from the scores files of column ranges that\n"
+      "        cover every column once (the same model as scoring in one process)\n"
       "apply   keeps the selected columns of a table (either file may be '-')\n"
-      "scores  writes 'feature<TAB>score<TAB>rank' for every feature (0-based index, rank 1 = best)\n"
+      "scores  writes '# FGMIC-SCORES 1 <settings>' then 'feature<TAB>score<TAB>rank' for every\n"
+      "        feature (0-based index, rank 1 = best), or only for --columns\n"
       "pairs   minepy's statistics for each case of a vector file (lines 'case kind n axis v1..vn',\n"
       "        axis x then y): prints 'case mic mas mev mcn mcn_general tic' on stdout\n\n"
       "Scores: --target classes (default) partitions the label axis by the classes and\n"
@@ -144,7 +167,13 @@ int main(int argc, char** argv) {
   cli::po::options_description options("Options");
   mic::SelectOptions::add_options(options);
   options.add_options()("scores", cli::po::value<std::string>()->default_value("", "none"),
-                        "fit: also write the scores of all features to this TSV");
+                        "fit: also write the scores of all features to this TSV")
+      ("from-scores", cli::po::value<std::vector<std::string>>(),
+       "fit: merge these scores files (comma-separated, or the option repeated) instead of "
+       "scoring; the table is read for its keys and labels, and for --redundancy candidates")
+      ("columns", cli::po::value<std::string>()->default_value("all"),
+       "scores: only columns A:B (0-based, B exclusive), or J/N (the J-th of N near-equal "
+       "contiguous ranges, J = 1..N), or all");
   cli::add_threads_option(options);
 
   return cli::run(argc, argv, usage, options,

@@ -39,8 +39,10 @@ fg-mic fit --k 3 --scores scores.tsv t.fgt sel.model 2> fit.log
 grep -q "Done: selected 3 of 12 features (240 rows, 6 classes" fit.log || { cat fit.log; fail "fit summary line"; }
 head -1 sel.model | grep -q "^FGMIC-SELECTION 1$" || fail "model magic"
 expect_eq "$(grep -v '^#' sel.model | awk 'NF == 2 && $1 ~ /^[0-9]+$/ && $2 ~ /\./ {print $1}' | sort -n | tr '\n' ' ')" "0 3 7 " "selected columns"
-expect_eq "$(wc -l < scores.tsv)" 13 "scores lines"
-expect_eq "$(awk -F'\t' '$3 <= 3 && NR > 1 {print $1}' scores.tsv | sort -n | tr '\n' ' ')" "0 3 7 " "ranks 1-3"
+expect_eq "$(wc -l < scores.tsv)" 14 "scores lines"
+head -1 scores.tsv | grep -q "^# FGMIC-SCORES 1 input_dim=12 columns=0:12 samples=240 classes=6 target=classes " \
+  || fail "scores header: $(head -1 scores.tsv)"
+expect_eq "$(awk -F'\t' '$3 <= 3 && NR > 2 {print $1}' scores.tsv | sort -n | tr '\n' ' ')" "0 3 7 " "ranks 1-3"
 
 fg-mic -q apply sel.model t.fgt sel.fgt
 fg-convert -q --to csv sel.fgt sel.csv
@@ -76,7 +78,7 @@ fg-mic -q fit --target ordinal --est mic_e --k 3 t.fgt ord.model
 grep -q "^target ordinal$" ord.model || fail "ordinal target not recorded"
 fg-mic -q fit --min-score 0.2 t.fgt thr.model
 n_thr=$(awk '/^output_dim/ {print $2}' thr.model)
-expect_eq "$(awk -F'\t' 'NR > 1 && $2 >= 0.2' scores.tsv | wc -l)" "$n_thr" "--min-score count"
+expect_eq "$(awk -F'\t' 'NR > 2 && $2 >= 0.2' scores.tsv | wc -l)" "$n_thr" "--min-score count"
 fg-mic -q fit --k 3 --redundancy mic t.fgt mrmr.model
 grep -q "^redundancy mic$" mrmr.model || fail "mRMR not recorded"
 fg-mic -q fit --k 3 --redundancy corr --redundancy-weight 0.5 t.fgt corr.model
@@ -92,6 +94,30 @@ fg-mic -q scores --threads 1 t.fgt s1.tsv
 fg-mic -q scores --threads 2 t.fgt s2.tsv
 cmp -s s1.tsv s2.tsv || fail "scores depend on the thread count"
 cmp -s s1.tsv scores.tsv || fail "fit --scores and scores differ"
+
+# Column ranges (3 jobs) merged: the one-process model, byte for byte.
+for target in classes ordinal; do
+  fg-mic -q fit --target $target --k 4 --redundancy corr t.fgt one.$target.model
+  for j in 1 2 3; do fg-mic -q scores --target $target --columns $j/3 t.fgt part.$j.tsv; done
+  expect_eq "$(sed -n 1p part.2.tsv | grep -o 'columns=[0-9:]*')" "columns=4:8" "range 2/3 of 12"
+  fg-mic -q fit --target $target --k 4 --redundancy corr --from-scores part.3.tsv,part.1.tsv \
+    --from-scores part.2.tsv --scores merged.tsv t.fgt merged.$target.model
+  cmp -s one.$target.model merged.$target.model || fail "merged fit ($target) differs from one process"
+done
+cmp -s merged.tsv <(fg-mic -q scores --target ordinal t.fgt /dev/stdout) || fail "merged scores file"
+fg-mic -q scores --columns 0:5 t.fgt a.tsv
+expect_eq "$(wc -l < a.tsv)" 7 "scores of 5 columns"
+expect_fail 1 "no scores for columns 5:12" fg-mic fit --k 2 --from-scores a.tsv t.fgt x.model
+no_file x.model
+expect_fail 1 "a.tsv: scores for --target classes, this fit has --target ordinal" \
+  fg-mic fit --k 2 --target ordinal --from-scores a.tsv t.fgt x.model
+expect_fail 2 "--columns 0:13: need 0 <= A < B <= 12" fg-mic scores --columns 0:13 t.fgt x.tsv
+expect_fail 2 "expected J/N with 1 <= J <= N" fg-mic scores --columns 4/3 t.fgt x.tsv
+no_file x.tsv
+# The kernels can be forced lower (FG_ISA) with the same scores; a level the CPU lacks is refused.
+FG_ISA=generic fg-mic -q scores --target ordinal t.fgt g.tsv
+cmp -s g.tsv <(fg-mic -q scores --target ordinal t.fgt /dev/stdout) || fail "FG_ISA=generic changed the scores"
+expect_fail 2 "FG_ISA must be avx512, avx2 or generic" env FG_ISA=sse9 fg-mic scores t.fgt x.tsv
 
 # --- bad inputs -------------------------------------------------------------
 expect_fail 2 "give --k N or --min-score T" fg-mic fit t.fgt x.model

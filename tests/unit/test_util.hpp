@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "finegrain/core/cpu.hpp"
 #include "finegrain/data/table.hpp"
 
 // A fresh directory removed with everything in it at the end of the test.
@@ -81,4 +82,18 @@ inline std::string fixture_image() {
     files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   return files.front();
+}
+
+// Runs body once per kernel ISA level the CPU has (fg::set_kernel_isa), the
+// level current before restored at the end, also when body throws.
+template <class Body>
+void for_each_isa(Body body) {
+  struct Restore {
+    fg::Isa saved = fg::kernel_isa();
+    ~Restore() { fg::set_kernel_isa(saved); }
+  } restore;
+  for (fg::Isa isa : fg::available_isas()) {
+    fg::set_kernel_isa(isa);
+    body(isa);
+  }
 }

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -175,6 +176,68 @@ struct SelectionModel {
 // Scores every feature (all_scores receives them, may be null), then selects.
 SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& options,
                              std::vector<double>* all_scores = nullptr);
+
+// The selection from relevance scores already computed (one per input
+// column), for a table of `samples` rows and `classes` classes. With
+// redundancy, gather(columns, out) must fill out with those input columns of
+// the table, each as `samples` contiguous floats, in the order given; it is
+// called once, for the candidates only (the --pool best, or all).
+using ColumnGather =
+    std::function<void(const std::vector<std::uint32_t>& columns, std::vector<float>& out)>;
+SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_t samples,
+                                int classes, const SelectOptions& options,
+                                const ColumnGather& gather);
+
+// ---- scores of column ranges, and fits from them ------------------------------
+//
+// `fg-mic scores --columns` scores part of the columns (each column's score
+// depends only on that column and the label); a fit from the score files of
+// ranges that cover every column exactly once is the fit of one process.
+
+// Columns [first, end), 0-based.
+struct ColumnRange {
+  std::size_t first = 0, end = 0;
+  std::size_t size() const { return end - first; }
+};
+// "A:B" (0-based, end exclusive: 0:1024 then 1024:2048), "J/N" (the J-th of N
+// contiguous near-equal ranges, J = 1..N as fg-jobs' JOB) or "all", for a
+// table of dim columns. UsageError naming the problem.
+ColumnRange parse_column_range(const std::string& text, std::size_t dim);
+
+// Identity of a table's rows (keys and labels, in order; FNV-1a), so that
+// scores of different tables are never merged.
+std::uint64_t rows_identity(const std::vector<std::string>& keys, const std::vector<int>& labels);
+
+// A scores file: "# FGMIC-SCORES 1 key=value ..." (input_dim, columns A:B,
+// samples, classes, target, estimator, alpha, c, rows_id), then the TSV
+// "feature<TAB>score<TAB>rank" (0-based input column, rank within the file).
+struct ScoresFile {
+  std::size_t input_dim = 0;
+  ColumnRange columns;
+  std::size_t samples = 0;
+  int classes = 0;
+  Params params;
+  Target target = Target::classes;
+  std::uint64_t rows_id = 0;
+  std::vector<double> scores;  // of columns.first .. columns.end - 1
+
+  void save(const std::string& path) const;
+  static ScoresFile load(const std::string& path);  // Error naming the file and line
+};
+
+// Reads only `range` of the table (values checked finite, every row
+// labelled) and scores those columns. Memory: rows x range.size() floats.
+ScoresFile score_column_range(const std::string& table_path, const std::string& range_spec,
+                              const Params& params, Target target);
+
+// Merges score files (any order) that cover [0, input_dim) exactly once, all
+// of the same rows and settings (those of `options`; Error naming the file
+// that differs), and selects. The table is read for its keys and labels
+// (checked against the files), and with redundancy for the candidate columns
+// only. all_scores (may be null) receives the merged scores.
+SelectionModel fit_from_scores(const std::vector<std::string>& score_paths,
+                               const std::string& table_path, const SelectOptions& options,
+                               std::vector<double>* all_scores = nullptr);
 
 // Streams a table through a selection ("-" works for both).
 std::uint64_t apply_selection(const SelectionModel& model, const std::string& in_path,

@@ -6,10 +6,43 @@
 #include <opencv2/core.hpp>
 
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/cpu.hpp"
 
 namespace fg::cli {
 
 namespace {
+
+const char* build_baseline() {
+#if defined(__AVX512F__)
+  return "AVX-512 (-march=native or similar)";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "x86-64-v3: AVX2 + FMA";
+#else
+  return "x86-64";
+#endif
+}
+
+// A build whose baseline the CPU lacks would die of SIGILL somewhere; say so
+// instead. Best effort: compiled for plain x86-64 so that this check itself runs.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target("arch=x86-64")))
+#endif
+void check_cpu_baseline() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  bool ok = true;
+#if defined(__AVX2__) && defined(__FMA__)
+  ok = ok && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+#if defined(__AVX512F__)
+  ok = ok && __builtin_cpu_supports("avx512f");
+#endif
+  if (!ok)
+    throw Error(cat("this build needs a CPU with ", build_baseline(),
+                    "; rebuild with cmake -DFG_ARCH=x86-64 for this machine"));
+#endif
+}
+
 void print_help(const Usage& usage, const po::options_description& visible) {
   std::cout << usage.name << ": " << usage.purpose << "\n\n"
             << "Usage: " << usage.usage << "\n"
@@ -24,6 +57,7 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
         const Body& body) {
   log::set_program(usage.name);
   try {
+    check_cpu_baseline();
     po::options_description common("Common options");
     common.add_options()
         ("help,h", "print this help and exit")
@@ -46,12 +80,15 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
     } catch (const po::error& e) {
       throw UsageError(e.what());
     }
+    kernel_isa();  // a bad FG_ISA is a usage error now, not inside a kernel
     if (vm.count("help")) {
       print_help(usage, visible);
       return 0;
     }
     if (vm.count("version")) {
-      std::cout << usage.name << " (finegrain) " << version() << "\n";
+      std::cout << usage.name << " (finegrain) " << version() << "\n"
+                << "kernels: " << isa_name(kernel_isa()) << " (this CPU: "
+                << isa_name(cpu_features().best()) << "; built for " << build_baseline() << ")\n";
       return 0;
     }
     if (vm.count("quiet")) log::set_level(log::Level::quiet);

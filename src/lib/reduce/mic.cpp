@@ -15,6 +15,7 @@
 #include <numeric>
 
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/cpu.hpp"
 #include "finegrain/data/table.hpp"
 #include "mic_internal.hpp"
 
@@ -142,7 +143,7 @@ int Axis::partition(int k, std::uint32_t* bin_of_point, std::uint32_t* bin_sizes
 namespace {
 
 constexpr std::size_t kLanes = 8;     // DP rows are padded to a multiple of this
-constexpr std::size_t kBlockT = 4;    // DP rows finished together (sharing loads)
+constexpr std::size_t kMaxBlockT = 8;  // most DP rows finished together (sharing loads)
 constexpr double kNone = -std::numeric_limits<double>::infinity();
 
 std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
@@ -177,21 +178,16 @@ void segment_costs(const double* __restrict h, const std::int32_t* __restrict to
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(FG_MIC_NO_AVX512)
-#define FG_MIC_AVX512 1
-// GCC 12 warns about _mm512_undefined_pd inside its own intrinsics (PR 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-bool have_avx512() {
-  static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
-}
-#endif
+// ---- the relaxation kernel, the hot loop of the dynamic programme ----------
+// acc_b[i] = max(acc_b[i], g_s[i] - w_b[s]) for rows s in [s0, s1), b < nb;
+// m is a multiple of kLanes and rows of g are padded with -inf. A maximum of
+// exactly computed differences does not depend on the order it is taken in,
+// so every form below (and every blocking) gives the same bits.
+using RelaxFn = void (*)(double* const* acc, const double* const* w, std::size_t nb,
+                         const double* g, std::size_t stride, std::size_t s0, std::size_t s1,
+                         std::size_t m);
 
-// acc_b[i] = max(acc_b[i], g_s[i] - w_b[s]) for rows s in [s0, s1), b < nb.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
+// Plain C++, vectorised by the compiler for the build's baseline.
 void relax_generic(double* const* acc, const double* const* w, std::size_t nb, const double* g,
                    std::size_t stride, std::size_t s0, std::size_t s1, std::size_t m) {
   for (std::size_t b = 0; b < nb; ++b) {
@@ -208,14 +204,89 @@ void relax_generic(double* const* acc, const double* const* w, std::size_t nb, c
   }
 }
 
-#ifdef FG_MIC_AVX512
-// The same with AVX-512: 4 rows x 32 columns of accumulators stay in
-// registers while the rows s stream by.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FG_MIC_X86 1
+// GCC 12 warns about _mm512_undefined_pd inside its own intrinsics (PR 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// AVX2 has 16 ymm registers of 4 doubles: a block of 6 rows x 8 columns keeps
+// 12 accumulators in registers, with 2 for the row of g and 1 for the
+// broadcast w (the AVX-512 blocking of 16 accumulators would spill here).
+constexpr std::size_t kAvx2Rows = 6;
+__attribute__((target("avx2,fma"))) void relax_avx2(double* const* acc, const double* const* w,
+                                                    std::size_t nb, const double* g,
+                                                    std::size_t stride, std::size_t s0,
+                                                    std::size_t s1, std::size_t m) {
+  std::size_t b0 = 0;
+  for (; b0 + kAvx2Rows <= nb; b0 += kAvx2Rows) {
+    double* const* ab = acc + b0;
+    const double* const* wb = w + b0;
+    for (std::size_t i = 0; i < m; i += 8) {
+      __m256d a[kAvx2Rows][2];
+      for (std::size_t b = 0; b < kAvx2Rows; ++b) {
+        a[b][0] = _mm256_loadu_pd(ab[b] + i);
+        a[b][1] = _mm256_loadu_pd(ab[b] + i + 4);
+      }
+      const double* gs = g + s0 * stride + i;
+      for (std::size_t s = s0; s < s1; ++s, gs += stride) {
+        const __m256d g0 = _mm256_loadu_pd(gs), g1 = _mm256_loadu_pd(gs + 4);
+        for (std::size_t b = 0; b < kAvx2Rows; ++b) {
+          const __m256d ws = _mm256_broadcast_sd(wb[b] + s);
+          a[b][0] = _mm256_max_pd(a[b][0], _mm256_sub_pd(g0, ws));
+          a[b][1] = _mm256_max_pd(a[b][1], _mm256_sub_pd(g1, ws));
+        }
+      }
+      for (std::size_t b = 0; b < kAvx2Rows; ++b) {
+        _mm256_storeu_pd(ab[b] + i, a[b][0]);
+        _mm256_storeu_pd(ab[b] + i + 4, a[b][1]);
+      }
+    }
+  }
+  // Fewer rows (the end of the programme, the triangle inside a block): one
+  // row at a time, 16 columns (4 accumulators) per pass over s.
+  for (std::size_t b = b0; b < nb; ++b) {
+    double* a_row = acc[b];
+    const double* w_row = w[b];
+    std::size_t i = 0;
+    for (; i + 16 <= m; i += 16) {
+      __m256d a0 = _mm256_loadu_pd(a_row + i), a1 = _mm256_loadu_pd(a_row + i + 4),
+              a2 = _mm256_loadu_pd(a_row + i + 8), a3 = _mm256_loadu_pd(a_row + i + 12);
+      const double* gs = g + s0 * stride + i;
+      for (std::size_t s = s0; s < s1; ++s, gs += stride) {
+        const __m256d ws = _mm256_broadcast_sd(w_row + s);
+        a0 = _mm256_max_pd(a0, _mm256_sub_pd(_mm256_loadu_pd(gs), ws));
+        a1 = _mm256_max_pd(a1, _mm256_sub_pd(_mm256_loadu_pd(gs + 4), ws));
+        a2 = _mm256_max_pd(a2, _mm256_sub_pd(_mm256_loadu_pd(gs + 8), ws));
+        a3 = _mm256_max_pd(a3, _mm256_sub_pd(_mm256_loadu_pd(gs + 12), ws));
+      }
+      _mm256_storeu_pd(a_row + i, a0);
+      _mm256_storeu_pd(a_row + i + 4, a1);
+      _mm256_storeu_pd(a_row + i + 8, a2);
+      _mm256_storeu_pd(a_row + i + 12, a3);
+    }
+    for (; i < m; i += 8) {
+      __m256d a0 = _mm256_loadu_pd(a_row + i), a1 = _mm256_loadu_pd(a_row + i + 4);
+      const double* gs = g + s0 * stride + i;
+      for (std::size_t s = s0; s < s1; ++s, gs += stride) {
+        const __m256d ws = _mm256_broadcast_sd(w_row + s);
+        a0 = _mm256_max_pd(a0, _mm256_sub_pd(_mm256_loadu_pd(gs), ws));
+        a1 = _mm256_max_pd(a1, _mm256_sub_pd(_mm256_loadu_pd(gs + 4), ws));
+      }
+      _mm256_storeu_pd(a_row + i, a0);
+      _mm256_storeu_pd(a_row + i + 4, a1);
+    }
+  }
+}
+
+// AVX-512 has 32 zmm registers of 8 doubles: 4 rows x 32 columns of
+// accumulators stay in registers while the rows s stream by.
+constexpr std::size_t kAvx512Rows = 4;
 __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const double* const* w,
                                                       std::size_t nb, const double* g,
                                                       std::size_t stride, std::size_t s0,
                                                       std::size_t s1, std::size_t m) {
-  if (nb == kBlockT) {
+  if (nb == kAvx512Rows) {
     std::size_t i = 0;
     for (; i + 32 <= m; i += 32) {
       __m512d a[4][4];
@@ -266,14 +337,30 @@ __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const d
 #pragma GCC diagnostic pop
 #endif
 
-// m is a multiple of kLanes; rows of g are padded with -inf.
-void relax(double* const* acc, const double* const* w, std::size_t nb, const double* g,
-           std::size_t stride, std::size_t s0, std::size_t s1, std::size_t m) {
-  if (s1 <= s0) return;
-#ifdef FG_MIC_AVX512
-  if (have_avx512()) return relax_avx512(acc, w, nb, g, stride, s0, s1, m);
+// The kernel for the current ISA level and the DP rows it finishes together.
+struct Relax {
+  RelaxFn fn = relax_generic;
+  std::size_t rows = 4;
+  void operator()(double* const* acc, const double* const* w, std::size_t nb, const double* g,
+                  std::size_t stride, std::size_t s0, std::size_t s1, std::size_t m) const {
+    if (s1 > s0) fn(acc, w, nb, g, stride, s0, s1, m);
+  }
+};
+
+Relax relax_for(Isa isa) {
+  Relax r;
+#ifdef FG_MIC_X86
+  if (isa >= Isa::avx512) {
+    r.fn = relax_avx512;
+    r.rows = kAvx512Rows;
+  } else if (isa >= Isa::avx2) {
+    r.fn = relax_avx2;
+    r.rows = kAvx2Rows;
+  }
+#else
+  (void)isa;
 #endif
-  relax_generic(acc, w, nb, g, stride, s0, s1, m);
+  return r;
 }
 
 }  // namespace
@@ -381,14 +468,16 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
   auto& g = work.g;
   if (g.size() < p * stride) g.resize(p * stride);
   auto& w = work.w;
-  if (w.size() < kBlockT * cstride) w.resize(kBlockT * cstride);
+  const Relax relax = relax_for(kernel_isa());
+  const std::size_t block = relax.rows;  // DP rows finished together (sharing loads of g)
+  if (w.size() < block * cstride) w.resize(block * cstride);
   auto& acc = work.acc;
-  if (acc.size() < kBlockT * m) acc.resize(kBlockT * m);
+  if (acc.size() < block * m) acc.resize(block * m);
   const double* htab = h.data();
-  for (std::size_t t0 = 1; t0 <= p; t0 += kBlockT) {
-    const std::size_t nb = std::min(kBlockT, p + 1 - t0);
-    double* accs[kBlockT];
-    const double* ws[kBlockT];
+  for (std::size_t t0 = 1; t0 <= p; t0 += block) {
+    const std::size_t nb = std::min(block, p + 1 - t0);
+    double* accs[kMaxBlockT];
+    const double* ws[kMaxBlockT];
     for (std::size_t b = 0; b < nb; ++b) {
       double* wb = w.data() + b * cstride;
       const std::size_t t = t0 + b;

@@ -235,6 +235,19 @@ std::vector<std::uint32_t> ranking(const std::vector<double>& scores) {
 
 }  // namespace
 
+namespace {
+int count_classes(const std::vector<int>& labels) {
+  std::vector<char> seen;
+  int classes = 0;
+  for (int label : labels) {
+    if (label < 0) continue;
+    if (static_cast<std::size_t>(label) >= seen.size()) seen.resize(label + 1, 0);
+    if (!seen[label]) seen[label] = 1, ++classes;
+  }
+  return classes;
+}
+}  // namespace
+
 SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& options,
                              std::vector<double>* all_scores) {
   check_params(options.params);
@@ -244,22 +257,34 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
     throw UsageError("give --k N or --min-score T (how many features to keep)");
   const std::vector<double> relevance = score_features(table, options.params, options.target);
   if (all_scores) *all_scores = relevance;
+  const std::size_t n = table.rows();
+  auto gather = [&](const std::vector<std::uint32_t>& columns, std::vector<float>& out) {
+    out.resize(columns.size() * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* row = table.row(i);
+      for (std::size_t j = 0; j < columns.size(); ++j) out[j * n + i] = row[columns[j]];
+    }
+  };
+  return select_by_scores(relevance, n, count_classes(table.labels), options, gather);
+}
 
+SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_t samples,
+                                int classes, const SelectOptions& options,
+                                const ColumnGather& gather) {
+  check_params(options.params);
+  if (options.k > relevance.size())
+    throw UsageError(cat("--k ", options.k, " but the table has only ", relevance.size(),
+                         " features"));
+  if (options.k == 0 && options.min_score < 0)
+    throw UsageError("give --k N or --min-score T (how many features to keep)");
   SelectionModel model;
-  model.input_dim = table.dim;
+  model.input_dim = relevance.size();
   model.params = options.params;
   model.target = options.target;
   model.redundancy = options.redundancy;
   if (options.redundancy == Redundancy::corr) model.redundancy_weight = options.redundancy_weight;
-  model.samples = table.rows();
-  {
-    std::vector<char> seen(table.classes.size() + 1, 0);
-    for (int label : table.labels)
-      if (label >= 0 && static_cast<std::size_t>(label) < seen.size() && !seen[label]) {
-        seen[label] = 1;
-        ++model.classes;
-      }
-  }
+  model.samples = samples;
+  model.classes = classes;
   const std::vector<std::uint32_t> order = ranking(relevance);
   std::size_t keep = options.k;
   if (keep == 0)
@@ -278,13 +303,11 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
   // far (mic: their mean MIC; corr: weight * their largest |r|).
   std::size_t pool = options.pool == 0 ? order.size() : std::max(options.pool, keep);
   pool = std::min(pool, order.size());
-  const std::size_t n = table.rows();
+  const std::size_t n = samples;
   std::vector<std::uint32_t> candidates(order.begin(), order.begin() + pool);
-  std::vector<float> columns(pool * n);  // candidate columns, contiguous
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* row = table.row(i);
-    for (std::size_t j = 0; j < pool; ++j) columns[j * n + i] = row[candidates[j]];
-  }
+  std::vector<float> columns;  // candidate columns, contiguous
+  gather(candidates, columns);
+  if (columns.size() != pool * n) throw Error("MIC selection: candidate columns incomplete");
   const bool corr = options.redundancy == Redundancy::corr;
   if (corr)  // centred and scaled to unit length: r is then a dot product
     for (std::size_t j = 0; j < pool; ++j) {

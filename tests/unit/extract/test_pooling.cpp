@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
+#include <limits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +67,43 @@ TEST_CASE("pooling: long maps (the unrolled path) against a plain double sum") {
     }
     CHECK(out[c] == doctest::Approx(s / double(h * w)).epsilon(1e-6));
     CHECK(out[channels + c] == m);
+  }
+}
+
+TEST_CASE("pooling: every kernel ISA gives the same bits, against a four-lane sum in double") {
+  // Odd channel counts (the AVX-512 kernel takes two planes at a time), maps
+  // with and without a tail of n mod 4 positions, negative values and ties.
+  cv::RNG rng(21);
+  for (const auto& [channels, h, w] : {std::array<int, 3>{7, 13, 11}, {2, 4, 4}, {1, 1, 3},
+                                      {5, 14, 14}, {3, 2, 3}}) {
+    const std::size_t n = std::size_t(h) * w;
+    std::vector<float> map(channels * n);
+    for (float& v : map) v = float(rng.uniform(-20.0, 50.0));
+    map[0] = map[n - 1];  // a tie for the maximum
+    // The definition in pooling.cpp: lane k sums i = k mod 4, the tail to lane 0.
+    std::vector<float> expected(2 * channels);
+    for (int c = 0; c < channels; ++c) {
+      double lanes[4] = {0, 0, 0, 0};
+      float m = -std::numeric_limits<float>::infinity();
+      for (std::size_t i = 0; i < n; ++i) {
+        lanes[i < n / 4 * 4 ? i % 4 : 0] += map[c * n + i];
+        m = std::max(m, map[c * n + i]);
+      }
+      expected[c] = float(((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) / double(n));
+      expected[channels + c] = m;
+    }
+    PoolOptions o;
+    o.pooling = Pooling::avgmax;
+    for_each_isa([&](Isa isa) {
+      INFO("kernels ", std::string(isa_name(isa)), ", ", channels, " x ", h, " x ", w);
+      std::vector<float> out(2 * channels, -1);
+      pool(map.data(), channels, h, w, o, out.data());
+      for (int c = 0; c < 2 * channels; ++c) CHECK(out[c] == expected[c]);
+      o.pooling = Pooling::max;
+      pool(map.data(), channels, h, w, o, out.data());
+      for (int c = 0; c < channels; ++c) CHECK(out[c] == expected[channels + c]);
+      o.pooling = Pooling::avgmax;
+    });
   }
 }
 

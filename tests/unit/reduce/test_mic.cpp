@@ -105,19 +105,75 @@ TEST_CASE("mic: every reference case equals minepy's statistics within 1e-9") {
   std::map<std::string, const VectorPair*> by_name;
   for (const auto& p : pairs) by_name[p.name] = &p;
   const char* names[6] = {"mic", "mas", "mev", "mcn", "mcn_general", "tic"};
-  double worst = 0;
-  for (const auto& e : expected) {
-    const VectorPair& p = *by_name.at(e.name);
-    const Statistics s = pair_statistics(p.x.data(), p.y.data(), p.x.size(), e.params);
-    const double got[6] = {s.mic, s.mas, s.mev, s.mcn, s.mcn_general, s.tic};
-    for (int i = 0; i < 6; ++i) {
-      INFO("case ", e.name, " (", p.kind, ", n ", p.x.size(), ") ", estimator_name(e.params.est),
-           " alpha ", e.params.alpha, " c ", e.params.c, ": ", names[i]);
-      CHECK(std::fabs(got[i] - e.stats[i]) <= 1e-9);
-      worst = std::max(worst, std::fabs(got[i] - e.stats[i]));
+  // Every kernel the CPU can run (core/cpu.hpp): each within the bound.
+  for_each_isa([&](Isa isa) {
+    double worst = 0;
+    for (const auto& e : expected) {
+      const VectorPair& p = *by_name.at(e.name);
+      const Statistics s = pair_statistics(p.x.data(), p.y.data(), p.x.size(), e.params);
+      const double got[6] = {s.mic, s.mas, s.mev, s.mcn, s.mcn_general, s.tic};
+      for (int i = 0; i < 6; ++i) {
+        INFO("kernels ", std::string(isa_name(isa)), ", case ", e.name, " (", p.kind, ", n ", p.x.size(), ") ",
+             estimator_name(e.params.est), " alpha ", e.params.alpha, " c ", e.params.c, ": ",
+             names[i]);
+        CHECK(std::fabs(got[i] - e.stats[i]) <= 1e-9);
+        worst = std::max(worst, std::fabs(got[i] - e.stats[i]));
+      }
     }
+    MESSAGE("kernels ", std::string(isa_name(isa)), ": largest difference from minepy: ", worst);
+  });
+}
+
+TEST_CASE("mic: every kernel ISA gives bit-identical scores and statistics") {
+  // Sizes that reach every blocking of the kernels: wide DP rows (B = 95.6 at
+  // n = 2000: up to 47 columns) and narrow ones, full and partial row blocks.
+  std::mt19937 rng(11);
+  const std::size_t n = 2000;
+  const int k = 37;
+  FeatureTable t;
+  t.dim = 6;
+  for (int c = 0; c < k; ++c) t.classes.push_back(cat("c", c));
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<float> row(t.dim);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng() % k);
+    row[0] = static_cast<float>(label * 0.1 + normal(rng));
+    row[1] = static_cast<float>(normal(rng));
+    row[2] = static_cast<float>(std::max(0.0, label % 5 - 2 + normal(rng)));  // ties at 0
+    row[3] = static_cast<float>(rng() % 9);                                   // heavy ties
+    row[4] = static_cast<float>(std::sin(label) + 0.3 * normal(rng));
+    row[5] = static_cast<float>(label % 2 ? normal(rng) : 3 * normal(rng));
+    t.add(cat("r", i), label, row.data());
   }
-  MESSAGE("largest difference from minepy: ", worst);
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = normal(rng);
+    y[i] = x[i] * x[i] + 0.5 * normal(rng);
+  }
+  std::map<std::string, std::vector<double>> first;  // per setting, from the lowest ISA
+  for_each_isa([&](Isa isa) {
+    for (Estimator est : {Estimator::mic_approx, Estimator::mic_e}) {
+      const Params params{0.6, 15, est};
+      std::vector<std::pair<std::string, std::vector<double>>> got;
+      got.emplace_back(cat(estimator_name(est), " ordinal"),
+                       score_features(t, params, Target::ordinal));
+      got.emplace_back(cat(estimator_name(est), " classes"),
+                       score_features(t, params, Target::classes));
+      const CharacteristicMatrix m = characteristic_matrix(x.data(), y.data(), n, params);
+      got.emplace_back(cat(estimator_name(est), " pair matrix"), m.cells);
+      for (const auto& [name, values] : got) {
+        INFO("kernels ", std::string(isa_name(isa)), ": ", name);
+        auto [it, fresh] = first.emplace(name, values);
+        if (fresh) continue;
+        REQUIRE(values.size() == it->second.size());
+        for (std::size_t j = 0; j < values.size(); ++j) CHECK(values[j] == it->second[j]);
+      }
+    }
+  });
+  // The settings really exercised something: informative beats noise.
+  const std::vector<double> s = score_features(t, Params{}, Target::classes);
+  CHECK(s[0] > s[1]);
+  MESSAGE("kernel ISAs compared: ", available_isas().size());
 }
 
 TEST_CASE("mic: the grid budget follows minepy") {
