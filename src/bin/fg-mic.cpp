@@ -47,8 +47,9 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   if (options.k == 0 && options.min_score < 0)
     throw UsageError("give --k N or --min-score T (how many features to keep)");
   const std::string scores_path = vm["scores"].as<std::string>();
-  check_writable(args[2]);
-  if (!scores_path.empty()) check_writable(scores_path);
+  OutputSet outputs;  // committed together, once both are written
+  const std::string model_stage = outputs.add(args[2], "the selection model");
+  const std::string scores_stage = scores_path.empty() ? "" : outputs.add(scores_path, "--scores");
   const auto start = std::chrono::steady_clock::now();
   const FeatureTable table = read_features(args[1]);
   const double read_time = seconds_since(start);
@@ -56,8 +57,9 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   std::vector<double> scores;
   const mic::SelectionModel model = mic::fit_selection(table, options, &scores);
   const double fit_time = seconds_since(fit_start);
-  model.save(args[2]);
-  if (!scores_path.empty()) write_scores(scores_path, scores);
+  model.save(model_stage);
+  if (!scores_path.empty()) write_scores(scores_stage, scores);
+  outputs.commit();
   log::info(cat("Done: selected ", model.output_dim(), " of ", table.dim, " features (",
                 table.rows(), " rows, ", model.classes, " classes, ", mic::target_name(options.target),
                 ", ", mic::estimator_name(options.params.est),

@@ -1,5 +1,11 @@
 #include "finegrain/extract/extract.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -644,16 +650,71 @@ std::uint64_t fingerprint(const std::string& text) {
   return h;
 }
 
+namespace {
+// The pid holding a flock on the file with this device and inode, from
+// Linux's /proc/locks ("1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF"); 0 if unknown.
+long lock_holder(dev_t device, ino_t inode) {
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string number, kind, mode, access, id;
+    long pid = 0;
+    if (!(fields >> number >> kind >> mode >> access >> pid >> id) || kind != "FLOCK") continue;
+    unsigned major_number = 0, minor_number = 0;
+    unsigned long long ino = 0;
+    if (std::sscanf(id.c_str(), "%x:%x:%llu", &major_number, &minor_number, &ino) == 3 && ino == inode &&
+        major_number == major(device) && minor_number == minor(device))
+      return pid;
+  }
+  return 0;
+}
+}  // namespace
+
 struct ExtractCheckpoint::Impl {
   std::fstream file;
+  int lock_fd = -1;  // holds the flock that keeps a second run off this output
+  ~Impl() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
 };
+
+void ExtractCheckpoint::lock() {
+  // Lock, then check that the path still names the locked file: a run that
+  // just finished may have removed it between our open() and flock().
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(cat(path_, ": cannot create the partial extraction file (", std::strerror(errno), ")"));
+    struct stat held {};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int why = errno;
+      ::fstat(fd, &held);
+      ::close(fd);
+      if (why != EWOULDBLOCK) throw Error(cat(path_, ": cannot lock (", std::strerror(why), ")"));
+      const long pid = lock_holder(held.st_dev, held.st_ino);
+      throw Error(cat(path_, ": another run", pid > 0 ? cat(" (pid ", pid, ")") : std::string(),
+                      " is extracting to this output now; wait for it to finish or stop it"));
+    }
+    struct stat now {};
+    if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev) {
+      impl_->lock_fd = fd;
+      return;
+    }
+    ::close(fd);
+  }
+  throw Error(cat(path_, ": cannot lock (the file keeps being replaced)"));
+}
 
 ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string& identity, std::size_t dim,
                                      std::size_t rows_per_image, bool resume)
     : path_(path), dim_(dim), rows_per_image_(rows_per_image), impl_(std::make_unique<Impl>()) {
   std::uint64_t good_end = 0;
   bool keep = false;
-  if (resume && fs::exists(path)) {
+  std::error_code error;
+  existed_ = fs::file_size(path, error) > 0 && !error;
+  lock();
+  if (resume && existed_) {
     std::ifstream in(path, std::ios::binary);
     char magic[sizeof kPartialMagic - 1];
     std::uint32_t version = 0, idlen = 0, d = 0, r = 0;
@@ -765,7 +826,9 @@ void ExtractCheckpoint::replay(const std::function<void(std::size_t, const float
 void ExtractCheckpoint::remove() {
   impl_->file.close();
   std::error_code ec;
-  fs::remove(path_, ec);
+  fs::remove(path_, ec);  // while still locked, so no other run can take it over half-removed
+  if (impl_->lock_fd >= 0) ::close(impl_->lock_fd);
+  impl_->lock_fd = -1;
 }
 
 }  // namespace fg
