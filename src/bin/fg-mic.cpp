@@ -57,6 +57,11 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   std::vector<double> scores;
   const mic::SelectionModel model = mic::fit_selection(table, options, &scores);
   const double fit_time = seconds_since(fit_start);
+  if (model.output_dim() == 0) {
+    const double best = scores.empty() ? 0.0 : *std::max_element(scores.begin(), scores.end());
+    throw Error(cat(args[1], ": no feature scores at least --min-score ", format_double(options.min_score),
+                    " (the best scores ", format_double(best), "); nothing to select"));
+  }
   model.save(model_stage);
   if (!scores_path.empty()) write_scores(scores_stage, scores);
   outputs.commit();

@@ -365,6 +365,11 @@ std::vector<std::string> read_lines(const std::string& path) {
   std::string line;
   while (std::getline(in.stream(), line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (lines.empty() && line.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+      // A UTF-8 byte-order mark (Windows editors add one): not part of the text.
+      line.erase(0, 3);
+      log::detail(cat(in.name(), ": UTF-8 byte-order mark at the start ignored"));
+    }
     lines.push_back(std::move(line));
   }
   if (in.stream().bad()) throw Error(cat(in.name(), ": read error"));

@@ -19,6 +19,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 
@@ -202,7 +203,7 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("layers,l", po::value<std::string>()->default_value(""),
      "comma-separated layers to tap, e.g. conv4_3,conv5_3 or fire8,fire9 (default: the spec's "
      "default-layers); OpenCV layer names work too")
-    ("size", po::value<int>()->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
+    ("size", cli::number<int>(0, 8192)->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
     ("scales", po::value<std::string>()->default_value(""),
      "several input sides, e.g. 224,448: pooled per scale then merged (--scale-merge)")
     ("scale-merge", po::value<std::string>()->default_value("mean"), "merge of scales: mean | concat")
@@ -210,7 +211,7 @@ void ExtractOptions::add_options(po::options_description& options) {
      "warp (squash to size x size) | crop (shorter side to size, then centre crop)")
     ("pool,p", po::value<std::string>()->default_value("avgmax"),
      "pooling per layer: avg | max | avgmax (avg then max, concatenated) | gem | attn (SCDA-style selective)")
-    ("gem-p", po::value<double>()->default_value(d.pool.gem_p), "exponent of gem pooling")
+    ("gem-p", cli::number<double>(0, 100, cli::Ends::open_low)->default_value(d.pool.gem_p), "exponent of gem pooling")
     ("attn-pool", po::value<std::string>()->default_value("avgmax"),
      "pooling inside the attn region: avg | max | avgmax | gem")
     ("layer-weights", po::value<std::string>()->default_value(""),
@@ -222,9 +223,9 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("augment", po::value<std::string>()->default_value("none"),
      "extra training rows: flip (mirrored copy, key#flip), crops (4 corners + centre, key#crop-tl ...), "
      "or flip,crops (all, and their mirrors)")
-    ("crop-fraction", po::value<double>()->default_value(d.crop_fraction),
+    ("crop-fraction", cli::number<double>(0, 1, cli::Ends::open_low)->default_value(d.crop_fraction),
      "side of the --augment crops as a fraction of the image's")
-    ("max-pixels", po::value<std::uint64_t>()->default_value(d.max_pixels),
+    ("max-pixels", cli::number<std::uint64_t>(0, cli::unbounded<std::uint64_t>())->default_value(d.max_pixels),
      "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)");
   // clang-format on
 }
@@ -244,7 +245,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   o.model = vm["model"].as<std::string>();
   o.layers = split(vm["layers"].as<std::string>());
   o.size = vm["size"].as<int>();
-  if (o.size != 0 && (o.size < 16 || o.size > 8192)) throw UsageError("--size: expected 16..8192");
+  if (o.size != 0 && o.size < 16) throw UsageError(cat("--size: expected 0 (the spec's) or 16..8192, got ", o.size));
   with("scales", [&](const std::string& v) { o.scales = parse_sides(v, "--scales"); });
   with("scale-merge", [&](const std::string& v) { o.scale_merge = parse_merge(v); });
   with("resize", [&](const std::string& v) {
@@ -353,7 +354,11 @@ void Extractor::setup() {
     else net_.setInput(probe, spec_.input);
     net_.forward(outs, nodes_);
   } catch (const cv::Exception& e) {
-    throw Error(cat(where, ": forward pass at ", side, "x", side, " failed: ", e.err));
+    // A side the user chose is a usage error; the spec's own, a model error.
+    if (options_.size != 0 || !options_.scales.empty())
+      throw UsageError(cat("--", options_.scales.empty() ? "size " : "scales side ", side, " is too small for ",
+                           spec_.name, " or does not suit it (OpenCV: ", one_line(e.err), ")"));
+    throw Error(cat(where, ": forward pass at ", side, "x", side, " failed: ", one_line(e.err)));
   }
   std::size_t off = 0;
   for (std::size_t l = 0; l < outs.size(); ++l) {
