@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   cli::po::options_description run_options("Run options");
   // clang-format off
   run_options.add_options()
-    ("batch,b", cli::number<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
+    ("batch,b", ranged<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
     ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file "
      "(path<TAB>problem lines)")
     ("resume", cli::po::bool_switch(), "continue from <features-out>.partial left by an interrupted run "

@@ -20,10 +20,10 @@ int main(int argc, char** argv) {
       "CUB's 'id, flag' train_test_split.txt (with images.txt beside it, and --train-flag)."};
   cli::po::options_description options("Options");
   options.add_options()
-      ("split", cli::number<double>(0, 1, cli::Ends::open), "fraction of each class to put in the test part (e.g. 0.25)")
-      ("seed", cli::number<std::uint64_t>(0, cli::unbounded<std::uint64_t>())->default_value(1), "seed of the --split shuffle")
+      ("split", ranged<double>(0, 1, Ends::open), "fraction of each class to put in the test part (e.g. 0.25)")
+      ("seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1), "seed of the --split shuffle")
       ("split-file", cli::po::value<std::string>(), "official split: path list or CUB train_test_split.txt")
-      ("train-flag", cli::number<int>(0, 1)->default_value(-1, "none"),
+      ("train-flag", ranged<int>(0, 1)->default_value(-1, "none"),
        "with a CUB 'id, flag' file: the flag meaning train (CUB-200-2011: 1, cub100: 0)")
       ("train-out", cli::po::value<std::string>(), "manifest of the train part")
       ("test-out", cli::po::value<std::string>(), "manifest of the test part");

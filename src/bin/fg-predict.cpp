@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
       "record: key, true label name (empty if unlabelled; passed through when the model never\n"
       "saw it), predicted class, score (probability, or SVM votes/(classes-1)).";
   po::options_description options("Options");
-  options.add_options()("top-k,k", fg::cli::number<std::size_t>(1, 100000)->default_value(1),
+  options.add_options()("top-k,k", fg::ranged<std::size_t>(1, 100000)->default_value(1),
                         "also write the next best classes: pred2 score2 ... predK scoreK");
   fg::cli::add_threads_option(options);
   return fg::cli::run(argc, argv, usage, options, [](const po::variables_map& vm, const std::vector<std::string>& args) {

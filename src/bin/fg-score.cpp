@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
       "listed in --skipped, and scoring continues (exit 1 only if no image could be read)."};
   cli::po::options_description options("Options");
   options.add_options()
-      ("top-k", cli::number<std::size_t>(1, 100000)->default_value(1), "classes per image, best first")
-      ("batch,b", cli::number<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
+      ("top-k", ranged<std::size_t>(1, 100000)->default_value(1), "classes per image, best first")
+      ("batch,b", ranged<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
       ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file")
       ("progress", cli::po::bool_switch(), "show the progress line even when stderr is not a terminal");
   cli::add_threads_option(options);

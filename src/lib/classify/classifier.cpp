@@ -9,8 +9,9 @@
 #include <ostream>
 
 #include "finegrain/core/common.hpp"
-#include "finegrain/core/cli.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/option_range.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fg {
 namespace po = boost::program_options;
@@ -104,19 +105,19 @@ void TrainOptions::register_options(po::options_description& o) {
       ("type", po::value<std::string>()->default_value("svm"), "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")
       ("scale", po::value<std::string>()->default_value(to_string(d.scale)), "input normalisation fitted on the training data and stored in the model: none, l2 (unit-length rows), standard (zero mean, unit variance), minmax (per feature to [lower,upper], like svm-scale)")
       ("scale-range", po::value<std::string>()->default_value("-1,1"), "minmax target range lower,upper")
-      ("cost,c", cli::number<double>(0, cli::unbounded<double>(), cli::Ends::open_low), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
-      ("lambda", cli::number<double>(0, cli::unbounded<double>(), cli::Ends::open_low), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
+      ("cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
+      ("lambda", ranged<double>(0, unbounded<double>(), Ends::open_low), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
       ("class-weight", po::value<std::string>()->default_value("none"), "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")
       ("kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")
       ("gamma", po::value<std::string>()->default_value("scale"), "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")
       ("probability", po::bool_switch(), "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")
-      ("cv", cli::number<int>(0, 1000)->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
+      ("cv", ranged<int>(0, 1000)->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
       ("c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")
       ("gamma-grid", po::value<std::string>()->default_value(""), "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")
-      ("eps", cli::number<double>(0, cli::unbounded<double>(), cli::Ends::open_low)->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
-      ("max-iter", cli::number<int>(1, 10000000)->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
-      ("tol", cli::number<double>(0, cli::unbounded<double>(), cli::Ends::open_low)->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
-      ("seed", cli::number<std::uint64_t>(0, cli::unbounded<std::uint64_t>())->default_value(1), "seed for the CV folds and the probability folds");
+      ("eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
+      ("max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
+      ("tol", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
+      ("seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1), "seed for the CV folds and the probability folds");
 }
 
 static double parse_number(const std::string& token, const char* option) {
@@ -131,7 +132,7 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   t.type = parse_classifier_type(vm["type"].as<std::string>());
   t.scale = parse_scale_kind(vm["scale"].as<std::string>());
   {
-    auto parts = cli::split_list(vm["scale-range"].as<std::string>());
+    auto parts = split_list(vm["scale-range"].as<std::string>());
     if (parts.size() != 2) throw UsageError("--scale-range: expected lower,upper (e.g. -1,1)");
     t.scale_lower = parse_number(parts[0], "--scale-range");
     t.scale_upper = parse_number(parts[1], "--scale-range");
@@ -159,11 +160,11 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   t.svm.cv_folds = vm["cv"].as<int>();
   if (t.svm.cv_folds < 0 || t.svm.cv_folds == 1) throw UsageError("--cv: expected 0 (off) or K >= 2 folds");
   t.svm.c_grid.clear();
-  for (const auto& s : cli::split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
+  for (const auto& s : split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
   for (double c : t.svm.c_grid)
     if (!(c > 0)) throw UsageError(cat("--c-grid: values must be > 0, got ", c));
   if (t.svm.cv_folds > 1 && t.svm.c_grid.empty()) throw UsageError("--c-grid: no values");
-  for (const auto& s : cli::split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
+  for (const auto& s : split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
   for (double g : t.svm.gamma_grid)
     if (!(g > 0)) throw UsageError(cat("--gamma-grid: values must be > 0, got ", g));
   t.svm.eps = vm["eps"].as<double>();

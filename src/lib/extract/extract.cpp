@@ -19,9 +19,10 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "finegrain/core/cli.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -38,19 +39,6 @@ std::string to_string(Merge m) { return m == Merge::mean ? "mean" : "concat"; }
 
 namespace {
 
-std::vector<std::string> split(const std::string& text, char sep = ',') {
-  std::vector<std::string> out;
-  std::string part;
-  std::istringstream in(text);
-  while (std::getline(in, part, sep)) {
-    const auto b = part.find_first_not_of(" \t");
-    if (b == std::string::npos) continue;
-    const auto e = part.find_last_not_of(" \t");
-    out.push_back(part.substr(b, e - b + 1));
-  }
-  return out;
-}
-
 template <class T>
 std::string join(const std::vector<T>& v, const std::function<std::string(const T&)>& f) {
   std::string out;
@@ -60,7 +48,7 @@ std::string join(const std::vector<T>& v, const std::function<std::string(const 
 
 std::vector<int> parse_sides(const std::string& text, const std::string& what) {
   std::vector<int> out;
-  for (const auto& p : split(text)) {
+  for (const auto& p : split_list(text)) {
     long long v;
     if (!parse_int(p, v) || v < 16 || v > 8192)
       throw UsageError(cat(what, ": '", p, "' is not a side length in 16..8192"));
@@ -71,7 +59,7 @@ std::vector<int> parse_sides(const std::string& text, const std::string& what) {
 
 std::vector<double> parse_weights(const std::string& text) {
   std::vector<double> out;
-  for (const auto& p : split(text)) {
+  for (const auto& p : split_list(text)) {
     double v;
     if (!parse_double(p, v) || !(v >= 0)) throw UsageError(cat("--layer-weights: '", p, "' is not a weight >= 0"));
     out.push_back(v);
@@ -81,7 +69,7 @@ std::vector<double> parse_weights(const std::string& text) {
 
 void parse_augment(const std::string& text, ExtractOptions& o) {
   o.augment_flip = o.augment_crops = false;
-  for (const auto& p : split(text)) {
+  for (const auto& p : split_list(text)) {
     if (p == "flip") o.augment_flip = true;
     else if (p == "crops") o.augment_crops = true;
     else if (p == "none") continue;
@@ -139,7 +127,7 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     try {
       if (key == "model") o.model = value;
-      else if (key == "layers") o.layers = split(value);
+      else if (key == "layers") o.layers = split_list(value);
       else if (key == "size") {
         long long v;
         if (!parse_int(value, v) || v < 0 || v > 8192) throw Error("bad size");
@@ -203,7 +191,7 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("layers,l", po::value<std::string>()->default_value(""),
      "comma-separated layers to tap, e.g. conv4_3,conv5_3 or fire8,fire9 (default: the spec's "
      "default-layers); OpenCV layer names work too")
-    ("size", cli::number<int>(0, 8192)->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
+    ("size", ranged<int>(0, 8192)->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
     ("scales", po::value<std::string>()->default_value(""),
      "several input sides, e.g. 224,448: pooled per scale then merged (--scale-merge)")
     ("scale-merge", po::value<std::string>()->default_value("mean"), "merge of scales: mean | concat")
@@ -211,7 +199,7 @@ void ExtractOptions::add_options(po::options_description& options) {
      "warp (squash to size x size) | crop (shorter side to size, then centre crop)")
     ("pool,p", po::value<std::string>()->default_value("avgmax"),
      "pooling per layer: avg | max | avgmax (avg then max, concatenated) | gem | attn (SCDA-style selective)")
-    ("gem-p", cli::number<double>(0, 100, cli::Ends::open_low)->default_value(d.pool.gem_p), "exponent of gem pooling")
+    ("gem-p", ranged<double>(0, 100, Ends::open_low)->default_value(d.pool.gem_p), "exponent of gem pooling")
     ("attn-pool", po::value<std::string>()->default_value("avgmax"),
      "pooling inside the attn region: avg | max | avgmax | gem")
     ("layer-weights", po::value<std::string>()->default_value(""),
@@ -223,9 +211,9 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("augment", po::value<std::string>()->default_value("none"),
      "extra training rows: flip (mirrored copy, key#flip), crops (4 corners + centre, key#crop-tl ...), "
      "or flip,crops (all, and their mirrors)")
-    ("crop-fraction", cli::number<double>(0, 1, cli::Ends::open_low)->default_value(d.crop_fraction),
+    ("crop-fraction", ranged<double>(0, 1, Ends::open_low)->default_value(d.crop_fraction),
      "side of the --augment crops as a fraction of the image's")
-    ("max-pixels", cli::number<std::uint64_t>(0, cli::unbounded<std::uint64_t>())->default_value(d.max_pixels),
+    ("max-pixels", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.max_pixels),
      "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)");
   // clang-format on
 }
@@ -243,7 +231,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
     }
   };
   o.model = vm["model"].as<std::string>();
-  o.layers = split(vm["layers"].as<std::string>());
+  o.layers = split_list(vm["layers"].as<std::string>());
   o.size = vm["size"].as<int>();
   if (o.size != 0 && o.size < 16) throw UsageError(cat("--size: expected 0 (the spec's) or 16..8192, got ", o.size));
   with("scales", [&](const std::string& v) { o.scales = parse_sides(v, "--scales"); });
@@ -491,11 +479,13 @@ std::vector<float> Extractor::extract(const std::vector<cv::Mat>& images) {
   return out;
 }
 
-AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer) {
+AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer, cv::Mat* view) {
   const std::string node = layer.empty() ? nodes_.front() : map_.resolve(layer);
   const int side = scales_.front();
   cv::Mat blob(std::vector<int>{1, 3, side, side}, CV_32F);
-  image_to_blob(make_view(image, View{0, false, -1}, side), spec_, blob.ptr<float>());
+  const cv::Mat seen = make_view(image, View{0, false, -1}, side);
+  image_to_blob(seen, spec_, blob.ptr<float>());
+  if (view) *view = seen;
   if (spec_.input.empty()) net_.setInput(blob);
   else net_.setInput(blob, spec_.input);
   cv::Mat o = net_.forward(node);

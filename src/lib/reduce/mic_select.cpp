@@ -9,7 +9,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "finegrain/core/cli.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/reduce/mic.hpp"
@@ -22,14 +22,14 @@ namespace po = boost::program_options;
 
 void SelectOptions::add_options(po::options_description& options) {
   options.add_options()
-      ("k", cli::number<std::size_t>(0, cli::unbounded<std::uint32_t>())->default_value(0),
+      ("k", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
        "keep the N best features (0 = use --min-score)")
-      ("min-score", cli::number<double>(0, 1)->default_value(-1, "none"),
+      ("min-score", ranged<double>(0, 1)->default_value(-1, "none"),
        "keep every feature scoring at least T (used when --k is 0)")
       ("est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")
-      ("alpha", cli::number<double>(0, 1e9, cli::Ends::open_low)->default_value(0.6, "0.6"),
+      ("alpha", ranged<double>(0, 1e9, Ends::open_low)->default_value(0.6, "0.6"),
        "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")
-      ("c", cli::number<double>(0, 1e9, cli::Ends::open_low)->default_value(15), "at most c * columns superclumps")
+      ("c", ranged<double>(0, 1e9, Ends::open_low)->default_value(15), "at most c * columns superclumps")
       ("target", po::value<std::string>()->default_value("classes"),
        "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
        "(minepy: the class number as a value)")
@@ -37,9 +37,9 @@ void SelectOptions::add_options(po::options_description& options) {
        "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
        "feature maximises score - mean MIC with those already selected; slow) | corr "
        "(score - W * max |Pearson r| with those already selected; fast)")
-      ("redundancy-weight", cli::number<double>(0, 1e9)->default_value(0.3, "0.3"),
+      ("redundancy-weight", ranged<double>(0, 1e9)->default_value(0.3, "0.3"),
        "W for --redundancy corr")
-      ("pool", cli::number<std::size_t>(0, cli::unbounded<std::uint32_t>())->default_value(0),
+      ("pool", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
        "with --redundancy: candidates = the N best-scoring features (0 = all)");
 }
 
