@@ -99,7 +99,7 @@ void require_args(const std::vector<std::string>& args, std::size_t min, std::si
 }
 
 void add_threads_option(po::options_description& options) {
-  options.add_options()("threads", number<int>(0, kMaxThreads)->default_value(0),
+  options.add_options()("threads", ranged<int>(0, kMaxThreads)->default_value(0),
                         "worker threads (0 = all cores)");
 }
 
