@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   options.add_options()
       ("from", cli::po::value<std::string>()->default_value("fgt"), "input format: fgt|libsvm|csv")
       ("to", cli::po::value<std::string>()->default_value("fgt"), "output format: fgt|libsvm|csv|npy|text")
-      ("dim", cli::po::value<std::size_t>()->default_value(0),
+      ("dim", ranged<std::size_t>(0, 100000000)->default_value(0),
        "with --from libsvm: the dimension (0 = the largest index seen)")
       ("allow-nonfinite", "accept NaN/Inf values in the input (.fgt, libsvm or csv) and pass them on");
 

@@ -40,22 +40,23 @@ int main(int argc, char** argv) {
     const std::string confusion = vm["confusion"].as<std::string>();
     const std::string plot = vm["plot"].as<std::string>();
     const std::string json_out = vm["json-out"].as<std::string>();
-    if (!confusion.empty()) check_writable(confusion);
-    if (!json_out.empty()) check_writable(json_out);
-    if (!plot.empty()) {
-      if (plot == "-") throw UsageError("--plot needs a file name");
-      check_writable(plot);
-    }
+    if (plot == "-") throw UsageError("--plot needs a file name");
+    // The files replace earlier ones together, once all were written.
+    OutputSet outputs;
+    const std::string confusion_stage = confusion.empty() ? "" : outputs.add(confusion, "--confusion");
+    const std::string json_stage = json_out.empty() ? "" : outputs.add(json_out, "--json-out");
+    const std::string plot_stage = plot.empty() ? "" : outputs.add(plot, "--plot");
     const std::string source = args[0] == "-" ? "<stdin>" : args[0];
     const Predictions predictions = read_predictions(args[0]);
     const Metrics metrics = evaluate(predictions, source);
-    if (!confusion.empty()) write_confusion_tsv(confusion, metrics);
-    if (!plot.empty()) write_confusion_plot(plot, metrics, vm["title"].as<std::string>());
+    if (!confusion.empty()) write_confusion_tsv(confusion_stage, metrics);
+    if (!plot.empty()) write_confusion_plot(plot_stage, metrics, vm["title"].as<std::string>());
     if (!json_out.empty()) {
-      AtomicOutput out(json_out, false);
+      AtomicOutput out(json_stage, false);
       out.stream() << metrics_json(metrics);
       out.commit();
     }
+    outputs.commit();
     std::cout << (vm["json"].as<bool>() ? metrics_json(metrics) : metrics_report(metrics, vm["brief"].as<bool>()));
     std::cout.flush();
     if (!std::cout) throw Error("could not write the report to stdout");

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   cli::po::options_description run_options("Run options");
   // clang-format off
   run_options.add_options()
-    ("batch,b", cli::po::value<std::size_t>()->default_value(8), "images per forward pass")
+    ("batch,b", ranged<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
     ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file "
      "(path<TAB>problem lines)")
     ("resume", cli::po::bool_switch(), "continue from <features-out>.partial left by an interrupted run "
@@ -61,17 +61,21 @@ int main(int argc, char** argv) {
     const std::string& manifest_path = args[0];
     const std::string& out_path = args[1];
     const std::size_t batch = vm["batch"].as<std::size_t>();
-    if (batch == 0 || batch > 4096) throw UsageError("--batch: expected 1..4096");
     const bool resume = vm["resume"].as<bool>();
-    const bool to_stdout = out_path == "-";
-    if (to_stdout && resume) throw UsageError("--resume needs a file output (it continues <out>.partial)");
+    // stdout, a pipe or a device: rows are written through as they come,
+    // with no <out>.partial (it could not be renamed onto a pipe anyway).
+    const bool to_stdout = writes_through(out_path);
+    if (to_stdout && resume)
+      throw UsageError("--resume needs a regular file output (it continues <out>.partial)");
     const std::string skipped_path = vm.count("skipped") ? vm["skipped"].as<std::string>() : "";
 
     const Manifest manifest = read_manifest(manifest_path);
     if (manifest.empty()) throw Error(cat(manifest_path, ": no images listed"));
-    // Fail fast on outputs, before loading the model.
-    if (!to_stdout) check_writable(out_path);
-    if (!skipped_path.empty() && skipped_path != "-") check_writable(skipped_path);
+    // Fail fast on outputs, before loading the model. The table and the
+    // --skipped list replace earlier ones together, once both are written.
+    OutputSet outputs;
+    const std::string out_stage = outputs.add(out_path, "the feature table");
+    const std::string skipped_stage = skipped_path.empty() ? "" : outputs.add(skipped_path, "--skipped");
 
     Extractor extractor(eo);  // model and layer problems are fatal here
     const std::vector<std::string> classes = manifest_classes(manifest);
@@ -109,16 +113,16 @@ int main(int argc, char** argv) {
     std::unique_ptr<TableWriter> direct;
     std::vector<std::size_t> todo;
     if (to_stdout) {
-      direct = std::make_unique<TableWriter>("-", header);
+      direct = std::make_unique<TableWriter>(out_stage, header);
       for (std::size_t i = 0; i < paths.size(); ++i) todo.push_back(i);
     } else {
       const std::string partial = ExtractCheckpoint::path_for(out_path);
       const std::string identity = cat(eo.to_text(), "--spec--\n", extractor.spec().to_text(),
                                        "--manifest-fnv1a64-- ", fingerprint(manifest_text), "\n");
-      if (!resume && fs::exists(partial))
-        log::warn(cat(partial, ": replacing the work of an earlier interrupted run (use --resume to continue it)"));
-      if (resume && !fs::exists(partial)) log::info(cat(partial, ": nothing to resume, starting afresh"));
       checkpoint = std::make_unique<ExtractCheckpoint>(partial, identity, dim, rows_per_image, resume);
+      if (!resume && checkpoint->existed())
+        log::warn(cat(partial, ": replacing the work of an earlier interrupted run (use --resume to continue it)"));
+      if (resume && !checkpoint->existed()) log::info(cat(partial, ": nothing to resume, starting afresh"));
       for (std::size_t i = 0; i < paths.size(); ++i)
         if (!checkpoint->done(i)) todo.push_back(i);
       if (checkpoint->resumed())
@@ -156,7 +160,7 @@ int main(int argc, char** argv) {
       std::unique_ptr<TableWriter> writer;
       checkpoint->replay(
           [&](std::size_t i, const float* rows) {
-            if (!writer) writer = std::make_unique<TableWriter>(out_path, header);
+            if (!writer) writer = std::make_unique<TableWriter>(out_stage, header);
             write_rows(*writer, i, rows);
             ++images_ok;
           },
@@ -166,14 +170,15 @@ int main(int argc, char** argv) {
         throw Error(cat("no image could be read (", skipped.size(), " skipped); ", out_path, " not written"));
       }
       writer->commit();
-      checkpoint->remove();
     }
 
     if (!skipped_path.empty()) {
-      AtomicOutput out(skipped_path, false);
+      AtomicOutput out(skipped_stage, false);
       for (const auto& [i, problem] : skipped) out.stream() << paths[i] << "\t" << problem << "\n";
       out.commit();
     }
+    outputs.commit();
+    if (checkpoint) checkpoint->remove();  // only now: a failed write above can still --resume
 
     const double rate = stats.seconds > 0 ? double(stats.images) / stats.seconds : 0;
     std::string summary = cat("Done ", images_ok, " images (", images_ok * rows_per_image, " rows of dim ", dim,

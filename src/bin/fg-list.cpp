@@ -1,6 +1,7 @@
 // fg-list: an image folder root/<class>/<image> into a manifest.
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/io.hpp"
 #include "finegrain/data/manifest.hpp"
 
 using namespace fg;
@@ -19,10 +20,10 @@ int main(int argc, char** argv) {
       "CUB's 'id, flag' train_test_split.txt (with images.txt beside it, and --train-flag)."};
   cli::po::options_description options("Options");
   options.add_options()
-      ("split", cli::po::value<double>(), "fraction of each class to put in the test part (e.g. 0.25)")
-      ("seed", cli::po::value<std::uint64_t>()->default_value(1), "seed of the --split shuffle")
+      ("split", ranged<double>(0, 1, Ends::open), "fraction of each class to put in the test part (e.g. 0.25)")
+      ("seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1), "seed of the --split shuffle")
       ("split-file", cli::po::value<std::string>(), "official split: path list or CUB train_test_split.txt")
-      ("train-flag", cli::po::value<int>()->default_value(-1),
+      ("train-flag", ranged<int>(0, 1)->default_value(-1, "none"),
        "with a CUB 'id, flag' file: the flag meaning train (CUB-200-2011: 1, cub100: 0)")
       ("train-out", cli::po::value<std::string>(), "manifest of the train part")
       ("test-out", cli::po::value<std::string>(), "manifest of the test part");
@@ -47,18 +48,22 @@ int main(int argc, char** argv) {
     if (vm.count("split-file"))
       split_by_file(all, root, vm["split-file"].as<std::string>(), vm["train-flag"].as<int>(), train, test);
 
+    // The manifests replace earlier ones together, once all were written.
+    OutputSet outputs;
     if (splitting) {
-      write_manifest(vm["train-out"].as<std::string>(), train);
-      write_manifest(vm["test-out"].as<std::string>(), test);
+      write_manifest(outputs.add(vm["train-out"].as<std::string>(), "--train-out"), train);
+      write_manifest(outputs.add(vm["test-out"].as<std::string>(), "--test-out"), test);
     }
-    if (!splitting || args.size() > 1) write_manifest(out, all);
+    if (!splitting || args.size() > 1) write_manifest(outputs.add(out, "the manifest"), all);
+    outputs.commit();
 
     std::string summary = cat("Done ", report.images, " images in ", report.classes, " classes");
     if (splitting) summary += cat(" (train ", train.size(), ", test ", test.size(), ")");
-    std::size_t skipped = report.non_images + report.empty_classes + report.unreadable_dirs;
+    std::size_t skipped = report.non_images + report.empty_classes + report.unreadable_dirs + report.link_loops;
     if (skipped)
       summary += cat("; skipped ", report.non_images, " non-image files, ", report.empty_classes,
-                     " empty classes, ", report.unreadable_dirs, " unreadable folders");
+                     " empty classes, ", report.unreadable_dirs, " unreadable folders, ", report.link_loops,
+                     " links to folders already listed");
     log::info(summary);
     return 0;
   });

@@ -54,8 +54,9 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   if (vm.count("from-scores"))
     for (const std::string& list : vm["from-scores"].as<std::vector<std::string>>())
       for (const std::string& path : split_list(list)) from_scores.push_back(path);
-  check_writable(args[2]);
-  if (!scores_path.empty()) check_writable(scores_path);
+  OutputSet outputs;  // committed together, once both are written
+  const std::string model_stage = outputs.add(args[2], "the selection model");
+  const std::string scores_stage = scores_path.empty() ? "" : outputs.add(scores_path, "--scores");
   const auto start = std::chrono::steady_clock::now();
   std::vector<double> scores;
   mic::SelectionModel model;
@@ -66,16 +67,22 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
       mic::ScoresFile merged = mic::ScoresFile::load(from_scores.front());
       merged.columns = {0, model.input_dim};
       merged.scores = scores;
-      merged.save(scores_path);
+      merged.save(scores_stage);
     }
   } else {
     const FeatureTable table = read_features(args[1]);
     read_time = seconds_since(start);
     model = mic::fit_selection(table, options, &scores);
-    if (!scores_path.empty()) write_scores(scores_path, table, options, scores);
+    if (!scores_path.empty()) write_scores(scores_stage, table, options, scores);
   }
   const double fit_time = seconds_since(start) - read_time;
-  model.save(args[2]);
+  if (model.output_dim() == 0) {
+    const double best = scores.empty() ? 0.0 : *std::max_element(scores.begin(), scores.end());
+    throw Error(cat(args[1], ": no feature scores at least --min-score ", format_double(options.min_score),
+                    " (the best scores ", format_double(best), "); nothing to select"));
+  }
+  model.save(model_stage);
+  outputs.commit();
   log::info(cat("Done: selected ", model.output_dim(), " of ", model.input_dim, " features (",
                 model.samples, " rows, ", model.classes, " classes, ",
                 mic::target_name(options.target), ", ", mic::estimator_name(options.params.est),

@@ -27,10 +27,12 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, 
   const std::string table_path = vm["table"].as<std::string>();
   const std::string plot_path = vm["plot"].as<std::string>();
   if (model_path == "-") throw UsageError("the PCA model is a binary file: give a file name, not '-'");
-  // Fail on an unwritable output before the long work.
-  check_writable(model_path);
-  if (!table_path.empty()) check_writable(table_path);
-  if (!plot_path.empty()) check_writable(plot_path);
+  // All outputs are staged now (an unwritable one fails before the long
+  // work) and replace their targets together, once all were written.
+  OutputSet outputs;
+  const std::string model_stage = outputs.add(model_path, "the PCA model");
+  const std::string table_stage = table_path.empty() ? "" : outputs.add(table_path, "--table");
+  const std::string plot_stage = plot_path.empty() ? "" : outputs.add(plot_path, "--plot");
 
   FeatureTable table = read_table(features);
   const std::string source = features == "-" ? "<stdin>" : features;
@@ -47,9 +49,10 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, 
   } catch (const Error& e) {
     throw Error(cat(source, ": ", e.what()));
   }
-  model.save(model_path);
-  if (!table_path.empty()) write_pca_variance_table(table_path, report);
-  if (!plot_path.empty()) write_pca_variance_plot(plot_path, report);
+  model.save(model_stage);
+  if (!table_path.empty()) write_pca_variance_table(table_stage, report);
+  if (!plot_path.empty()) write_pca_variance_plot(plot_stage, report);
+  outputs.commit();
 
   log::info(cat("Done ", table.rows(), " rows: dimension ", table.dim, " -> ", model.output_dim(),
                 " components (", pca_method_name(report.method), options.whiten ? ", whitened" : "",

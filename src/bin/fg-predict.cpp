@@ -23,14 +23,13 @@ int main(int argc, char** argv) {
       "record: key, true label name (empty if unlabelled; passed through when the model never\n"
       "saw it), predicted class, score (probability, or SVM votes/(classes-1)).";
   po::options_description options("Options");
-  options.add_options()("top-k,k", po::value<std::size_t>()->default_value(1),
+  options.add_options()("top-k,k", fg::ranged<std::size_t>(1, 100000)->default_value(1),
                         "also write the next best classes: pred2 score2 ... predK scoreK");
   fg::cli::add_threads_option(options);
   return fg::cli::run(argc, argv, usage, options, [](const po::variables_map& vm, const std::vector<std::string>& args) {
     fg::cli::require_args(args, 3, 3);
     fg::cli::apply_threads(vm);
     const std::size_t topk = vm["top-k"].as<std::size_t>();
-    if (topk < 1) throw fg::UsageError("--top-k must be at least 1");
     const fg::Classifier model = fg::Classifier::load(args[0]);
     fg::TableReader reader(args[1]);
     const std::vector<int> to_model = model.map_classes(reader.header(), reader.name());

@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
       "listed in --skipped, and scoring continues (exit 1 only if no image could be read)."};
   cli::po::options_description options("Options");
   options.add_options()
-      ("top-k", cli::po::value<std::size_t>()->default_value(1), "classes per image, best first")
-      ("batch,b", cli::po::value<std::size_t>()->default_value(8), "images per forward pass")
+      ("top-k", ranged<std::size_t>(1, 100000)->default_value(1), "classes per image, best first")
+      ("batch,b", ranged<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
       ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file")
       ("progress", cli::po::bool_switch(), "show the progress line even when stderr is not a terminal")
       ("conv", cli::po::value<std::string>(),
@@ -39,8 +39,6 @@ int main(int argc, char** argv) {
     cli::apply_threads(vm);
     const std::string &bundle_dir = args[0], &input = args[1], &out_path = args[2];
     const std::size_t topk = vm["top-k"].as<std::size_t>(), batch = vm["batch"].as<std::size_t>();
-    if (topk == 0) throw UsageError("--top-k must be at least 1");
-    if (batch == 0 || batch > 4096) throw UsageError("--batch: expected 1..4096");
     std::string skipped_path = vm.count("skipped") ? vm["skipped"].as<std::string>() : "";
 
     Manifest manifest;
@@ -51,8 +49,11 @@ int main(int argc, char** argv) {
     } else {
       manifest = read_manifest(input);
     }
-    AtomicOutput out(out_path, false);  // fails now if it cannot be written
-    if (!skipped_path.empty()) check_writable(skipped_path);
+    // Both outputs are staged now (an unwritable one fails at once) and
+    // replace earlier ones together at the end.
+    OutputSet outputs;
+    AtomicOutput out(outputs.add(out_path, "the predictions"), false);
+    const std::string skipped_stage = skipped_path.empty() ? "" : outputs.add(skipped_path, "--skipped");
 
     Bundle bundle = Bundle::load(bundle_dir);
     ExtractOptions extract_options = bundle.extract_options();
@@ -90,10 +91,11 @@ int main(int argc, char** argv) {
     if (scored == 0) throw Error(cat("no image could be read (", skipped.size(), " skipped); ", out_path, " not written"));
     out.commit();
     if (!skipped_path.empty()) {
-      AtomicOutput list(skipped_path, false);
+      AtomicOutput list(skipped_stage, false);
       for (const auto& [i, problem] : skipped) list.stream() << paths[i] << '\t' << problem << '\n';
       list.commit();
     }
+    outputs.commit();
     log::info(cat("Done ", scored, " images, ", skipped.size(), " skipped",
                   skipped.empty() || !skipped_path.empty() ? "" : " (list them with --skipped FILE)", "; ",
                   format_double(stats.seconds > 0 ? std::round(10 * scored / stats.seconds) / 10 : 0), " images/s"));

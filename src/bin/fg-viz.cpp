@@ -83,12 +83,12 @@ int main(int argc, char** argv) {
       "part) outlined in white. Takes fg-extract's model options."};
   cli::po::options_description grid_options("grid options");
   grid_options.add_options()
-      ("count", cli::po::value<std::size_t>()->default_value(48), "images on the sheet")
+      ("count", ranged<std::size_t>(1, 10000)->default_value(48), "images on the sheet")
       ("select", cli::po::value<std::string>()->default_value("errors"),
        "which images: first (in file order), random, errors (wrong ones first, then random)")
-      ("seed", cli::po::value<std::uint64_t>()->default_value(1), "seed of random/errors selection")
-      ("columns", cli::po::value<int>()->default_value(8), "thumbnails per row")
-      ("thumb", cli::po::value<int>()->default_value(180), "thumbnail side in pixels");
+      ("seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1), "seed of random/errors selection")
+      ("columns", ranged<int>(1, 100)->default_value(8), "thumbnails per row")
+      ("thumb", ranged<int>(32, 1024)->default_value(180), "thumbnail side in pixels");
   cli::po::options_description attention_options("attention options (and fg-extract's model options)");
   attention_options.add_options()("layer", cli::po::value<std::string>(), "layer to show (default: the first tapped)");
   ExtractOptions::add_options(attention_options);

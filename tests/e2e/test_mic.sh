@@ -128,7 +128,7 @@ expect_fail 2 "alpha must be" fg-mic fit --k 2 --alpha 2 t.fgt x.model
 expect_fail 2 "estimator must be" fg-mic pairs --est mine "$REF/mic_ref_public.vectors.tsv"
 expect_fail 2 "target must be" fg-mic fit --k 2 --target numbers t.fgt x.model
 expect_fail 2 "redundancy must be none, mic or corr" fg-mic fit --k 2 --redundancy pearson t.fgt x.model
-expect_fail 2 "redundancy-weight must be" fg-mic fit --k 2 --redundancy corr --redundancy-weight -1 t.fgt x.model
+expect_fail 2 "--redundancy-weight: expected a number in [0, 1e+09], got '-1'" fg-mic fit --k 2 --redundancy corr --redundancy-weight -1 t.fgt x.model
 expect_fail 2 "unknown subcommand" fg-mic select t.fgt x.model
 # NaN: named column and row.
 awk -F, 'BEGIN { OFS = "," } NR == 6 { $7 = "nan" } { print }' t.csv > nan.csv

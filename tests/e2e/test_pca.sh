@@ -68,7 +68,7 @@ done
 # --- bad inputs: one line, exit status, no output left behind -----------------------------
 expect_fail 2 "give --dim K or --variance F" fg-pca fit train.fgt out.model
 no_file out.model
-expect_fail 2 "--dim -3: expected a number of components" fg-pca fit --dim -3 train.fgt out.model
+expect_fail 2 "--dim: expected an integer in 0..1000000, got '-3'" fg-pca fit --dim -3 train.fgt out.model
 expect_fail 2 "either --dim or --variance" fg-pca fit --dim 3 --variance 0.9 train.fgt out.model
 expect_fail 2 "unknown PCA method 'svd'" fg-pca fit --dim 3 --method svd train.fgt out.model
 expect_fail 2 "unknown command 'fitt'" fg-pca fitt --dim 3 train.fgt out.model

@@ -90,7 +90,7 @@ head -c 300 svm.model > short.model
 expect_fail 1 "truncated" fg-predict short.model test.fgt out.tsv
 no_file out.tsv
 expect_fail 2 "unknown classifier 'forest'" fg-train --type forest train.fgt x.model
-expect_fail 2 "-c must be positive" fg-train -c 0 train.fgt x.model
+expect_fail 2 "--cost: expected a number > 0, got '0'" fg-train -c 0 train.fgt x.model
 expect_fail 2 "--scale" fg-train --scale zscore train.fgt x.model
 expect_fail 1 "" fg-train missing.fgt x.model
 no_file x.model

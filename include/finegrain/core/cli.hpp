@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "finegrain/core/option_range.hpp"
+
 namespace fg::cli {
 
 namespace po = boost::program_options;
@@ -30,8 +32,12 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
 // Throws UsageError unless min <= args.size() <= max.
 void require_args(const std::vector<std::string>& args, std::size_t min, std::size_t max);
 
-// `--threads N` (0 = all cores): registers the option, and applies it to
+// `--threads N` (0 = all cores, at most kMaxThreads): registers the option, and applies it to
 // OpenMP and OpenCV.
+// kMaxThreads bounds it: more threads than that only add overhead on any
+// machine this runs on (the largest x86 servers have 512 hardware threads),
+// and above 65,536 OpenCV's TBB pool crashes at exit.
+inline constexpr int kMaxThreads = 1024;
 void add_threads_option(po::options_description& options);
 void apply_threads(const po::variables_map& vm);
 

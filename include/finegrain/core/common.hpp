@@ -32,6 +32,9 @@ std::string cat(const Parts&... parts) {
   return out.str();
 }
 
+// Multi-line library text (OpenCV's exception messages) as one line.
+std::string one_line(const std::string& text);
+
 // Logging to stderr, prefixed with the program name. Data never goes here.
 namespace log {
 enum class Level { quiet = 0, normal = 1, verbose = 2 };

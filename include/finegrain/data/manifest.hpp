@@ -32,6 +32,7 @@ struct ListReport {
   std::size_t empty_classes = 0;    // class folders with no image
   std::size_t unreadable_dirs = 0;  // folders that could not be listed
   std::size_t loose_files = 0;      // files directly under the root (no class)
+  std::size_t link_loops = 0;       // links to a folder already listed (loops), skipped
 };
 
 // Walks root/<class>/... (recursively inside each class) and lists the image

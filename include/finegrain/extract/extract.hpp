@@ -190,11 +190,15 @@ class ExtractCheckpoint {
   static std::string path_for(const std::string& output) { return output + ".partial"; }
   // Opens `path`. With resume and a file made with the same `identity`
   // (options, model, manifest), keeps its records; a different identity is
-  // an Error saying so. Without resume, starts a new file.
+  // an Error saying so. Without resume, starts a new file. The file is
+  // locked (flock) while this object lives: a second run on the same output
+  // fails with an Error naming the running one's pid.
   ExtractCheckpoint(const std::string& path, const std::string& identity, std::size_t dim,
                     std::size_t rows_per_image, bool resume);
   ~ExtractCheckpoint();
   std::size_t resumed() const { return resumed_; }
+  // Whether a partial file (of an earlier run) was there before.
+  bool existed() const { return existed_; }
   bool done(std::size_t index) const { return records_.count(index) != 0; }
   void add_rows(std::size_t index, const float* rows);
   void add_skip(std::size_t index, const std::string& problem);
@@ -207,9 +211,11 @@ class ExtractCheckpoint {
 
  private:
   struct Impl;
+  void lock();
   std::string path_;
   std::size_t dim_, rows_per_image_;
   std::size_t resumed_ = 0;
+  bool existed_ = false;
   std::map<std::size_t, std::uint64_t> records_;  // index -> file offset
   std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,10 @@
 #include "finegrain/chain/bundle.hpp"
 
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -33,6 +38,29 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 void copy_file(const std::string& from, const std::string& to) { write_text(to, read_text(from)); }
+
+// A folder being built beside its final place: removed unless put there.
+struct BuildFolder {
+  std::string path;
+  bool placed = false;
+  explicit BuildFolder(std::string p) : path(std::move(p)) {}
+  ~BuildFolder() {
+    std::error_code ignored;
+    if (!placed) fs::remove_all(path, ignored);
+  }
+  // Replaces `target` (an earlier bundle, or an empty folder) by this folder
+  // in one rename: RENAME_EXCHANGE swaps the two, then the old one is removed.
+  void put_in_place(const std::string& target, bool replacing) {
+    if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, target.c_str(), replacing ? RENAME_EXCHANGE : RENAME_NOREPLACE) != 0)
+      throw Error(cat(target, ": cannot put the new bundle in place (", std::strerror(errno), ")"));
+    placed = !replacing;
+    if (replacing) {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);  // now the earlier bundle
+      placed = true;
+    }
+  }
+};
 
 // The network files a spec names, resolved, with their checksums.
 std::vector<std::pair<std::string, std::string>> network_files(const ModelSpec& spec) {
@@ -112,13 +140,28 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
                     dim, pca || mic ? " (after PCA/MIC)" : "", " — was it trained on these features?"));
   check_same_extraction(classifier, parts.classifier, record, parts.features);
 
+  // The bundle is built in a hidden folder beside `dir` and then put in its
+  // place in one step, so a failure (a full disk) leaves an earlier bundle
+  // as it was. An existing folder that is not a bundle is not replaced.
+  fs::path final_dir = fs::path(dir).lexically_normal();
+  if (final_dir.filename().empty()) final_dir = final_dir.parent_path();  // "bundle/"
+  if (final_dir.empty() || final_dir == "." || final_dir == "..") final_dir = fs::weakly_canonical(final_dir);
   std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) throw Error(cat(dir, ": cannot create the bundle folder (", error.message(), ")"));
-  fs::remove(fs::path(dir) / kIndex, error);  // the folder is not a bundle until it is complete
+  const bool replacing = fs::exists(final_dir, error);
+  if (replacing) {
+    if (!fs::is_directory(final_dir, error)) throw Error(cat(dir, ": exists and is not a folder"));
+    if (!fs::exists(final_dir / kIndex, error) && !fs::is_empty(final_dir, error))
+      throw Error(cat(dir, ": exists and is not a bundle (no ", kIndex, " file); give a new or empty folder"));
+  } else if (final_dir.has_parent_path() && !fs::is_directory(final_dir.parent_path(), error)) {
+    fs::create_directories(final_dir.parent_path(), error);
+    if (error) throw Error(cat(dir, ": cannot create the bundle folder (", error.message(), ")"));
+  }
+  BuildFolder build(temp_path_beside(final_dir.string()));
+  fs::create_directory(build.path, error);
+  if (error) throw Error(cat(dir, ": cannot create the bundle folder beside it (", error.message(), ")"));
   std::vector<std::pair<std::string, std::string>> written;  // file, sha256
   auto put = [&](const std::string& name, const std::string& from_file, const std::string& text) {
-    std::string path = (fs::path(dir) / name).string();
+    std::string path = (fs::path(build.path) / name).string();
     if (from_file.empty()) write_text(path, text);
     else copy_file(from_file, path);
     written.emplace_back(name, sha256_file(path));
@@ -134,7 +177,8 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
   for (const auto& [name, sum] : written) index << name << ' ' << sum << '\n';
   for (const auto& [path, sum] : network_files(spec))
     index << "network " << sum << ' ' << fs::weakly_canonical(path).string() << '\n';
-  write_text((fs::path(dir) / kIndex).string(), index.str());
+  write_text((fs::path(build.path) / kIndex).string(), index.str());
+  build.put_in_place(final_dir.string(), replacing);
 }
 
 Bundle Bundle::load(const std::string& dir) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <istream>
 #include <map>
@@ -12,6 +13,7 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/memory.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/text.hpp"
 
 namespace fg {
@@ -60,25 +62,26 @@ void TrainOptions::register_options(po::options_description& o) {
       ("type", po::value<std::string>()->default_value("svm"), "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")
       ("scale", po::value<std::string>()->default_value(to_string(d.scale)), "input normalisation fitted on the training data and stored in the model: none, l2 (unit-length rows), standard (zero mean, unit variance), minmax (per feature to [lower,upper], like svm-scale)")
       ("scale-range", po::value<std::string>()->default_value("-1,1"), "minmax target range lower,upper")
-      ("cost,c", po::value<double>(), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
-      ("lambda", po::value<double>(), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
+      ("cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
+      ("lambda", ranged<double>(0, unbounded<double>(), Ends::open_low), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
       ("class-weight", po::value<std::string>()->default_value("none"), "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")
       ("kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")
       ("gamma", po::value<std::string>()->default_value("scale"), "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")
       ("probability", po::bool_switch(), "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")
-      ("cv", po::value<int>()->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
+      ("cv", ranged<int>(0, 1000)->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
       ("c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")
       ("gamma-grid", po::value<std::string>()->default_value(""), "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")
-      ("eps", po::value<double>()->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
-      ("max-iter", po::value<int>()->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
-      ("tol", po::value<double>()->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
+      ("eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
+      ("max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
+      ("tol", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
       ("solver", po::value<std::string>()->default_value("auto"), "logreg: primal (L-BFGS on k x dim weights), basis (the same objective on the rows' coordinates in an n-dim basis of their span, from the Gram matrix; the same model, cheap when dim >> rows) or auto (basis when dim > rows)")
-      ("seed", po::value<std::uint64_t>()->default_value(1), "seed for the CV folds and the probability folds");
+      ("seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1), "seed for the CV folds and the probability folds");
 }
 
 static double parse_number(const std::string& token, const char* option) {
   double v;
-  if (!parse_double(token, v)) throw UsageError(cat(option, ": not a number: '", token, "'"));
+  if (!parse_double(token, v) || !std::isfinite(v))
+    throw UsageError(cat(option, ": not a finite number: '", token, "'"));
   return v;
 }
 
@@ -116,8 +119,12 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   if (t.svm.cv_folds < 0 || t.svm.cv_folds == 1) throw UsageError("--cv: expected 0 (off) or K >= 2 folds");
   t.svm.c_grid.clear();
   for (const auto& s : split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
+  for (double c : t.svm.c_grid)
+    if (!(c > 0)) throw UsageError(cat("--c-grid: values must be > 0, got ", c));
   if (t.svm.cv_folds > 1 && t.svm.c_grid.empty()) throw UsageError("--c-grid: no values");
   for (const auto& s : split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
+  for (double g : t.svm.gamma_grid)
+    if (!(g > 0)) throw UsageError(cat("--gamma-grid: values must be > 0, got ", g));
   t.svm.eps = vm["eps"].as<double>();
   if (!(t.svm.eps > 0)) throw UsageError("--eps must be positive");
   t.logreg.max_iterations = vm["max-iter"].as<int>();

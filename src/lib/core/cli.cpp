@@ -4,9 +4,11 @@
 
 #include <iostream>
 #include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/cpu.hpp"
+#include "finegrain/core/io.hpp"
 
 namespace fg::cli {
 
@@ -93,6 +95,11 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
     }
     if (vm.count("quiet")) log::set_level(log::Level::quiet);
     if (vm.count("verbose")) log::set_level(log::Level::verbose);
+    // OpenCV's own log lines ("[ERROR:0@0.06] global ./modules/dnn/...")
+    // repeat what its exceptions say, which become our one-line errors; they
+    // show only with -v, for debugging.
+    cv::utils::logging::setLogLevel(vm.count("verbose") ? cv::utils::logging::LOG_LEVEL_WARNING
+                                                        : cv::utils::logging::LOG_LEVEL_SILENT);
     std::vector<std::string> args;
     if (vm.count("args")) args = vm["args"].as<std::vector<std::string>>();
     return body(vm, args);
@@ -108,7 +115,7 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
     std::cerr << usage.name << ": error: out of memory\n";
     return 1;
   } catch (const cv::Exception& e) {
-    std::cerr << usage.name << ": error: OpenCV: " << e.err << " (in " << e.func << ")\n";
+    std::cerr << usage.name << ": error: OpenCV: " << one_line(e.err) << " (in " << e.func << ")\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << usage.name << ": error: " << e.what() << "\n";
@@ -129,13 +136,12 @@ void require_args(const std::vector<std::string>& args, std::size_t min, std::si
 }
 
 void add_threads_option(po::options_description& options) {
-  options.add_options()("threads", po::value<int>()->default_value(0),
+  options.add_options()("threads", ranged<int>(0, kMaxThreads)->default_value(0),
                         "worker threads (0 = all cores)");
 }
 
 void apply_threads(const po::variables_map& vm) {
-  int threads = vm["threads"].as<int>();
-  if (threads < 0) throw UsageError(cat("--threads must be >= 0, got ", threads));
+  const int threads = vm["threads"].as<int>();
   if (threads > 0) {
     omp_set_num_threads(threads);
     cv::setNumThreads(threads);

@@ -12,6 +12,23 @@ const char* version() {
 #endif
 }
 
+std::string one_line(const std::string& text) {
+  std::string out;
+  bool space = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ') {
+      space = !out.empty();
+      if (ch == '\n' && i + 1 < text.size() && text[i + 1] == '>') ++i;  // OpenCV's "> " continuation
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += ch;
+  }
+  return out;
+}
+
 namespace log {
 namespace {
 std::string g_program = "finegrain";

@@ -1,5 +1,7 @@
 #include "finegrain/core/io.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -63,16 +66,81 @@ void unregister_temp(int slot) {
   if (slot >= 0) g_temp_used[slot].store(false);
 }
 
-std::string temp_name_for(const std::string& path) {
-  fs::path target(path);
-  std::random_device device;
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".tmp.%d.%08x", static_cast<int>(::getpid()),
-                static_cast<unsigned>(device()));
-  fs::path temp = target.parent_path() / ("." + target.filename().string() + suffix);
-  return temp.string();
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == 0) return "localhost";
+  return name;
 }
 
+bool process_is_dead(long long pid) {
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// Removes ".<name>.tmp.<host>.<pid>.<random>" (and the older
+// ".<name>.tmp.<pid>.<random>") left beside `target` by a dead process of
+// this host. Others' temporaries, and live processes', are left alone.
+void remove_stale_temps(const fs::path& dir, const std::string& name) {
+  const std::string prefix = "." + name + ".tmp.";
+  const std::string host = host_name();
+  std::error_code error;
+  fs::directory_iterator it(dir.empty() ? fs::path(".") : dir, error), end;
+  for (; !error && it != end; it.increment(error)) {
+    const std::string entry = it->path().filename().string();
+    if (entry.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string rest = entry.substr(prefix.size());  // [host.]pid.random
+    const std::size_t random_dot = rest.rfind('.');
+    if (random_dot == std::string::npos) continue;
+    rest.resize(random_dot);
+    const std::size_t pid_dot = rest.rfind('.');
+    const std::string pid_text = pid_dot == std::string::npos ? rest : rest.substr(pid_dot + 1);
+    const std::string its_host = pid_dot == std::string::npos ? host : rest.substr(0, pid_dot);
+    long long pid = 0;
+    if (its_host != host || !parse_int(pid_text, pid) || !process_is_dead(pid)) continue;
+    std::error_code ignored;
+    if (fs::remove_all(it->path(), ignored) > 0)
+      log::detail(cat(it->path().string(), ": removed, the temporary of a run that died (pid ", pid, ")"));
+  }
+}
+
+}  // namespace
+
+std::string temp_path_beside(const std::string& path) {
+  const fs::path target(path);
+  remove_stale_temps(target.parent_path(), target.filename().string());
+  std::random_device device;
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".%d.%08x", static_cast<int>(::getpid()), static_cast<unsigned>(device()));
+  const std::string name = "." + target.filename().string() + ".tmp." + host_name() + suffix;
+  return (target.parent_path() / name).string();
+}
+
+bool writes_through(const std::string& path) {
+  if (path == "-") return true;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);  // follows links
+  return fs::exists(status) && !fs::is_regular_file(status) && !fs::is_directory(status);
+}
+
+std::string output_target(const std::string& path) {
+  std::error_code error;
+  if (fs::is_symlink(fs::symlink_status(path, error)) && fs::exists(fs::status(path, error))) {
+    const fs::path resolved = fs::canonical(path, error);
+    if (!error) return resolved.string();
+  }
+  return path;
+}
+
+namespace {
+}  // namespace
+
+namespace {
+// A device or pipe: may we write it? access() rather than open(), which on a
+// named pipe would block for a reader, or hand a waiting reader an empty file.
+void check_direct_writable(const std::string& path) {
+  if (::access(path.c_str(), W_OK) != 0)
+    throw Error(cat(path, ": cannot write here (", std::strerror(errno), ")"));
+}
 }  // namespace
 
 AtomicOutput::AtomicOutput(const std::string& path, bool binary) : path_(path) {
@@ -82,19 +150,16 @@ AtomicOutput::AtomicOutput(const std::string& path, bool binary) : path_(path) {
   const fs::file_status status = fs::status(path, error);  // follows links
   if (fs::is_directory(status)) throw Error(cat(path, ": is a directory, expected a file path"));
   auto mode = std::ios::out | std::ios::trunc | (binary ? std::ios::binary : std::ios::openmode{});
-  direct_ = fs::exists(status) && !fs::is_regular_file(status);
+  direct_ = writes_through(path);
+  file_ = std::make_unique<std::ofstream>();
   if (direct_) {
-    file_ = std::make_unique<std::ofstream>(path, mode);
-    if (!*file_) throw Error(cat(path, ": cannot write here (", std::strerror(errno), ")"));
+    check_direct_writable(path);
+    binary_ = binary;
     return;
   }
-  target_ = path;
-  if (fs::is_symlink(fs::symlink_status(path, error)) && fs::exists(status)) {
-    const fs::path resolved = fs::canonical(path, error);
-    if (!error) target_ = resolved.string();
-  }
-  temp_path_ = temp_name_for(target_);
-  file_ = std::make_unique<std::ofstream>(temp_path_, mode);
+  target_ = output_target(path);
+  temp_path_ = temp_path_beside(target_);
+  file_->open(temp_path_, mode);
   if (!*file_) {
     throw Error(cat(path, ": cannot write here (", std::strerror(errno), ")"));
   }
@@ -108,32 +173,121 @@ AtomicOutput::~AtomicOutput() {
     fs::remove(temp_path_, ignored);
     unregister_temp(temp_slot_);
   }
+  if (!committed_ && direct_ && !file_->is_open()) {
+    // Never written: a reader already waiting on a named pipe gets its end
+    // of file now instead of waiting for ever (O_NONBLOCK: no reader, no wait).
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) ::close(fd);
+  }
 }
 
-std::ostream& AtomicOutput::stream() { return is_stdout() ? std::cout : *file_; }
+void AtomicOutput::open_direct() {
+  if (file_->is_open() || finished_) return;
+  file_->open(path_, std::ios::out | std::ios::trunc | (binary_ ? std::ios::binary : std::ios::openmode{}));
+  if (!*file_) throw Error(cat(path_, ": cannot write here (", std::strerror(errno), ")"));
+}
 
-void AtomicOutput::commit() {
-  if (committed_) return;
+std::ostream& AtomicOutput::stream() {
+  if (is_stdout()) return std::cout;
+  if (direct_) open_direct();
+  return *file_;
+}
+
+void AtomicOutput::finish() {
+  if (finished_ || committed_) return;
   if (is_stdout()) {
     std::cout.flush();
     if (!std::cout) throw Error("<stdout>: write failed");
-    committed_ = true;
+    finished_ = true;
     return;
   }
+  if (direct_) open_direct();  // nothing written: still open, so a pipe's reader sees an empty file
   file_->flush();
   bool ok = static_cast<bool>(*file_);
   file_->close();
-  if (direct_) {
-    if (!ok || file_->fail()) throw Error(cat(path_, ": write failed"));
-    committed_ = true;
-    return;
+  if (!ok || file_->fail()) throw Error(cat(path_, direct_ ? ": write failed" : ": write failed (disk full?)"));
+  finished_ = true;
+}
+
+void AtomicOutput::publish() {
+  if (committed_) return;
+  if (!finished_) throw std::logic_error("AtomicOutput::publish before finish");
+  if (!direct_ && !is_stdout()) {
+    std::error_code error;
+    fs::rename(temp_path_, target_, error);
+    if (error) throw Error(cat(path_, ": cannot replace: ", error.message()));
+    unregister_temp(temp_slot_);
   }
-  if (!ok || file_->fail()) throw Error(cat(path_, ": write failed (disk full?)"));
-  std::error_code error;
-  fs::rename(temp_path_, target_, error);
-  if (error) throw Error(cat(path_, ": cannot replace: ", error.message()));
-  unregister_temp(temp_slot_);
   committed_ = true;
+}
+
+void AtomicOutput::commit() {
+  finish();
+  publish();
+}
+
+OutputSet::~OutputSet() {
+  for (const Stage& s : stages_) {
+    if (s.done || s.stage.empty()) continue;
+    std::error_code ignored;
+    fs::remove(s.stage, ignored);
+    unregister_temp(s.slot);
+  }
+}
+
+std::string OutputSet::add(const std::string& path, const std::string& what) {
+  const std::string name = what.empty() ? path : cat(path, " (", what, ")");
+  if (path.empty()) throw UsageError(cat(what.empty() ? std::string("an output") : what, ": empty path"));
+  Stage s;
+  s.path = path;
+  s.what = what;
+  if (path != "-") {
+    std::error_code error;
+    if (fs::is_directory(fs::status(path, error))) throw Error(cat(path, ": is a directory, expected a file path"));
+    s.target = writes_through(path) ? path : output_target(path);
+    for (const Stage& other : stages_) {
+      std::error_code ignored;
+      const bool same = other.target == s.target || (fs::exists(s.target, ignored) && fs::exists(other.target, ignored) &&
+                                                     fs::equivalent(other.target, s.target, ignored));
+      if (same && !other.target.empty())
+        throw UsageError(cat(path, ": given for two outputs of the run (", other.what.empty() ? other.path : other.what,
+                             " and ", what.empty() ? path : what, ")"));
+    }
+  }
+  if (writes_through(path)) {
+    if (path != "-") check_direct_writable(path);
+    stages_.push_back(s);
+    return path;
+  }
+  s.stage = temp_path_beside(s.target);
+  {
+    std::ofstream probe(s.stage, std::ios::out | std::ios::trunc | std::ios::binary);
+    if (!probe) throw Error(cat(path, ": cannot write here (", std::strerror(errno), ")"));
+  }
+  s.slot = register_temp(s.stage);
+  stages_.push_back(s);
+  return stages_.back().stage;
+}
+
+void OutputSet::commit() {
+  // Every stage must be there, complete (its writer committed it); only then
+  // does any target change.
+  for (const Stage& s : stages_) {
+    std::error_code error;
+    if (!s.stage.empty() && !fs::is_regular_file(s.stage, error))
+      throw Error(cat(s.path, ": was not written"));
+  }
+  for (Stage& s : stages_) {
+    if (s.stage.empty()) {
+      s.done = true;
+      continue;
+    }
+    std::error_code error;
+    fs::rename(s.stage, s.target, error);
+    if (error) throw Error(cat(s.path, ": cannot replace: ", error.message()));
+    unregister_temp(s.slot);
+    s.done = true;
+  }
 }
 
 Input::Input(const std::string& path, bool binary) : path_(path) {
@@ -173,7 +327,10 @@ std::string describe_content(const std::string& bytes) {
 
 void install_cleanup_handlers() { std::call_once(g_handlers_installed, install_handlers); }
 
-void check_writable(const std::string& path) { AtomicOutput probe(path); }
+void check_writable(const std::string& path) {
+  if (path != "-" && writes_through(path)) return check_direct_writable(path);
+  AtomicOutput probe(path);
+}
 
 std::string format_double(double value) {
   char buffer[40];
@@ -210,6 +367,11 @@ std::vector<std::string> read_lines(const std::string& path) {
   std::string line;
   while (std::getline(in.stream(), line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (lines.empty() && line.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+      // A UTF-8 byte-order mark (Windows editors add one): not part of the text.
+      line.erase(0, 3);
+      log::detail(cat(in.name(), ": UTF-8 byte-order mark at the start ignored"));
+    }
     lines.push_back(std::move(line));
   }
   if (in.stream().bad()) throw Error(cat(in.name(), ": read error"));

@@ -9,6 +9,8 @@
 #include <set>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
 #include <opencv2/imgcodecs.hpp>
 
 #include "finegrain/core/common.hpp"
@@ -75,9 +77,30 @@ bool hidden(const fs::path& path) {
   return !name.empty() && name[0] == '.';
 }
 
+// A folder's identity, so a folder reached again (through a symbolic link)
+// is recognised whatever path leads to it.
+using FolderId = std::pair<dev_t, ino_t>;
+bool folder_id(const fs::path& dir, FolderId& id) {
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0) return false;
+  id = {info.st_dev, info.st_ino};
+  return true;
+}
+
 // Lists the files under `dir` recursively, as paths relative to `base`.
-void walk(const fs::path& dir, const fs::path& base, std::vector<std::string>& files, ListReport& report) {
+// Links are followed, to files and to folders, but each folder is listed
+// once: a link back to a folder already listed (`ln -s . loop`) is warned
+// about, counted and skipped, so a loop cannot list images again or for ever.
+void walk(const fs::path& dir, const fs::path& base, std::vector<std::string>& files, ListReport& report,
+          std::set<FolderId>& listed) {
   std::error_code error;
+  FolderId id;
+  if (folder_id(dir, id) && !listed.insert(id).second) {
+    log::warn(cat(dir.string(), ": a link to a folder already listed (", fs::canonical(dir, error).string(),
+                  "), skipped"));
+    ++report.link_loops;
+    return;
+  }
   fs::directory_iterator it(dir, error);
   if (error) {
     log::warn(cat(dir.string(), ": cannot list (", error.message(), "), skipped"));
@@ -89,7 +112,7 @@ void walk(const fs::path& dir, const fs::path& base, std::vector<std::string>& f
     const fs::path& path = it->path();
     if (hidden(path)) continue;
     if (it->is_directory(error)) {
-      walk(path, base, files, report);
+      walk(path, base, files, report, listed);
     } else if (it->is_regular_file(error)) {
       files.push_back(path.lexically_relative(base).generic_string());
     }
@@ -142,7 +165,10 @@ Manifest list_images(const std::string& root, ListReport& report, bool keep_loos
     }
     fs::path class_dir = fs::path(root) / cls;
     std::vector<std::string> files;
-    walk(class_dir, class_dir, files, report);
+    std::set<FolderId> listed;  // per class: a folder linked from two classes is listed in both
+    FolderId root_id;
+    if (folder_id(root, root_id)) listed.insert(root_id);  // a link back to the root lists every class
+    walk(class_dir, class_dir, files, report, listed);
     std::sort(files.begin(), files.end());
     std::size_t kept = 0;
     for (const auto& file : files) {

@@ -1,5 +1,11 @@
 #include "finegrain/extract/extract.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +20,7 @@
 #include <Eigen/Core>
 #include <opencv2/imgproc.hpp>
 
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/text.hpp"
@@ -236,7 +243,7 @@ void ExtractOptions::add_options(po::options_description& options) {
      "comma-separated layers to tap, e.g. conv4_3,conv5_3 or fire8,fire9 (default: the spec's "
      "default-layers); OpenCV layer names work too. With bilinear pooling, a*b is the cross-layer "
      "product of two layers with the same spatial size (C_a x C_b values)")
-    ("size", po::value<int>()->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
+    ("size", ranged<int>(0, 8192)->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
     ("scales", po::value<std::string>()->default_value(""),
      "several input sides, e.g. 224,448: pooled per scale then merged (--scale-merge)")
     ("scale-merge", po::value<std::string>()->default_value("mean"), "merge of scales: mean | concat")
@@ -245,7 +252,7 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("pool,p", po::value<std::string>()->default_value("avgmax"),
      "pooling per layer: avg | max | avgmax (avg then max, concatenated) | gem | attn (SCDA-style selective) | "
      "bilinear (mean outer product, C(C+1)/2 values) | compact-bilinear (its Tensor Sketch, --sketch-dim values)")
-    ("gem-p", po::value<double>()->default_value(d.pool.gem_p), "exponent of gem pooling")
+    ("gem-p", ranged<double>(0, 100, Ends::open_low)->default_value(d.pool.gem_p), "exponent of gem pooling")
     ("attn-pool", po::value<std::string>()->default_value("avgmax"),
      "pooling inside the attn region: avg | max | avgmax | gem | bilinear | compact-bilinear")
     ("bilinear-norm", po::value<std::string>()->default_value(to_string(d.pool.bilinear_norm)),
@@ -265,9 +272,9 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("augment", po::value<std::string>()->default_value("none"),
      "extra training rows: flip (mirrored copy, key#flip), crops (4 corners + centre, key#crop-tl ...), "
      "or flip,crops (all, and their mirrors)")
-    ("crop-fraction", po::value<double>()->default_value(d.crop_fraction),
+    ("crop-fraction", ranged<double>(0, 1, Ends::open_low)->default_value(d.crop_fraction),
      "side of the --augment crops as a fraction of the image's")
-    ("max-pixels", po::value<std::uint64_t>()->default_value(d.max_pixels),
+    ("max-pixels", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.max_pixels),
      "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)")
     ("conv", po::value<std::string>()->default_value(to_string(d.conv)),
      "3x3 stride-1 convolutions: winograd (F(4x4,3x3), faster) | opencv (OpenCV's direct convolution)");
@@ -289,7 +296,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   o.model = vm["model"].as<std::string>();
   o.layers = split_list(vm["layers"].as<std::string>());
   o.size = vm["size"].as<int>();
-  if (o.size != 0 && (o.size < 16 || o.size > 8192)) throw UsageError("--size: expected 16..8192");
+  if (o.size != 0 && o.size < 16) throw UsageError(cat("--size: expected 0 (the spec's) or 16..8192, got ", o.size));
   with("scales", [&](const std::string& v) { o.scales = parse_sides(v, "--scales"); });
   with("scale-merge", [&](const std::string& v) { o.scale_merge = parse_merge(v); });
   with("resize", [&](const std::string& v) {
@@ -435,7 +442,11 @@ void Extractor::setup() {
     else net_.setInput(probe, spec_.input);
     net_.forward(outs, nodes_);
   } catch (const cv::Exception& e) {
-    throw Error(cat(where, ": forward pass at ", side, "x", side, " failed: ", e.err));
+    // A side the user chose is a usage error; the spec's own, a model error.
+    if (options_.size != 0 || !options_.scales.empty())
+      throw UsageError(cat("--", options_.scales.empty() ? "size " : "scales side ", side, " is too small for ",
+                           spec_.name, " or does not suit it (OpenCV: ", one_line(e.err), ")"));
+    throw Error(cat(where, ": forward pass at ", side, "x", side, " failed: ", one_line(e.err)));
   }
   channels_.clear();
   for (std::size_t l = 0; l < outs.size(); ++l) {
@@ -852,16 +863,71 @@ std::uint64_t fingerprint(const std::string& text) {
   return h;
 }
 
+namespace {
+// The pid holding a flock on the file with this device and inode, from
+// Linux's /proc/locks ("1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF"); 0 if unknown.
+long lock_holder(dev_t device, ino_t inode) {
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string number, kind, mode, access, id;
+    long pid = 0;
+    if (!(fields >> number >> kind >> mode >> access >> pid >> id) || kind != "FLOCK") continue;
+    unsigned major_number = 0, minor_number = 0;
+    unsigned long long ino = 0;
+    if (std::sscanf(id.c_str(), "%x:%x:%llu", &major_number, &minor_number, &ino) == 3 && ino == inode &&
+        major_number == major(device) && minor_number == minor(device))
+      return pid;
+  }
+  return 0;
+}
+}  // namespace
+
 struct ExtractCheckpoint::Impl {
   std::fstream file;
+  int lock_fd = -1;  // holds the flock that keeps a second run off this output
+  ~Impl() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
 };
+
+void ExtractCheckpoint::lock() {
+  // Lock, then check that the path still names the locked file: a run that
+  // just finished may have removed it between our open() and flock().
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(cat(path_, ": cannot create the partial extraction file (", std::strerror(errno), ")"));
+    struct stat held {};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int why = errno;
+      ::fstat(fd, &held);
+      ::close(fd);
+      if (why != EWOULDBLOCK) throw Error(cat(path_, ": cannot lock (", std::strerror(why), ")"));
+      const long pid = lock_holder(held.st_dev, held.st_ino);
+      throw Error(cat(path_, ": another run", pid > 0 ? cat(" (pid ", pid, ")") : std::string(),
+                      " is extracting to this output now; wait for it to finish or stop it"));
+    }
+    struct stat now {};
+    if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev) {
+      impl_->lock_fd = fd;
+      return;
+    }
+    ::close(fd);
+  }
+  throw Error(cat(path_, ": cannot lock (the file keeps being replaced)"));
+}
 
 ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string& identity, std::size_t dim,
                                      std::size_t rows_per_image, bool resume)
     : path_(path), dim_(dim), rows_per_image_(rows_per_image), impl_(std::make_unique<Impl>()) {
   std::uint64_t good_end = 0;
   bool keep = false;
-  if (resume && fs::exists(path)) {
+  std::error_code error;
+  existed_ = fs::file_size(path, error) > 0 && !error;
+  lock();
+  if (resume && existed_) {
     std::ifstream in(path, std::ios::binary);
     char magic[sizeof kPartialMagic - 1];
     std::uint32_t version = 0, idlen = 0, d = 0, r = 0;
@@ -973,7 +1039,9 @@ void ExtractCheckpoint::replay(const std::function<void(std::size_t, const float
 void ExtractCheckpoint::remove() {
   impl_->file.close();
   std::error_code ec;
-  fs::remove(path_, ec);
+  fs::remove(path_, ec);  // while still locked, so no other run can take it over half-removed
+  if (impl_->lock_fd >= 0) ::close(impl_->lock_fd);
+  impl_->lock_fd = -1;
 }
 
 }  // namespace fg

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/reduce/mic.hpp"
@@ -22,14 +23,14 @@ namespace po = boost::program_options;
 
 void SelectOptions::add_options(po::options_description& options) {
   options.add_options()
-      ("k", po::value<std::size_t>()->default_value(0),
+      ("k", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
        "keep the N best features (0 = use --min-score)")
-      ("min-score", po::value<double>()->default_value(-1),
+      ("min-score", ranged<double>(0, 1)->default_value(-1, "none"),
        "keep every feature scoring at least T (used when --k is 0)")
       ("est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")
-      ("alpha", po::value<double>()->default_value(0.6, "0.6"),
+      ("alpha", ranged<double>(0, 1e9, Ends::open_low)->default_value(0.6, "0.6"),
        "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")
-      ("c", po::value<double>()->default_value(15), "at most c * columns superclumps")
+      ("c", ranged<double>(0, 1e9, Ends::open_low)->default_value(15), "at most c * columns superclumps")
       ("target", po::value<std::string>()->default_value("classes"),
        "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
        "(minepy: the class number as a value)")
@@ -37,9 +38,9 @@ void SelectOptions::add_options(po::options_description& options) {
        "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
        "feature maximises score - mean MIC with those already selected; slow) | corr "
        "(score - W * max |Pearson r| with those already selected; fast)")
-      ("redundancy-weight", po::value<double>()->default_value(0.3, "0.3"),
+      ("redundancy-weight", ranged<double>(0, 1e9)->default_value(0.3, "0.3"),
        "W for --redundancy corr")
-      ("pool", po::value<std::size_t>()->default_value(0),
+      ("pool", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
        "with --redundancy: candidates = the N best-scoring features (0 = all)");
 }
 

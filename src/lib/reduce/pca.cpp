@@ -11,6 +11,7 @@
 #include <random>
 
 #include "finegrain/core/binary.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/plot.hpp"
@@ -319,26 +320,24 @@ PcaMethod parse_pca_method(const std::string& name) {
 void PcaFitOptions::register_options(po::options_description& options) {
   options.add_options()
       ("dim,k",
-       po::value<long long>()->default_value(static_cast<long long>(dim))->notifier([this](long long value) {
-         if (value < 0) throw UsageError(cat("--dim ", value, ": expected a number of components >= 1"));
+       ranged<long long>(0, 1000000)->default_value(static_cast<long long>(dim))->notifier([this](long long value) {
          dim = static_cast<std::size_t>(value);
        }),
        "number of components to keep (0: use --variance)")
-      ("variance", po::value<double>(&variance)->default_value(variance),
+      ("variance", ranged_into<double>(&variance, 0, 1)->default_value(variance),
        "keep the fewest components explaining at least this fraction of the variance, in (0, 1]")
       ("whiten", po::bool_switch(&whiten),
        "divide each output by its component's standard deviation (unit variance)")
       ("method", po::value<std::string>(&method)->default_value(method),
        "auto | cov (DxD covariance) | gram (nxn Gram) | randomized (randomized SVD); "
        "auto: randomized when K < min(n,D)/4 and min(n,D) > 1500, else cov when D <= n, else gram")
-      ("seed", po::value<std::uint64_t>(&seed)->default_value(seed), "random seed (randomized method)")
+      ("seed", ranged_into<std::uint64_t>(&seed, 0, unbounded<std::uint64_t>())->default_value(seed), "random seed (randomized method)")
       ("oversample",
-       po::value<long long>()->default_value(static_cast<long long>(oversample))->notifier([this](long long value) {
-         if (value < 0) throw UsageError(cat("--oversample ", value, ": expected a count >= 0"));
+       ranged<long long>(0, 100000)->default_value(static_cast<long long>(oversample))->notifier([this](long long value) {
          oversample = static_cast<std::size_t>(value);
        }),
        "randomized: extra directions sampled beyond K")
-      ("power-iterations", po::value<int>(&power_iterations)->default_value(power_iterations),
+      ("power-iterations", ranged_into<int>(&power_iterations, -1, 100)->default_value(power_iterations),
        "randomized: power iterations (-1: 7 when K < min(n,D)/10, else 4)");
 }
 

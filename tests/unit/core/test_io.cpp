@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "finegrain/core/assets.hpp"
@@ -100,3 +101,80 @@ TEST_CASE("io: describe_content recognises common mistakes") {
   CHECK(describe_content("1 1:0.5\n").find("LIBSVM") != std::string::npos);
 }
 
+
+TEST_CASE("io: an output set replaces nothing until every output was written") {
+  TempDir dir;
+  const std::string a = dir.file("a.txt"), b = dir.file("b.txt");
+  write_bytes(a, "old a\n");
+  write_bytes(b, "old b\n");
+  {
+    OutputSet outputs;
+    const std::string stage_a = outputs.add(a, "first");
+    const std::string stage_b = outputs.add(b, "second");
+    CHECK(stage_a != a);
+    AtomicOutput out_a(stage_a, false);
+    out_a.stream() << "new a\n";
+    out_a.commit();
+    CHECK(read_bytes(a) == "old a\n");  // staged, not yet in place
+    // The second output is never written (its writer failed): nothing moves.
+  }
+  CHECK(read_bytes(a) == "old a\n");
+  CHECK(read_bytes(b) == "old b\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 2);
+  {
+    OutputSet outputs;
+    AtomicOutput out_a(outputs.add(a), false), out_b(outputs.add(b), false);
+    out_a.stream() << "new a\n";
+    out_b.stream() << "new b\n";
+    out_a.commit();
+    out_b.commit();
+    outputs.commit();
+  }
+  CHECK(read_bytes(a) == "new a\n");
+  CHECK(read_bytes(b) == "new b\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 2);
+  // A device is written through, and its failure stops the commit.
+  {
+    OutputSet outputs;
+    CHECK(outputs.add("/dev/full") == "/dev/full");
+    AtomicOutput full("/dev/full", false);
+    full.stream() << std::string(1 << 16, 'x');
+    CHECK_THROWS_WITH_AS(full.commit(), doctest::Contains("/dev/full: write failed"), Error);
+  }
+  OutputSet twice;
+  twice.add(a, "--table");
+  CHECK_THROWS_WITH_AS(twice.add(a, "the model"), doctest::Contains("given for two outputs"), UsageError);
+}
+
+TEST_CASE("io: checking a named pipe does not open it") {
+  TempDir dir;
+  const std::string fifo = dir.file("pipe");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  check_writable(fifo);  // returned: it did not wait for a reader (nor give one an empty file)
+  OutputSet outputs;
+  CHECK(outputs.add(fifo) == fifo);
+  CHECK(writes_through(fifo));
+  CHECK(!writes_through(dir.file("plain.txt")));
+}
+
+TEST_CASE("io: temporaries of dead processes are removed, others kept") {
+  TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  ::waitpid(child, nullptr, 0);  // a pid that is no longer running
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string dead = dir.file(cat(".t.fgt.tmp.", host, ".", child, ".00c0ffee"));
+  const std::string old_style = dir.file(cat(".t.fgt.tmp.", child, ".00c0ffee"));
+  const std::string live = dir.file(cat(".t.fgt.tmp.", host, ".", ::getpid(), ".00c0ffee"));
+  const std::string elsewhere = dir.file(cat(".t.fgt.tmp.no-such-host.", child, ".00c0ffee"));
+  const std::string other_target = dir.file(cat(".u.fgt.tmp.", host, ".", child, ".00c0ffee"));
+  for (const auto& path : {dead, old_style, live, elsewhere, other_target}) write_bytes(path, "partial");
+  AtomicOutput out(dir.file("t.fgt"));
+  CHECK(!fs::exists(dead));
+  CHECK(!fs::exists(old_style));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(elsewhere));
+  CHECK(fs::exists(other_target));
+}

@@ -110,3 +110,32 @@ TEST_CASE("manifest: reading rejects malformed lines") {
   write_bytes(dir.file("empty.tsv"), "# nothing\n");
   CHECK_THROWS_WITH_AS(read_manifest(dir.file("empty.tsv")), doctest::Contains("no images listed"), Error);
 }
+
+TEST_CASE("manifest: symbolic links are followed, folder loops listed once and counted") {
+  TempDir dir;
+  const fs::path root = dir.path / "root";
+  fs::create_directories(root / "a");
+  fs::create_directories(root / "b");
+  write_bytes((root / "a" / "1.jpg").string(), "\xff\xd8\xff\xe0 fake jpeg");
+  write_bytes((root / "b" / "2.jpg").string(), "\xff\xd8\xff\xe0 fake jpeg");
+  fs::create_directory_symlink(".", root / "a" / "loop");       // a cycle
+  fs::create_directory_symlink("../a", root / "b" / "other");   // another class's folder: listed
+  fs::create_symlink("1.jpg", root / "a" / "alias.jpg");        // a link to a file: followed
+  ListReport report;
+  const Manifest listed = list_images(root.string(), report);
+  std::vector<std::string> paths;
+  for (const auto& e : listed) paths.push_back(fs::path(e.path).lexically_relative(root).generic_string());
+  CHECK(paths == std::vector<std::string>{"a/1.jpg", "a/alias.jpg", "b/2.jpg", "b/other/1.jpg", "b/other/alias.jpg"});
+  CHECK(report.link_loops == 2);  // a/loop, and b/other/loop
+  CHECK(report.images == 5);
+}
+
+TEST_CASE("manifest: a UTF-8 byte-order mark does not hide the first image") {
+  TempDir dir;
+  const std::string path = dir.file("bom.tsv");
+  write_bytes(path, "\xef\xbb\xbf" "img/1.jpg\tcat\nimg/2.jpg\tdog\n");
+  const Manifest manifest = read_manifest(path);
+  REQUIRE(manifest.size() == 2);
+  CHECK(manifest[0].path == "img/1.jpg");
+  CHECK(manifest[0].label == "cat");
+}
