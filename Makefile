@@ -16,7 +16,7 @@ FINEGRAIN_ASSETS ?= $(abspath $(CURDIR)/../shared)
 export FINEGRAIN_ASSETS
 
 DEB_PACKAGES = g++ cmake make pkg-config libopencv-dev libsvm-dev libsvm-tools \
-               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev
+               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev libopenblas-dev
 
 .PHONY: all build test demo bench install deps check-asan clean
 
