@@ -1,6 +1,7 @@
 // fg-pca: fit a PCA on training features, apply it to any features.
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
@@ -19,11 +20,52 @@ std::string seconds_text(double seconds) {
   return buf;
 }
 
+// Writes the model, table and plot of a fit and says what it did.
+void write_fit(const PcaModel& model, const PcaFitReport& report, const std::string& model_path,
+               const std::string& table_path, const std::string& plot_path, std::uint64_t rows, std::size_t dim,
+               bool whiten) {
+  model.save(model_path);
+  if (!table_path.empty()) write_pca_variance_table(table_path, report);
+  if (!plot_path.empty()) write_pca_variance_plot(plot_path, report);
+  log::info(cat("Done ", rows, " rows: dimension ", dim, " -> ", model.output_dim(), " components (",
+                pca_method_name(report.method), whiten ? ", whitened" : "", "), explaining ",
+                plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
+                seconds_text(report.seconds)));
+}
+
+// fit [options] <a.stats> [<b.stats> ...] <pca.model>: merged in the order given.
+int fit_from_stats(const std::vector<std::string>& inputs, const std::string& model_path,
+                   const std::string& table_path, const std::string& plot_path, const PcaFitOptions& options) {
+  PcaStats merged;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& path = inputs[i];
+    if (!PcaStats::is_stats_file(path)) {
+      throw UsageError(cat(path, ": not PCA statistics; fitting on several inputs needs files written by "
+                                 "fg-pca stats (one feature table is fitted alone)"));
+    }
+    PcaStats shard = PcaStats::load(path);
+    log::detail(cat("read statistics of ", shard.rows(), " rows of dimension ", shard.dim(), " from ", path));
+    if (i == 0) merged = std::move(shard);
+    else merged.merge(shard, path);
+  }
+  PcaFitReport report;
+  PcaModel model;
+  try {
+    model = PcaModel::fit(merged, options, &report);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw Error(cat(inputs.size() == 1 ? inputs.front() : cat(inputs.size(), " statistics files"), ": ", e.what()));
+  }
+  write_fit(model, report, model_path, table_path, plot_path, merged.rows(), merged.dim(), options.whiten);
+  return 0;
+}
+
 int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, const PcaFitOptions& options) {
-  cli::require_args(args, 3, 3);
+  cli::require_args(args, 3, std::numeric_limits<std::size_t>::max());
   options.check();
-  const std::string& features = args[1];
-  const std::string& model_path = args[2];
+  const std::vector<std::string> inputs(args.begin() + 1, args.end() - 1);
+  const std::string& model_path = args.back();
   const std::string table_path = vm["table"].as<std::string>();
   const std::string plot_path = vm["plot"].as<std::string>();
   if (model_path == "-") throw UsageError("the PCA model is a binary file: give a file name, not '-'");
@@ -31,7 +73,10 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, 
   check_writable(model_path);
   if (!table_path.empty()) check_writable(table_path);
   if (!plot_path.empty()) check_writable(plot_path);
+  if (inputs.size() > 1 || PcaStats::is_stats_file(inputs.front()))
+    return fit_from_stats(inputs, model_path, table_path, plot_path, options);
 
+  const std::string& features = inputs.front();
   FeatureTable table = read_table(features);
   const std::string source = features == "-" ? "<stdin>" : features;
   if (table.rows() < 2)
@@ -47,14 +92,27 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, 
   } catch (const Error& e) {
     throw Error(cat(source, ": ", e.what()));
   }
-  model.save(model_path);
-  if (!table_path.empty()) write_pca_variance_table(table_path, report);
-  if (!plot_path.empty()) write_pca_variance_plot(plot_path, report);
+  write_fit(model, report, model_path, table_path, plot_path, table.rows(), table.dim, options.whiten);
+  return 0;
+}
 
-  log::info(cat("Done ", table.rows(), " rows: dimension ", table.dim, " -> ", model.output_dim(),
-                " components (", pca_method_name(report.method), options.whiten ? ", whitened" : "",
-                "), explaining ", plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
-                seconds_text(report.seconds)));
+// stats <features.fgt> <out.stats>: one shard's sufficient statistics.
+int stats(const std::vector<std::string>& args) {
+  cli::require_args(args, 3, 3);
+  const std::string& features = args[1];
+  const std::string& out_path = args[2];
+  if (out_path == "-") throw UsageError("PCA statistics are a binary file: give a file name, not '-'");
+  check_writable(out_path);
+  FeatureTable table = read_table(features);
+  const std::string source = features == "-" ? "<stdin>" : features;
+  PcaStats s;
+  try {
+    s = PcaStats::compute(table);
+  } catch (const Error& e) {
+    throw Error(cat(source, ": ", e.what()));
+  }
+  s.save(out_path);
+  log::info(cat("Done ", s.rows(), " rows of dimension ", s.dim(), ": statistics in ", out_path));
   return 0;
 }
 
@@ -101,6 +159,8 @@ int main(int argc, char** argv) {
       "fg-pca",
       "fit a PCA on training features, or apply a fitted PCA to features",
       "fg-pca fit [options] <features.fgt> <pca.model>\n"
+      "       fg-pca fit [options] <a.stats> [<b.stats> ...] <pca.model>\n"
+      "       fg-pca stats [options] <features.fgt> <out.stats>\n"
       "       fg-pca apply [options] <pca.model> <in.fgt> <out.fgt>",
       "fg-pca fit --dim 256 --table pca.tsv --plot pca.png train.fgt pca.model && "
       "fg-pca apply pca.model test.fgt test.pca.fgt",
@@ -110,7 +170,11 @@ int main(int argc, char** argv) {
       "'-' reads stdin / writes stdout, so apply can sit in a pipe.\n"
       "Variances are those of the sample covariance (denominator n - 1); the ratio\n"
       "divides by the total variance. Each component's largest coordinate is positive.\n"
-      "--table columns: component, variance, ratio, cumulative, kept (1/0)."};
+      "--table columns: component, variance, ratio, cumulative, kept (1/0).\n"
+      "stats writes one shard's sufficient statistics (rows, column sums, scatter\n"
+      "matrix, in double); fit on several .stats files merges them in the order\n"
+      "given and fits the exact covariance method: the same components as a fit\n"
+      "of all the shards' rows in one table."};
 
   PcaFitOptions fit_options;
   cli::po::options_description options("Fit options");
@@ -126,17 +190,19 @@ int main(int argc, char** argv) {
 
   return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm,
                                                   const std::vector<std::string>& args) {
-    if (args.empty()) throw UsageError("say what to do: fg-pca fit ... or fg-pca apply ...");
+    if (args.empty()) throw UsageError("say what to do: fg-pca fit ..., fg-pca stats ... or fg-pca apply ...");
     cli::apply_threads(vm);
     if (args[0] == "fit") return fit(vm, args, fit_options);
-    if (args[0] == "apply") {
+    if (args[0] == "apply" || args[0] == "stats") {
       for (const char* name : {"dim", "variance", "whiten", "method", "seed", "oversample", "power-iterations",
                                "table", "plot"}) {
-        if (vm.count(name) && !vm[name].defaulted())
-          throw UsageError(cat("--", name, " is a fit option; apply uses what the model stores"));
+        if (vm.count(name) && !vm[name].defaulted()) {
+          throw UsageError(cat("--", name, " is a fit option; ",
+                               args[0] == "apply" ? "apply uses what the model stores" : "stats does not fit"));
+        }
       }
-      return apply(args);
+      return args[0] == "apply" ? apply(args) : stats(args);
     }
-    throw UsageError(cat("unknown command '", args[0], "': expected fit or apply"));
+    throw UsageError(cat("unknown command '", args[0], "': expected fit, stats or apply"));
   });
 }
