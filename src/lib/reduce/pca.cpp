@@ -228,7 +228,8 @@ std::uint64_t available_memory() {
 
 std::string gigabytes(double bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  if (bytes >= 1e9) std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  else std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
   return buf;
 }
 
@@ -648,8 +649,9 @@ void PcaStats::merge(const PcaStats& other, const std::string& other_name) {
   for (std::ptrdiff_t j = 0; j < cols; ++j) {
     double* out = scatter_.data() + static_cast<std::size_t>(j) * d;
     const double* in = other.scatter_.data() + static_cast<std::size_t>(j) * d;
-    const double dj = weight * delta[static_cast<std::size_t>(j)];
-    for (std::size_t i = 0; i < d; ++i) out[i] += in[i] + dj * delta[i];
+    const double dj = delta[static_cast<std::size_t>(j)];
+    // weight * (d_i d_j): the same bits for (i, j) and (j, i), so the scatter stays exactly symmetric.
+    for (std::size_t i = 0; i < d; ++i) out[i] += in[i] + weight * (delta[i] * dj);
   }
   for (std::size_t j = 0; j < d; ++j) sum_[j] += other.sum_[j];
   rows_ += other.rows_;
