@@ -6,6 +6,7 @@
 #   make install    install programs, model specs and pipelines under PREFIX
 #   make deps       install the Debian packages the build needs (as root)
 #   make check-asan build with AddressSanitizer + UBSan and run the tests
+#   make format     apply .clang-format to the C++ sources; make format-check: fail if one differs
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -16,9 +17,9 @@ FINEGRAIN_ASSETS ?= $(abspath $(CURDIR)/../shared)
 export FINEGRAIN_ASSETS
 
 DEB_PACKAGES = g++ cmake make pkg-config libopencv-dev libsvm-dev libsvm-tools \
-               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev libopenblas-dev
+               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev help2man libopenblas-dev
 
-.PHONY: all build test demo bench install deps check-asan clean
+.PHONY: all build test demo bench install deps check-asan clean format format-check
 
 all: build
 
@@ -59,6 +60,13 @@ check-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFG_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure
+
+CLANG_FORMAT ?= clang-format
+format:
+	git ls-files -z '*.cpp' '*.hpp' | xargs -0 $(CLANG_FORMAT) -i
+
+format-check:
+	git ls-files -z '*.cpp' '*.hpp' | xargs -0 $(CLANG_FORMAT) --dry-run -Werror
 
 clean:
 	rm -rf $(BUILD) build-asan

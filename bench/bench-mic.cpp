@@ -15,6 +15,7 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/data/table.hpp"
+#include "finegrain/core/text.hpp"
 
 using namespace fg;
 
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
       std::cout << "wrote " << path << "\n";
     }
     const std::size_t check = std::min(vm["check"].as<std::size_t>(), dim);
-    for (const std::string& name : cli::split_list(vm["targets"].as<std::string>())) {
+    for (const std::string& name : fg::split_list(vm["targets"].as<std::string>())) {
       const mic::Target target = mic::parse_target(name);
       t0 = now();
       const double c0 = cpu(), load0 = load_average();

@@ -24,6 +24,7 @@
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/reduce/pca.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace {
 
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
 
   std::vector<fg::PcaModel> models;
   std::vector<std::string> names;
-  for (const std::string& method : fg::cli::split_list(methods)) {
+  for (const std::string& method : fg::split_list(methods)) {
     fg::PcaFitOptions options;
     options.dim = k;
     options.method = method;

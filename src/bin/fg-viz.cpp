@@ -4,6 +4,7 @@
 
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/random.hpp"
 #include "finegrain/extract/extract.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/eval/metrics.hpp"
@@ -23,7 +24,7 @@ int grid(const cli::po::variables_map& vm, const std::vector<std::string>& args)
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   if (select != "first") {
     std::mt19937_64 rng(vm["seed"].as<std::uint64_t>());
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+    seeded_shuffle(order, rng);
   }
   auto wrong = [&](std::size_t i) {
     const auto& row = predictions.rows[i];
@@ -58,9 +59,8 @@ int attention(const cli::po::variables_map& vm, const std::vector<std::string>& 
   cv::Mat image = load_image(args[0], options.max_pixels, problem);
   if (image.empty()) throw Error(cat(args[0], ": ", problem));
   std::string layer = vm.count("layer") ? vm["layer"].as<std::string>() : extractor.layers().front();
-  AttentionMap map = extractor.attention(image, layer);
-  int side = options.size > 0 ? options.size : extractor.spec().size;
-  cv::Mat view = resize_image(image, side, options.resize);
+  cv::Mat view;  // what the network saw at the map's scale (the first of --scales)
+  AttentionMap map = extractor.attention(image, layer, &view);
   plot::write_png(args[1], viz::attention_overlay(view, map, cat(args[0], " - ", extractor.spec().name, " ", layer,
                                                                   " (", map.height, "x", map.width, ")")));
   log::info(cat("Done: ", args[1], " (", map.kept_count, " of ", map.height * map.width, " positions kept)"));

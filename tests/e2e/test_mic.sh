@@ -108,7 +108,7 @@ expect_fail 2 "unknown subcommand" fg-mic select t.fgt x.model
 awk -F, 'BEGIN { OFS = "," } NR == 6 { $7 = "nan" } { print }' t.csv > nan.csv
 fg-convert -q --from csv nan.csv nan.fgt 2> /dev/null || fg-convert -q --from csv nan.csv nan.fgt --allow-nonfinite 2>/dev/null || true
 if [ -s nan.fgt ]; then
-  expect_fail 1 "column 4 row 5" fg-mic fit --k 2 nan.fgt x.model
+  expect_fail 1 "column 5 row 5" fg-mic fit --k 2 nan.fgt x.model
   no_file x.model
 fi
 # A single class; fewer than 4 rows.

@@ -58,4 +58,9 @@ fg-viz -q attention --pool attn "$(sed -n 1p exp/test.tsv | cut -f1)" attention.
 for png in sheet.png attention.png; do
   expect_eq "$(head -c 8 $png | od -An -c | tr -d ' ')" '211PNG\r\n032\n' "$png signature"
 done
+# The overlay shows the view the map came from: the first of --scales (512 px,
+# so input + overlay side by side are 1024 wide), not --size.
+fg-viz -q attention --pool attn --scales 512,224 "$(sed -n 1p exp/test.tsv | cut -f1)" attention512.png
+expect_eq "$(od -An -tu1 -j16 -N4 attention512.png | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')" \
+  1024 "attention overlay width with --scales 512,224"
 echo "test_pipeline: all checks passed"

@@ -13,7 +13,7 @@ std::string assets_root();
 // Missing: an Error saying which file, where it looked and how to get it.
 std::string asset_path(const std::string& relative);
 
-// Verifies a file's SHA-256 against a SHA256SUMS-style list, if it names it.
+// The SHA-256 of a file, as lowercase hex (what SHA256SUMS lists); comparing is the caller's job.
 std::string sha256_file(const std::string& path);
 
 }  // namespace fg

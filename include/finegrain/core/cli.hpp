@@ -35,7 +35,4 @@ void require_args(const std::vector<std::string>& args, std::size_t min, std::si
 void add_threads_option(po::options_description& options);
 void apply_threads(const po::variables_map& vm);
 
-// Splits "a,b,c" into its non-empty parts.
-std::vector<std::string> split_list(const std::string& text, char separator = ',');
-
 }  // namespace fg::cli

@@ -21,8 +21,8 @@ void write_manifest(const std::string& path, const Manifest& manifest);
 // The sorted distinct non-empty labels of a manifest.
 std::vector<std::string> manifest_classes(const Manifest& manifest);
 
-// True when the file's first bytes are those of an image format OpenCV
-// decodes (JPEG, PNG, BMP, TIFF, WebP, PPM/PGM, ...).
+// True when the file's first bytes are those of an image format this
+// OpenCV build decodes (JPEG, PNG, BMP, TIFF, WebP, PPM/PGM, ...).
 bool looks_like_image(const std::string& path);
 
 struct ListReport {

@@ -108,8 +108,10 @@ class Extractor {
   std::vector<float> extract(const std::vector<cv::Mat>& images);
 
   // The attn activation map and kept region of one image at one layer
-  // (default: the first tapped layer), at the first scale, no flip.
-  AttentionMap attention(const cv::Mat& image, const std::string& layer = "");
+  // (default: the first tapped layer), at the first scale, no flip. `view`,
+  // if given, receives the network's view of the image the map belongs to.
+  AttentionMap attention(const cv::Mat& image, const std::string& layer = "",
+                         cv::Mat* view = nullptr);
 
   // Seconds spent in the network so far (setInput, which copies the blob,
   // and forward).

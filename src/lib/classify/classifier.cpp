@@ -8,8 +8,8 @@
 #include <ostream>
 
 #include "finegrain/core/common.hpp"
-#include "finegrain/core/cli.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fg {
 namespace po = boost::program_options;
@@ -129,7 +129,7 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   t.type = parse_classifier_type(vm["type"].as<std::string>());
   t.scale = parse_scale_kind(vm["scale"].as<std::string>());
   {
-    auto parts = cli::split_list(vm["scale-range"].as<std::string>());
+    auto parts = split_list(vm["scale-range"].as<std::string>());
     if (parts.size() != 2) throw UsageError("--scale-range: expected lower,upper (e.g. -1,1)");
     t.scale_lower = parse_number(parts[0], "--scale-range");
     t.scale_upper = parse_number(parts[1], "--scale-range");
@@ -157,9 +157,9 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   t.svm.cv_folds = vm["cv"].as<int>();
   if (t.svm.cv_folds < 0 || t.svm.cv_folds == 1) throw UsageError("--cv: expected 0 (off) or K >= 2 folds");
   t.svm.c_grid.clear();
-  for (const auto& s : cli::split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
+  for (const auto& s : split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
   if (t.svm.cv_folds > 1 && t.svm.c_grid.empty()) throw UsageError("--c-grid: no values");
-  for (const auto& s : cli::split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
+  for (const auto& s : split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
   t.svm.eps = vm["eps"].as<double>();
   if (!(t.svm.eps > 0)) throw UsageError("--eps must be positive");
   t.logreg.max_iterations = vm["max-iter"].as<int>();

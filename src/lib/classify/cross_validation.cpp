@@ -1,7 +1,7 @@
 #include "finegrain/classify/cross_validation.hpp"
 
-#include <random>
-#include <utility>
+#include "finegrain/core/random.hpp"
+
 
 namespace fg {
 
@@ -13,8 +13,7 @@ std::vector<int> stratified_folds(const std::vector<int>& y, int classes, int fo
   std::vector<int> fold(y.size());
   int next = 0;
   for (auto& members : by_class) {
-    // Fisher-Yates with our own draw: std::shuffle's result is library-specific.
-    for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
+    seeded_shuffle(members, rng);
     for (int i : members) fold[i] = next++ % folds;
   }
   return fold;

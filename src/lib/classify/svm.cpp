@@ -10,6 +10,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
+#include "finegrain/core/random.hpp"
 
 namespace fg {
 namespace {
@@ -18,14 +19,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 void silent_print(const char*) {}
-
-// Deterministic shuffle (std::shuffle's algorithm is library-specific).
-void shuffle(std::vector<int>& v, std::mt19937_64& rng) {
-  for (std::size_t i = v.size(); i > 1; --i) {
-    std::size_t j = rng() % i;
-    std::swap(v[i - 1], v[j]);
-  }
-}
 
 // Symmetric Z Z^T, lower blocks computed in parallel and mirrored.
 MatrixXd gram(const MatrixXd& Z) {
@@ -474,7 +467,7 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
     std::vector<std::vector<int>> by_class(k);
     for (int i = 0; i < n; ++i) by_class[y[i]].push_back(i);
     for (auto& members : by_class) {
-      shuffle(members, rng);
+      seeded_shuffle(members, rng);
       for (std::size_t i = 0; i < members.size(); ++i) fold[members[i]] = static_cast<int>(i % folds);
     }
     const std::vector<double> w = class_weights(y, all, k, opt.balanced);

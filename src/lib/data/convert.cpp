@@ -8,6 +8,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -279,23 +280,6 @@ void write_npy(const std::string& path, const FeatureTable& table) {
   matrix.commit();
 }
 
-namespace {
-// "720, 4096" or "720," -> {"720", "4096"}
-std::vector<std::string> split_shape(const std::string& text) {
-  std::vector<std::string> parts;
-  std::string part;
-  for (char ch : text + ",") {
-    if (ch == ',') {
-      if (!part.empty()) parts.push_back(part);
-      part.clear();
-    } else if (ch != ' ') {
-      part += ch;
-    }
-  }
-  return parts;
-}
-}  // namespace
-
 NpyArray read_npy(const std::string& path) {
   Input in(path);
   char magic[10] = {};
@@ -321,7 +305,7 @@ NpyArray read_npy(const std::string& path) {
   auto open = header.find('(', header.find("'shape'"));
   auto close = header.find(')', open);
   std::size_t count = 1;
-  for (std::string part : split_shape(header.substr(open + 1, close - open - 1))) {
+  for (std::string part : split_list(header.substr(open + 1, close - open - 1))) {
     long long extent = 0;
     if (!parse_int(part, extent) || extent < 0) throw Error(cat(in.name(), ": bad shape in header: ", header));
     array.shape.push_back(static_cast<std::size_t>(extent));

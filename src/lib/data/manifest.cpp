@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,8 +9,12 @@
 #include <set>
 #include <unordered_map>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/random.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -57,23 +60,13 @@ std::vector<std::string> manifest_classes(const Manifest& manifest) {
 }
 
 bool looks_like_image(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  unsigned char head[16] = {};
-  in.read(reinterpret_cast<char*>(head), sizeof head);
-  auto n = static_cast<std::size_t>(in.gcount());
-  auto starts = [&](const char* magic, std::size_t length, std::size_t offset = 0) {
-    return n >= offset + length && std::memcmp(head + offset, magic, length) == 0;
-  };
-  return starts("\xff\xd8\xff", 3)                                   // JPEG
-         || starts("\x89PNG\r\n\x1a\n", 8)                           // PNG
-         || starts("BM", 2)                                          // BMP
-         || starts("II*\0", 4) || starts("MM\0*", 4)                 // TIFF
-         || (starts("RIFF", 4) && starts("WEBP", 4, 8))              // WebP
-         || (n >= 2 && head[0] == 'P' && head[1] >= '1' && head[1] <= '7')  // PBM/PGM/PPM/PAM
-         || starts("\0\0\0\x0cjP  ", 8) || starts("\xff\x4f\xff\x51", 4)  // JPEG 2000
-         || starts("\x59\xa6\x6a\x95", 4)                            // Sun raster
-         || starts("#?RADIANCE", 10) || starts("#?RGBE", 6)          // Radiance HDR
-         || starts("\x76\x2f\x31\x01", 4);                           // OpenEXR
+  // OpenCV asks each of its decoders whether the first bytes are its format,
+  // so exactly the formats this build can decode count as images.
+  try {
+    return cv::haveImageReader(path);
+  } catch (const cv::Exception&) {
+    return false;  // unreadable: not listed as an image
+  }
 }
 
 namespace {
@@ -178,27 +171,6 @@ Manifest list_images(const std::string& root, ListReport& report, bool keep_loos
   return manifest;
 }
 
-namespace {
-// FNV-1a: a stable per-class seed, so a class's split does not depend on
-// which other classes exist.
-std::uint64_t fnv1a(const std::string& text) {
-  std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char ch : text) hash = (hash ^ ch) * 1099511628211ull;
-  return hash;
-}
-
-// Fisher–Yates with our own bounded draw: std::shuffle's result differs
-// between standard libraries, and the split must not.
-void seeded_shuffle(std::vector<std::size_t>& items, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (std::size_t i = items.size(); i > 1; --i) {
-    std::uint64_t bound = i, limit = UINT64_MAX - UINT64_MAX % bound, draw;
-    do draw = rng(); while (draw >= limit);
-    std::swap(items[i - 1], items[draw % bound]);
-  }
-}
-}  // namespace
-
 void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed, Manifest& train,
                       Manifest& test) {
   if (!(test_fraction > 0.0 && test_fraction < 1.0))
@@ -209,7 +181,8 @@ void split_stratified(const Manifest& all, double test_fraction, std::uint64_t s
   for (auto& [label, members] : by_class) {
     auto count = static_cast<std::size_t>(std::llround(test_fraction * members.size()));
     std::vector<std::size_t> order = members;
-    seeded_shuffle(order, seed ^ fnv1a(label));
+    std::mt19937_64 rng(seed ^ fnv1a(label));
+    seeded_shuffle(order, rng);
     for (std::size_t k = 0; k < count; ++k) is_test[order[k]] = true;
   }
   train.clear();
@@ -227,13 +200,6 @@ bool parse_id_line(const std::string& line, long long& id, std::string& value) {
   value = line.substr(start);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
   return !value.empty();
-}
-
-std::string trimmed(const std::string& text) {
-  auto begin = text.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  auto end = text.find_last_not_of(" \t");
-  return text.substr(begin, end - begin + 1);
 }
 }  // namespace
 
@@ -262,7 +228,7 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
   std::string value;
   std::string first;
   for (const auto& line : lines)
-    if (!trimmed(line).empty()) { first = trimmed(line); break; }
+    if (!trim(line).empty()) { first = trim(line); break; }
   bool flags_format = parse_id_line(first, id, value) && (value == "0" || value == "1");
 
   if (flags_format) {
@@ -275,7 +241,7 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
     std::unordered_map<long long, std::size_t> image_of_id;
     std::vector<std::string> image_lines = read_lines(images_txt);
     for (std::size_t i = 0; i < image_lines.size(); ++i) {
-      if (trimmed(image_lines[i]).empty()) continue;
+      if (trim(image_lines[i]).empty()) continue;
       if (!parse_id_line(image_lines[i], id, value))
         throw Error(cat(images_txt, ":", i + 1, ": expected 'id, path', found: ", image_lines[i]));
       long long index = find(value);
@@ -284,7 +250,7 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
       image_of_id[id] = static_cast<std::size_t>(index);
     }
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      if (trimmed(lines[i]).empty()) continue;
+      if (trim(lines[i]).empty()) continue;
       if (!parse_id_line(lines[i], id, value) || (value != "0" && value != "1"))
         throw Error(cat(split_file, ":", i + 1, ": expected 'id, 0|1', found: ", lines[i]));
       auto hit = image_of_id.find(id);
@@ -294,7 +260,7 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
     }
   } else {
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      std::string listed = trimmed(lines[i]);
+      std::string listed = trim(lines[i]);
       if (listed.empty() || listed[0] == '#') continue;
       long long index = find(listed);
       if (index < 0)

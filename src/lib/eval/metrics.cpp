@@ -10,22 +10,11 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/plot.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fg {
 
 namespace {
-
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t tab = line.find('\t', start);
-    fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) break;
-    start = tab + 1;
-  }
-  return fields;
-}
 
 double ratio(std::uint64_t a, std::uint64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / b; }
 
@@ -77,7 +66,7 @@ Predictions read_predictions(const std::string& path) {
                     describe_content(lines[0].substr(0, 64))));
   }
   // Columns by name; unknown trailing columns are ignored (the format may grow).
-  const std::vector<std::string> header = split_tabs(lines[0]);
+  const std::vector<std::string> header = split_fields(lines[0]);
   auto column = [&](const std::string& wanted) -> int {
     for (std::size_t i = 0; i < header.size(); ++i)
       if (header[i] == wanted) return static_cast<int>(i);
@@ -99,7 +88,7 @@ Predictions read_predictions(const std::string& path) {
   out.k = pred_cols.size();
   if (lines.size() < 2 || lines[1].rfind("#classes", 0) != 0)
     throw Error(cat(name, ":2: expected the '#classes<TAB>...' line (the model's classes)"));
-  std::vector<std::string> classes = split_tabs(lines[1]);
+  std::vector<std::string> classes = split_fields(lines[1]);
   classes.erase(classes.begin());
   std::set<std::string> class_set;
   for (const std::string& c : classes) {
@@ -112,7 +101,7 @@ Predictions read_predictions(const std::string& path) {
   for (std::size_t i = 2; i < lines.size(); ++i) {
     const std::string& line = lines[i];
     if (line.empty() && i + 1 == lines.size()) break;  // tolerate one trailing blank line
-    const std::vector<std::string> fields = split_tabs(line);
+    const std::vector<std::string> fields = split_fields(line);
     if (fields.size() != header.size()) {
       throw Error(cat(name, ":", i + 1, ": ", fields.size(), " fields, expected ", header.size(),
                       " (as in the header line)"));

@@ -15,6 +15,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -31,19 +32,6 @@ std::string to_string(Merge m) { return m == Merge::mean ? "mean" : "concat"; }
 
 namespace {
 
-std::vector<std::string> split(const std::string& text, char sep = ',') {
-  std::vector<std::string> out;
-  std::string part;
-  std::istringstream in(text);
-  while (std::getline(in, part, sep)) {
-    const auto b = part.find_first_not_of(" \t");
-    if (b == std::string::npos) continue;
-    const auto e = part.find_last_not_of(" \t");
-    out.push_back(part.substr(b, e - b + 1));
-  }
-  return out;
-}
-
 template <class T>
 std::string join(const std::vector<T>& v, const std::function<std::string(const T&)>& f) {
   std::string out;
@@ -53,7 +41,7 @@ std::string join(const std::vector<T>& v, const std::function<std::string(const 
 
 std::vector<int> parse_sides(const std::string& text, const std::string& what) {
   std::vector<int> out;
-  for (const auto& p : split(text)) {
+  for (const auto& p : split_list(text)) {
     long long v;
     if (!parse_int(p, v) || v < 16 || v > 8192)
       throw UsageError(cat(what, ": '", p, "' is not a side length in 16..8192"));
@@ -64,7 +52,7 @@ std::vector<int> parse_sides(const std::string& text, const std::string& what) {
 
 std::vector<double> parse_weights(const std::string& text) {
   std::vector<double> out;
-  for (const auto& p : split(text)) {
+  for (const auto& p : split_list(text)) {
     double v;
     if (!parse_double(p, v) || !(v >= 0)) throw UsageError(cat("--layer-weights: '", p, "' is not a weight >= 0"));
     out.push_back(v);
@@ -74,7 +62,7 @@ std::vector<double> parse_weights(const std::string& text) {
 
 void parse_augment(const std::string& text, ExtractOptions& o) {
   o.augment_flip = o.augment_crops = false;
-  for (const auto& p : split(text)) {
+  for (const auto& p : split_list(text)) {
     if (p == "flip") o.augment_flip = true;
     else if (p == "crops") o.augment_crops = true;
     else if (p == "none") continue;
@@ -132,7 +120,7 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     try {
       if (key == "model") o.model = value;
-      else if (key == "layers") o.layers = split(value);
+      else if (key == "layers") o.layers = split_list(value);
       else if (key == "size") {
         long long v;
         if (!parse_int(value, v) || v < 0 || v > 8192) throw Error("bad size");
@@ -236,7 +224,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
     }
   };
   o.model = vm["model"].as<std::string>();
-  o.layers = split(vm["layers"].as<std::string>());
+  o.layers = split_list(vm["layers"].as<std::string>());
   o.size = vm["size"].as<int>();
   if (o.size != 0 && (o.size < 16 || o.size > 8192)) throw UsageError("--size: expected 16..8192");
   with("scales", [&](const std::string& v) { o.scales = parse_sides(v, "--scales"); });
@@ -480,11 +468,13 @@ std::vector<float> Extractor::extract(const std::vector<cv::Mat>& images) {
   return out;
 }
 
-AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer) {
+AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer, cv::Mat* view) {
   const std::string node = layer.empty() ? nodes_.front() : map_.resolve(layer);
   const int side = scales_.front();
   cv::Mat blob(std::vector<int>{1, 3, side, side}, CV_32F);
-  image_to_blob(make_view(image, View{0, false, -1}, side), spec_, blob.ptr<float>());
+  const cv::Mat seen = make_view(image, View{0, false, -1}, side);
+  image_to_blob(seen, spec_, blob.ptr<float>());
+  if (view) *view = seen;
   if (spec_.input.empty()) net_.setInput(blob);
   else net_.setInput(blob, spec_.input);
   cv::Mat o = net_.forward(node);

@@ -12,19 +12,13 @@
 #include "finegrain/core/assets.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace fg {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 std::vector<std::string> words(const std::string& s) {
   std::istringstream in(s);
@@ -216,9 +210,6 @@ std::vector<std::string> model_spec_dirs() {
     dirs.push_back((fs::path(self) / ".." / "share" / "finegrain" / "models").lexically_normal().string());
     dirs.push_back((fs::path(self) / ".." / "data" / "models").lexically_normal().string());
   }
-#ifdef FG_SOURCE_DIR
-  dirs.push_back(std::string(FG_SOURCE_DIR) + "/data/models");
-#endif
   return dirs;
 }
 

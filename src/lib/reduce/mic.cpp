@@ -732,7 +732,7 @@ void check_table_for_scoring(const FeatureTable& table, const std::string& name)
     const float* row = table.row(i);
     for (std::size_t j = 0; j < table.dim; ++j)
       if (!std::isfinite(row[j]))
-        throw Error(cat(name, ": column ", j, " row ", i + 1, " (", table.keys[i], ") is ",
+        throw Error(cat(name, ": column ", j + 1, " row ", i + 1, " (", table.keys[i], ") is ",
                         std::isnan(row[j]) ? "NaN" : "infinite", "; MIC needs finite values"));
   }
 }

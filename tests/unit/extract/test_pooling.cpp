@@ -21,18 +21,6 @@
 using namespace fg;
 namespace fs = std::filesystem;
 
-namespace {
-
-ExtractOptions raw_options(const std::string& model, const std::string& layer) {
-  ExtractOptions o;
-  o.model = model;
-  o.layers = {layer};
-  o.norm = Norm::none;
-  return o;
-}
-
-}  // namespace
-
 TEST_CASE("pooling: avg, max, avgmax, gem against direct computations") {
   // 2 channels x 3 x 2.
   const std::vector<float> map = {1, 2, 3, 4, 5, 6, /* ch1 */ 0, 0, 9, 0, 0, 3};
@@ -108,7 +96,10 @@ TEST_CASE("pooling: attn keeps the largest region above the mean of the channel 
 
   // On a real image, pooling in the region equals pooling the selected
   // positions by hand.
-  ExtractOptions eo = raw_options(spec_file("squeezenet1_1_imagenet_notop"), "fire9");
+  ExtractOptions eo;  // the raw fire9 map, unnormalised
+  eo.model = spec_file("squeezenet1_1_imagenet_notop");
+  eo.layers = {"fire9"};
+  eo.norm = Norm::none;
   Extractor ex(eo);
   std::string problem;
   const cv::Mat img = load_image(fixture_image(), kDefaultMaxPixels, problem);

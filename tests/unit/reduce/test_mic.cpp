@@ -288,12 +288,12 @@ TEST_CASE("mic: bad inputs") {
     score_features(bad, Params{}, Target::classes);
     FAIL("NaN accepted");
   } catch (const Error& e) {
-    CHECK(std::string(e.what()).find("column 1 row 8") != std::string::npos);
+    CHECK(std::string(e.what()).find("column 2 row 8") != std::string::npos);
   }
   bad = t;
   bad.row(3)[0] = std::numeric_limits<float>::infinity();
   CHECK_THROWS_WITH_AS(score_features(bad, Params{}, Target::classes),
-                       doctest::Contains("column 0 row 4"), Error);
+                       doctest::Contains("column 1 row 4"), Error);
   // Fewer than 4 samples; a single class.
   FeatureTable small;
   small.dim = 1;
