@@ -371,7 +371,11 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   start = std::chrono::steady_clock::now();
   const MatrixD bt = multiply(x, true, q, false).cast<double>();  // (Q^T X)^T, D x l
   x.resize(0, 0);
+  // Eigen's own products inside the SVD on one thread too (their split depends on the count).
+  const int eigen_threads = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
   Eigen::BDCSVD<MatrixD> svd(bt, Eigen::ComputeThinU);  // X^T Q = U S V^T
+  Eigen::setNbThreads(eigen_threads == omp_get_max_threads() ? 0 : eigen_threads);
   log::detail(cat("PCA randomized: projection and SVD of ", l, " x ", dim, " in ", seconds_since(start), " s"));
   Decomposition d;
   d.complete = l >= std::min(n - 1, dim);
