@@ -14,6 +14,9 @@ echo; echo "## Extraction (fg-extract's pipeline vs bare net.forward())"
 # VGG16 passes take 8 s each: three batch sizes.
 "$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --reps 3
 "$BUILD/bench-extract" --models squeezenet --batches 1,2,4,8,16 --reps 3
+# Second-order pooling against avgmax on the same images, passes interleaved.
+"$BUILD/bench-extract" --models squeezenet --batches 8 --reps 3 \
+  --pools avgmax,bilinear,bilinear:matrix-sqrt,compact-bilinear
 
 # Peers from scikit-learn (Debian: python3-sklearn, on OpenBLAS with
 # libopenblas0-pthread), skipped with one line when not installed. They run

@@ -95,4 +95,60 @@ paste <(grep -v '^#' full.txt | cut -f3-) <(grep -v '^#' cut.txt | cut -f3-) | a
   { n = split($1, a, " "); split($2, b, " ");
     for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-5) { print "row " NR " col " i ": " a[i] " vs " b[i]; exit 1 } } }' \
   || fail "resumed values differ"
+# --- second-order pooling ------------------------------------------------------------
+# SqueezeNet fire9 (512 x 13 x 13): B's upper triangle, 512 * 513 / 2 values.
+fg-extract --pool bilinear good.tsv bil.fgt 2> bil.log
+grep -q "Done 6 images (6 rows of dim 131328)" bil.log || { cat bil.log; fail "bilinear dimension"; }
+grep -aq "extract.bilinear-norm=signed-sqrt" bil.fgt || fail "bilinear norm not in the provenance"
+! grep -aq "extract.sketch-seed=" bil.fgt || fail "seed recorded for full bilinear"
+# The rest at the tiny VGG16's pool5 (64 x 7 x 7: 2,080 values): rows are unit length.
+V="--model vgg16_tiny_seeded --layers pool5"
+fg-extract -q $V --pool bilinear --flip good.tsv vb.fgt
+fg-convert -q --to text vb.fgt vb.txt
+grep -v '^#' vb.txt | cut -f3- | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i * $i;
+  if (NF != 2080 || s < 0.9999 || s > 1.0001) { print NR ": " NF " values, norm^2 " s; exit 1 } }' \
+  || fail "bilinear rows (2080 values, unit norm)"
+# Compact bilinear vs full: inner products of the raw sketches estimate the
+# Frobenius inner products of the raw B (within 10 % at 8,192 values).
+fg-extract -q $V --pool bilinear --bilinear-norm none --norm none good.tsv raw.fgt
+fg-extract -q $V --pool compact-bilinear --bilinear-norm none --norm none --sketch-seed 5 good.tsv cb5.fgt
+grep -aq "extract.sketch-dim=8192" cb5.fgt && grep -aq "extract.sketch-seed=5" cb5.fgt || fail "sketch settings not in the provenance"
+fg-convert -q --to text raw.fgt raw.txt
+fg-convert -q --to text cb5.fgt cb5.txt
+inner() { grep -v '^#' "$1" | cut -f3- | awk '{ for (i = 1; i <= NF; i++) v[NR, i] = $i; n = NF }
+  END { for (a = 1; a <= NR; a++) for (b = a + 1; b <= NR; b++) { s = 0; for (i = 1; i <= n; i++) s += v[a, i] * v[b, i]; print s } }'; }
+paste <(inner raw.txt) <(inner cb5.txt) | awk '{ r = ($2 - $1) / $1; if (r < 0) r = -r; if (r > 0.1) { print NR ": " $1 " vs " $2; bad = 1 } }
+  END { exit bad }' || fail "compact and full bilinear inner products disagree"
+expect_eq "$(inner raw.txt | wc -l)" 15 "pairs compared"
+# Cross-layer blocks, usage errors.
+fg-extract -q --model vgg16_tiny_seeded --layers conv5_2*conv5_3 --pool bilinear good.tsv cross.fgt
+fg-convert -q --to text cross.fgt cross.txt
+expect_eq "$(grep -v '^#' cross.txt | sed -n 1p | cut -f3- | wc -w)" 4096 "cross-layer dimension (64 x 64)"
+expect_fail 2 "same size" fg-extract --model vgg16_tiny_seeded --layers conv4_3*conv5_3 --pool bilinear good.tsv x.fgt
+expect_fail 2 "needs --pool bilinear" fg-extract --model vgg16_tiny_seeded --layers conv5_2*conv5_3 good.tsv x.fgt
+expect_fail 2 "compact-bilinear takes" fg-extract --pool compact-bilinear --bilinear-norm matrix-sqrt good.tsv x.fgt
+expect_fail 2 "--sketch-dim" fg-extract --pool compact-bilinear --sketch-dim 8 good.tsv x.fgt
+expect_fail 2 "--sketch-seed" fg-extract --pool compact-bilinear --sketch-seed -3 good.tsv x.fgt
+no_file x.fgt
+# The seed is a feature setting: tables of other seeds do not join, nor resume.
+fg-extract -q $V --pool compact-bilinear --bilinear-norm none --norm none --sketch-seed 6 good.tsv cb6.fgt
+expect_fail 1 "provenance differs" fg-convert cb5.fgt cb6.fgt joined.fgt
+fg-convert -q cb5.fgt cb5.fgt joined.fgt
+ls "$ASSETS"/data/flowers12/train/*/*.jpg | sort | sed -n 1,60p | sed 's/$/\tx/' > sixty.tsv
+C="$V --pool compact-bilinear --sketch-dim 4096 --batch 1 --threads 1"
+fg-extract -q $C --sketch-seed 7 sixty.tsv cfull.fgt
+fg-extract -q $C --sketch-seed 7 sixty.tsv ccut.fgt & pid=$!
+for _ in $(seq 1 300); do
+  size=$(stat -c %s ccut.fgt.partial 2>/dev/null || echo 0)
+  [ "$size" -gt 40000 ] && break
+  sleep 0.05
+done
+kill -INT $pid 2>/dev/null || fail "compact fg-extract finished before it could be interrupted"
+wait $pid && fail "the interrupted run exited 0" || true
+expect_fail 1 "different options" fg-extract --resume $C --sketch-seed 8 sixty.tsv ccut.fgt
+fg-extract --resume $C --sketch-seed 7 sixty.tsv ccut.fgt 2> cresume.log
+grep -q "resuming: [0-9]* of 60 images already done" cresume.log || { cat cresume.log; fail "compact resume not reported"; }
+fg-convert -q --to text cfull.fgt cfull.txt
+fg-convert -q --to text ccut.fgt ccut.txt
+cmp -s cfull.txt ccut.txt || fail "resumed compact rows differ from a full run"
 echo "test_extract: all passed"

@@ -18,6 +18,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
+#include "finegrain/extract/bilinear.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
 #include "finegrain/extract/pooling.hpp"
@@ -31,7 +32,7 @@ std::string to_string(Merge m);
 // Everything that determines the feature values (not speed knobs).
 struct ExtractOptions {
   std::string model = "squeezenet1_1_imagenet_notop";  // spec name or path
-  std::vector<std::string> layers;   // empty: the spec's default layers
+  std::vector<std::string> layers;   // empty: the spec's default layers; "a*b": a cross-layer bilinear block
   int size = 0;                      // input side; 0: the spec's
   std::vector<int> scales;           // several sides, pooled per scale then merged; empty: {size}
   ResizeMode resize = ResizeMode::warp;
@@ -84,7 +85,9 @@ class Extractor {
 
   const ModelSpec& spec() const { return spec_; }
   const ExtractOptions& options() const { return options_; }
-  // Tapped layers: as the user named them, and as OpenCV names them.
+  // Feature blocks as the user named them (a layer, or "a*b" for a
+  // cross-layer product), and the tapped layers as OpenCV names them (each
+  // once, in order of first use).
   const std::vector<std::string>& layers() const { return layers_; }
   const std::vector<std::string>& layer_nodes() const { return nodes_; }
   const LayerMap& layer_map() const { return map_; }
@@ -124,8 +127,20 @@ class Extractor {
     int crop;      // -1 none, 0..4 tl, tr, bl, br, centre
   };
   cv::Mat make_view(const cv::Mat& image, const View& v, int side) const;
-  // Pools every tapped layer of batch item `item` into view[0 .. view_dim_).
-  void pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view) const;
+  // One block of the feature vector: a tapped layer pooled, or the
+  // second-order product of two tapped layers (a == b for one layer).
+  struct Block {
+    std::size_t a, b;
+    std::size_t dim, offset;  // in a view vector
+  };
+  // Pools every block of batch item `item` into view[0 .. view_dim_). For
+  // matrix-sqrt, the scaled map columns go to factors[block] instead.
+  void pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view, double view_weight,
+                 MatrixRowF* factors) const;
+  // Second-order blocks are normalised (and weighted) once their views are
+  // merged: one merged slot of a row, with (matrix-sqrt) the factors of the
+  // views merged into each block.
+  void finish_second_order(float* slot, const std::vector<std::vector<const MatrixRowF*>>& factors) const;
   void load_net();
   void setup();
 
@@ -134,8 +149,9 @@ class Extractor {
   cv::dnn::Net net_;
   LayerMap map_;
   std::vector<std::string> layers_, nodes_;
-  std::vector<std::size_t> channels_;   // per layer
-  std::vector<std::size_t> offsets_;    // per layer, in a view vector
+  std::vector<std::size_t> channels_;   // per tapped layer
+  std::vector<Block> blocks_;
+  std::vector<TensorSketch> sketches_;  // per block, for compact-bilinear
   std::size_t view_dim_ = 0;            // all layers of one view
   std::size_t dim_ = 0;
   std::vector<int> scales_;

@@ -3,24 +3,41 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace fg {
 
-enum class Pooling { avg, max, avgmax, gem, attn };
+// bilinear and compact-bilinear are second-order (see bilinear.hpp): the
+// Extractor computes them, pool() does not.
+enum class Pooling { avg, max, avgmax, gem, attn, bilinear, compact_bilinear };
 
 Pooling parse_pooling(const std::string& name);  // throws UsageError
 std::string to_string(Pooling p);
 
+// Normalisation of a second-order block (parsed in bilinear.cpp).
+enum class BilinearNorm { none, signed_sqrt, matrix_sqrt };
+
 struct PoolOptions {
   Pooling pooling = Pooling::avgmax;
   double gem_p = 3.0;                  // generalised mean exponent (gem)
-  Pooling attn_pool = Pooling::avgmax; // what attn computes inside its region (avg, max, avgmax, gem)
+  Pooling attn_pool = Pooling::avgmax; // what attn computes inside its region (all but attn)
+  // Second-order pooling (bilinear, compact-bilinear):
+  BilinearNorm bilinear_norm = BilinearNorm::signed_sqrt;
+  std::size_t sketch_dim = 8192;       // compact-bilinear output length
+  std::uint64_t seed = 0;              // compact-bilinear hash functions
+
+  // What is computed per position set: attn's inner pooling, or pooling.
+  Pooling effective() const { return pooling == Pooling::attn ? attn_pool : pooling; }
+  bool second_order() const {
+    const Pooling p = effective();
+    return p == Pooling::bilinear || p == Pooling::compact_bilinear;
+  }
 };
 
 // Output length for a map with `channels` channels: 2C for avgmax (and attn
-// over avgmax), else C.
+// over avgmax), C(C+1)/2 for bilinear, sketch_dim for compact-bilinear, else C.
 std::size_t pooled_dim(std::size_t channels, const PoolOptions& options);
 
 // The SCDA-style selection of attn (Wei et al., "Selective Convolutional

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include <Eigen/Core>
 #include <opencv2/imgproc.hpp>
 
 #include "finegrain/core/common.hpp"
@@ -79,6 +80,45 @@ std::string augment_text(const ExtractOptions& o) {
 
 const char* const kCropNames[5] = {"tl", "tr", "bl", "br", "c"};
 
+constexpr std::size_t kMaxSketchDim = std::size_t(1) << 20;
+
+std::size_t parse_sketch_dim(const std::string& text) {
+  long long v;
+  if (!parse_int(text, v) || v < 16 || v > (long long)kMaxSketchDim)
+    throw UsageError(cat("'", text, "' is not a sketch size in 16..", kMaxSketchDim));
+  return std::size_t(v);
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  std::uint64_t v = 0;
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError(cat("'", text, "' is not a seed (an integer in 0..2^64-1)"));
+  for (char c : text) {
+    const std::uint64_t next = v * 10 + std::uint64_t(c - '0');
+    if (next / 10 != v) throw UsageError(cat("'", text, "' is not a seed (an integer in 0..2^64-1)"));
+    v = next;
+  }
+  return v;
+}
+
+// Eigen's products single-threaded while the pooling runs on OpenCV's
+// threads (one map per thread already keeps both cores busy).
+struct EigenSingleThread {
+  int saved = Eigen::nbThreads();
+  EigenSingleThread() { Eigen::setNbThreads(1); }
+  ~EigenSingleThread() { Eigen::setNbThreads(saved); }
+};
+
+}  // namespace
+
+namespace {
+// Positions (H x W) of a conv output, and its shape for messages.
+std::size_t map_positions(const cv::Mat& o) {
+  return std::size_t(o.dims >= 3 ? o.size[2] : 1) * std::size_t(o.dims >= 4 ? o.size[3] : 1);
+}
+std::string map_shape(const cv::Mat& o) {
+  return cat(o.dims >= 2 ? o.size[1] : 1, "x", o.dims >= 3 ? o.size[2] : 1, "x", o.dims >= 4 ? o.size[3] : 1);
+}
 }  // namespace
 
 // ---------------------------------------------------------------- options
@@ -94,6 +134,11 @@ std::string ExtractOptions::to_text() const {
   out << "pooling=" << to_string(pool.pooling) << "\n";
   out << "gem-p=" << format_double(pool.gem_p) << "\n";
   out << "attn-pool=" << to_string(pool.attn_pool) << "\n";
+  // Second-order settings only where they change the values, so tables of
+  // other poolings keep their provenance (and still join with older ones).
+  if (pool.second_order()) out << "bilinear-norm=" << to_string(pool.bilinear_norm) << "\n";
+  if (pool.effective() == Pooling::compact_bilinear)
+    out << "sketch-dim=" << pool.sketch_dim << "\nsketch-seed=" << pool.seed << "\n";
   out << "layer-weights=" << join<double>(layer_weights, [](const double& w) { return format_double(w); })
       << "\n";
   out << "norm=" << to_string(norm) << "\n";
@@ -134,6 +179,9 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
       else if (key == "gem-p") {
         if (!parse_double(value, o.pool.gem_p) || !(o.pool.gem_p > 0)) throw Error("gem-p must be > 0");
       } else if (key == "attn-pool") o.pool.attn_pool = parse_pooling(value);
+      else if (key == "bilinear-norm") o.pool.bilinear_norm = parse_bilinear_norm(value);
+      else if (key == "sketch-dim") o.pool.sketch_dim = parse_sketch_dim(value);
+      else if (key == "sketch-seed") o.pool.seed = parse_seed(value);
       else if (key == "layer-weights") o.layer_weights = parse_weights(value);
       else if (key == "norm") o.norm = parse_norm(value);
       else if (key == "flip") {
@@ -183,7 +231,8 @@ void ExtractOptions::add_options(po::options_description& options) {
      "vgg16_tiny_seeded), a .spec path, or a bare .onnx/.caffemodel file")
     ("layers,l", po::value<std::string>()->default_value(""),
      "comma-separated layers to tap, e.g. conv4_3,conv5_3 or fire8,fire9 (default: the spec's "
-     "default-layers); OpenCV layer names work too")
+     "default-layers); OpenCV layer names work too. With bilinear pooling, a*b is the cross-layer "
+     "product of two layers with the same spatial size (C_a x C_b values)")
     ("size", po::value<int>()->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
     ("scales", po::value<std::string>()->default_value(""),
      "several input sides, e.g. 224,448: pooled per scale then merged (--scale-merge)")
@@ -191,10 +240,19 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("resize", po::value<std::string>()->default_value("warp"),
      "warp (squash to size x size) | crop (shorter side to size, then centre crop)")
     ("pool,p", po::value<std::string>()->default_value("avgmax"),
-     "pooling per layer: avg | max | avgmax (avg then max, concatenated) | gem | attn (SCDA-style selective)")
+     "pooling per layer: avg | max | avgmax (avg then max, concatenated) | gem | attn (SCDA-style selective) | "
+     "bilinear (mean outer product, C(C+1)/2 values) | compact-bilinear (its Tensor Sketch, --sketch-dim values)")
     ("gem-p", po::value<double>()->default_value(d.pool.gem_p), "exponent of gem pooling")
     ("attn-pool", po::value<std::string>()->default_value("avgmax"),
-     "pooling inside the attn region: avg | max | avgmax | gem")
+     "pooling inside the attn region: avg | max | avgmax | gem | bilinear | compact-bilinear")
+    ("bilinear-norm", po::value<std::string>()->default_value(to_string(d.pool.bilinear_norm)),
+     "normalisation of each bilinear block, after the views (--flip, --scales) are averaged: signed-sqrt "
+     "(element-wise, then L2) | matrix-sqrt (B^1/2, then L2; not for a*b or compact-bilinear) | none")
+    ("sketch-dim", po::value<std::string>()->default_value(std::to_string(d.pool.sketch_dim)),
+     "length of a compact-bilinear block, 16..1048576 (powers of two are fastest)")
+    ("sketch-seed", po::value<std::string>()->default_value("0"),
+     "seed of the compact-bilinear hash functions (recorded in the table; test features must use the training "
+     "features' seed)")
     ("layer-weights", po::value<std::string>()->default_value(""),
      "weights of the layers in a fusion, e.g. 1,0.5 (default: all 1)")
     ("norm", po::value<std::string>()->default_value("l2"),
@@ -239,8 +297,11 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   if (!(o.pool.gem_p > 0)) throw UsageError("--gem-p must be > 0");
   with("attn-pool", [&](const std::string& v) {
     o.pool.attn_pool = parse_pooling(v);
-    if (o.pool.attn_pool == Pooling::attn) throw UsageError("avg, max, avgmax or gem");
+    if (o.pool.attn_pool == Pooling::attn) throw UsageError("avg, max, avgmax, gem, bilinear or compact-bilinear");
   });
+  with("bilinear-norm", [&](const std::string& v) { o.pool.bilinear_norm = parse_bilinear_norm(v); });
+  with("sketch-dim", [&](const std::string& v) { o.pool.sketch_dim = parse_sketch_dim(v); });
+  with("sketch-seed", [&](const std::string& v) { o.pool.seed = parse_seed(v); });
   with("layer-weights", [&](const std::string& v) { o.layer_weights = parse_weights(v); });
   with("norm", [&](const std::string& v) { o.norm = parse_norm(v); });
   o.flip = vm["flip"].as<bool>();
@@ -290,12 +351,41 @@ void Extractor::setup() {
   layers_ = options_.layers;
   if (layers_.empty()) layers_ = spec_.default_layers;
   if (layers_.empty()) layers_ = net_.getUnconnectedOutLayersNames();
-  for (const auto& l : layers_) nodes_.push_back(map_.resolve(l));
   {
     std::set<std::string> seen;
     for (const auto& l : layers_)
       if (!seen.insert(l).second) throw UsageError(cat("--layers: '", l, "' given twice"));
   }
+  // Blocks: "a" or "a*b"; each tapped node is forwarded once.
+  const PoolOptions& po = options_.pool;
+  if (po.attn_pool == Pooling::attn) throw UsageError("--attn-pool: attn cannot pool its own region");
+  blocks_.clear();
+  auto tap = [&](const std::string& name) {
+    const std::string node = map_.resolve(name);
+    const auto it = std::find(nodes_.begin(), nodes_.end(), node);
+    if (it != nodes_.end()) return std::size_t(it - nodes_.begin());
+    nodes_.push_back(node);
+    return nodes_.size() - 1;
+  };
+  for (const auto& l : layers_) {
+    const auto star = l.find('*');
+    if (star == std::string::npos) {
+      const std::size_t a = tap(l);
+      blocks_.push_back({a, a, 0, 0});
+      continue;
+    }
+    const std::string first = l.substr(0, star), second = l.substr(star + 1);
+    if (first.empty() || second.empty() || second.find('*') != std::string::npos)
+      throw UsageError(cat("--layers: '", l, "': a cross-layer product is two layer names, a*b"));
+    if (!po.second_order())
+      throw UsageError(cat("--layers: '", l, "' (a cross-layer product) needs --pool bilinear or compact-bilinear"));
+    if (po.bilinear_norm == BilinearNorm::matrix_sqrt)
+      throw UsageError(cat("--layers: '", l, "': matrix-sqrt needs a symmetric B; a cross-layer product takes "
+                           "--bilinear-norm signed-sqrt or none"));
+    blocks_.push_back({tap(first), tap(second), 0, 0});
+  }
+  if (po.effective() == Pooling::compact_bilinear && po.bilinear_norm == BilinearNorm::matrix_sqrt)
+    throw UsageError("--bilinear-norm matrix-sqrt needs the full B; compact-bilinear takes signed-sqrt or none");
   if (!options_.layer_weights.empty() && options_.layer_weights.size() != layers_.size())
     throw UsageError(cat("--layer-weights: ", options_.layer_weights.size(), " weights for ", layers_.size(),
                          " layers"));
@@ -337,14 +427,29 @@ void Extractor::setup() {
   } catch (const cv::Exception& e) {
     throw Error(cat(where, ": forward pass at ", side, "x", side, " failed: ", e.err));
   }
-  std::size_t off = 0;
+  channels_.clear();
   for (std::size_t l = 0; l < outs.size(); ++l) {
     const cv::Mat& o = outs[l];
-    if (o.dims < 2) throw Error(cat(where, ": layer '", layers_[l], "' output has ", o.dims, " dimensions"));
-    const std::size_t c = std::size_t(o.size[1]);
-    channels_.push_back(c);
-    offsets_.push_back(off);
-    off += pooled_dim(c, options_.pool);
+    if (o.dims < 2) throw Error(cat(where, ": layer '", nodes_[l], "' output has ", o.dims, " dimensions"));
+    channels_.push_back(std::size_t(o.size[1]));
+  }
+  std::size_t off = 0;
+  sketches_.clear();
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    Block& b = blocks_[k];
+    const std::size_t ca = channels_[b.a], cb = channels_[b.b];
+    if (b.a != b.b) {
+      if (map_positions(outs[b.a]) != map_positions(outs[b.b]))
+        throw UsageError(cat("--layers: '", layers_[k], "': a cross-layer product needs maps of the same size (",
+                             map_shape(outs[b.a]), " and ", map_shape(outs[b.b]), " at ", side, "x", side, ")"));
+      b.dim = po.effective() == Pooling::compact_bilinear ? po.sketch_dim : ca * cb;
+    } else {
+      b.dim = pooled_dim(ca, po);
+    }
+    if (po.effective() == Pooling::compact_bilinear)  // each block its own hash functions
+      sketches_.emplace_back(ca, cb, po.sketch_dim, po.seed + 0x9E3779B97F4A7C15ULL * k);
+    b.offset = off;
+    off += b.dim;
   }
   view_dim_ = off;
   const std::size_t flips = options_.flip ? 2 : 1;
@@ -403,31 +508,104 @@ PreparedBatch Extractor::prepare(const std::vector<cv::Mat>& images, PreparedBat
   return b;
 }
 
-void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view) const {
-  for (std::size_t l = 0; l < nodes_.size(); ++l) {
-    const cv::Mat& o = outs[l];
+void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view, double view_weight,
+                          MatrixRowF* factors) const {
+  const PoolOptions& po = options_.pool;
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    const Block& b = blocks_[k];
+    const cv::Mat& o = outs[b.a];
     const int h = o.dims >= 3 ? o.size[2] : 1;
     const int w = o.dims >= 4 ? o.size[3] : 1;
-    const std::size_t c = channels_[l];
-    const float* map = o.ptr<float>() + item * c * std::size_t(h) * w;
-    float* dst = view + offsets_[l];
-    pool(map, c, h, w, options_.pool, dst);
-    const std::size_t len = pooled_dim(c, options_.pool);
-    if (nodes_.size() > 1) l2_normalize(dst, len);
+    const std::size_t n = std::size_t(h) * w;
+    const std::size_t c = channels_[b.a];
+    const float* map = o.ptr<float>() + item * c * n;
+    float* dst = view + b.offset;
+    if (!po.second_order()) {
+      pool(map, c, h, w, po, dst);
+      if (blocks_.size() > 1) l2_normalize(dst, b.dim);
+      if (!options_.layer_weights.empty()) {
+        const float wgt = float(options_.layer_weights[k]);
+        for (std::size_t i = 0; i < b.dim; ++i) dst[i] *= wgt;
+      }
+      continue;
+    }
+    // Second order: the raw (averaged-later) B or its sketch; normalised in
+    // finish_second_order once the views are merged.
+    std::vector<std::size_t> kept;
+    if (po.pooling == Pooling::attn) {  // the region is the first layer's
+      const AttentionMap a = attention_map(map, c, h, w);
+      for (std::size_t i = 0; i < n; ++i)
+        if (a.kept[i]) kept.push_back(i);
+    }
+    const std::vector<std::size_t>* positions = po.pooling == Pooling::attn ? &kept : nullptr;
+    const std::size_t cb = channels_[b.b];
+    const float* map_b = outs[b.b].ptr<float>() + item * cb * n;
+    if (po.effective() == Pooling::compact_bilinear) {
+      sketches_[k].pool(map, map_b, n, positions, dst);
+    } else if (b.a != b.b) {
+      bilinear_pool_cross(map, c, map_b, cb, n, positions, dst);
+    } else if (factors) {
+      // B = M M^T with M = sqrt(weight / positions) x the kept columns: the
+      // views' factors side by side give their weighted mean B.
+      const std::size_t count = positions ? positions->size() : n;
+      factors[k] = gather_positions(map, c, n, positions, float(std::sqrt(view_weight / double(count))));
+      std::fill(dst, dst + b.dim, 0.0f);
+    } else {
+      bilinear_pool(map, c, n, positions, dst);
+    }
+  }
+}
+
+void Extractor::finish_second_order(float* slot, const std::vector<std::vector<const MatrixRowF*>>& factors) const {
+  const PoolOptions& po = options_.pool;
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    const Block& b = blocks_[k];
+    float* dst = slot + b.offset;
+    if (po.bilinear_norm == BilinearNorm::matrix_sqrt) {
+      const auto& parts = factors[k];
+      if (parts.size() == 1) {
+        matrix_sqrt_of_factor(*parts[0], dst);
+      } else {
+        Eigen::Index cols = 0;
+        for (const MatrixRowF* p : parts) cols += p->cols();
+        MatrixRowF m(static_cast<Eigen::Index>(channels_[b.a]), cols);
+        cols = 0;
+        for (const MatrixRowF* p : parts) {
+          m.middleCols(cols, p->cols()) = *p;
+          cols += p->cols();
+        }
+        matrix_sqrt_of_factor(m, dst);
+      }
+      l2_normalize(dst, b.dim);
+    } else if (po.bilinear_norm == BilinearNorm::signed_sqrt) {
+      signed_sqrt_l2(dst, b.dim);
+    } else if (blocks_.size() > 1) {
+      l2_normalize(dst, b.dim);
+    }
     if (!options_.layer_weights.empty()) {
-      const float wgt = float(options_.layer_weights[l]);
-      for (std::size_t k = 0; k < len; ++k) dst[k] *= wgt;
+      const float wgt = float(options_.layer_weights[k]);
+      for (std::size_t i = 0; i < b.dim; ++i) dst[i] *= wgt;
     }
   }
 }
 
 void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
+  const EigenSingleThread eigen_threads;
   const std::size_t rows = rows_per_image();
   const std::size_t nviews = views_.size();
   const std::size_t flips = options_.flip ? 2 : 1;
-  const std::size_t per_scale = options_.flip && options_.flip_merge == Merge::concat ? flips * view_dim_ : view_dim_;
+  const bool flip_concat = options_.flip && options_.flip_merge == Merge::concat;
+  const bool scale_concat = options_.scale_merge == Merge::concat;
+  const std::size_t per_scale = flip_concat ? flips * view_dim_ : view_dim_;
   out.assign(batch.images * rows * dim_, 0.0f);
   const std::size_t items = batch.images * nviews;
+  const std::size_t nblocks = blocks_.size();
+  double view_weight = 1.0;  // of one view in its merged row
+  if (options_.flip && options_.flip_merge == Merge::mean) view_weight /= double(flips);
+  if (options_.scale_merge == Merge::mean) view_weight /= double(scales_.size());
+  const bool second_order = options_.pool.second_order();
+  const bool keep_factors = second_order && options_.pool.bilinear_norm == BilinearNorm::matrix_sqrt;
+  std::vector<MatrixRowF> factors(keep_factors ? scales_.size() * items * nblocks : 0);
   std::vector<float> pooled(items * view_dim_);
   std::vector<cv::Mat> outs;
   for (std::size_t s = 0; s < scales_.size(); ++s) {
@@ -436,11 +614,16 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
     else net_.setInput(batch.blobs[s], spec_.input);
     net_.forward(outs, nodes_);
     forward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (std::size_t k = 0; k < nblocks; ++k)  // sizes agree at the probe's scale; check them at each
+      if (map_positions(outs[blocks_[k].a]) != map_positions(outs[blocks_[k].b]))
+        throw Error(cat(layers_[k], ": maps of ", map_shape(outs[blocks_[k].a]), " and ", map_shape(outs[blocks_[k].b]),
+                        " at ", scales_[s], "x", scales_[s], " (a cross-layer product needs the same size)"));
     // Pool every (image, view) item on OpenCV's threads: the same pool that
     // just ran the forward pass, so nothing else is competing for the cores.
     cv::parallel_for_(cv::Range(0, int(items)), [&](const cv::Range& range) {
       for (int item = range.start; item < range.end; ++item)
-        pool_item(outs, std::size_t(item), pooled.data() + std::size_t(item) * view_dim_);
+        pool_item(outs, std::size_t(item), pooled.data() + std::size_t(item) * view_dim_, view_weight,
+                  keep_factors ? &factors[(s * items + std::size_t(item)) * nblocks] : nullptr);
     });
     for (std::size_t i = 0; i < batch.images; ++i) {
       for (std::size_t v = 0; v < nviews; ++v) {
@@ -449,14 +632,39 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
         const std::size_t flip_slot = options_.flip ? (v % 2) : 0;
         const std::size_t row = views_[v].row;
         float* dst = out.data() + (i * rows + row) * dim_;
-        if (options_.scale_merge == Merge::concat) dst += s * per_scale;
-        if (options_.flip && options_.flip_merge == Merge::concat) dst += flip_slot * view_dim_;
-        double scale = 1.0;
-        if (options_.flip && options_.flip_merge == Merge::mean) scale /= double(flips);
-        if (options_.scale_merge == Merge::mean) scale /= double(scales_.size());
-        for (std::size_t k = 0; k < view_dim_; ++k) dst[k] += float(view[k] * scale);
+        if (scale_concat) dst += s * per_scale;
+        if (flip_concat) dst += flip_slot * view_dim_;
+        const float scale = float(view_weight);
+        for (std::size_t k = 0; k < view_dim_; ++k) dst[k] += view[k] * scale;
       }
     }
+  }
+  if (second_order) {
+    // Normalise each merged slot (row x scale slot x flip slot), in parallel.
+    const std::size_t scale_slots = scale_concat ? scales_.size() : 1, flip_slots = flip_concat ? flips : 1;
+    const std::size_t slots = batch.images * rows * scale_slots * flip_slots;
+    cv::parallel_for_(cv::Range(0, int(slots)), [&](const cv::Range& range) {
+      std::vector<std::vector<const MatrixRowF*>> parts(nblocks);
+      for (int job = range.start; job < range.end; ++job) {
+        std::size_t j = std::size_t(job);
+        const std::size_t fs = j % flip_slots;
+        j /= flip_slots;
+        const std::size_t ss = j % scale_slots;
+        j /= scale_slots;
+        const std::size_t row = j % rows, i = j / rows;
+        for (auto& p : parts) p.clear();
+        if (keep_factors)
+          for (std::size_t s = 0; s < scales_.size(); ++s) {
+            if (scale_concat && s != ss) continue;
+            for (std::size_t v = 0; v < nviews; ++v) {
+              if (std::size_t(views_[v].row) != row || (flip_concat && v % 2 != fs)) continue;
+              for (std::size_t k = 0; k < nblocks; ++k)
+                parts[k].push_back(&factors[(s * items + i * nviews + v) * nblocks + k]);
+            }
+          }
+        finish_second_order(out.data() + (i * rows + row) * dim_ + ss * per_scale + fs * view_dim_, parts);
+      }
+    });
   }
   if (options_.norm != Norm::none)
     for (std::size_t r = 0; r < batch.images * rows; ++r) apply_norm(out.data() + r * dim_, dim_, options_.norm);

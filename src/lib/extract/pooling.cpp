@@ -14,7 +14,9 @@ Pooling parse_pooling(const std::string& name) {
   if (name == "avgmax") return Pooling::avgmax;
   if (name == "gem") return Pooling::gem;
   if (name == "attn") return Pooling::attn;
-  throw UsageError(cat("unknown pooling '", name, "' (avg, max, avgmax, gem, attn)"));
+  if (name == "bilinear") return Pooling::bilinear;
+  if (name == "compact-bilinear") return Pooling::compact_bilinear;
+  throw UsageError(cat("unknown pooling '", name, "' (avg, max, avgmax, gem, attn, bilinear, compact-bilinear)"));
 }
 
 std::string to_string(Pooling p) {
@@ -24,6 +26,8 @@ std::string to_string(Pooling p) {
     case Pooling::avgmax: return "avgmax";
     case Pooling::gem: return "gem";
     case Pooling::attn: return "attn";
+    case Pooling::bilinear: return "bilinear";
+    case Pooling::compact_bilinear: return "compact-bilinear";
   }
   return "?";
 }
@@ -45,8 +49,12 @@ std::string to_string(Norm n) {
 }
 
 std::size_t pooled_dim(std::size_t channels, const PoolOptions& o) {
-  const Pooling p = o.pooling == Pooling::attn ? o.attn_pool : o.pooling;
-  return p == Pooling::avgmax ? 2 * channels : channels;
+  switch (o.effective()) {
+    case Pooling::avgmax: return 2 * channels;
+    case Pooling::bilinear: return channels * (channels + 1) / 2;
+    case Pooling::compact_bilinear: return o.sketch_dim;
+    default: return channels;
+  }
 }
 
 AttentionMap attention_map(const float* map, std::size_t channels, int height, int width) {
@@ -171,6 +179,7 @@ void pool_positions(const float* map, std::size_t channels, std::size_t n, const
 }  // namespace
 
 void pool(const float* map, std::size_t channels, int height, int width, const PoolOptions& o, float* out) {
+  if (o.second_order()) throw Error(cat(to_string(o.effective()), " pooling is computed by the extractor (bilinear.hpp)"));
   const std::size_t n = std::size_t(height) * width;
   if (o.pooling != Pooling::attn) {
     pool_positions(map, channels, n, nullptr, o.pooling, o.gem_p, out);
