@@ -3,6 +3,11 @@
 // exact method run (largest component difference, variance error).
 //
 //   bench-pca [n=6000] [D=4096] [K=256] [methods=randomized,cov] [threads=0]
+//             [--save FILE] [--load FILE]
+// --save writes the generated rows (raw float32, row-major) for a peer
+// (bench/peer-sklearn.py) and exits; --load fits on such a file instead of
+// generating, so both fit the very same numbers. Each fit's line starts
+// with "fg-pca <method> <seconds> s", which bench/run.sh reads.
 #include <omp.h>
 
 #include <Eigen/Dense>
@@ -11,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,19 +51,42 @@ std::vector<float> synthetic(std::size_t n, std::size_t dim, unsigned seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 6000;
-  const std::size_t dim = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 4096;
-  const std::size_t k = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 256;
-  const std::string methods = argc > 4 ? argv[4] : "randomized,cov";
-  const int threads = argc > 5 ? std::atoi(argv[5]) : 0;
+  std::vector<std::string> args;
+  std::string save, load;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--save" || a == "--load") && i + 1 < argc) (a == "--save" ? save : load) = argv[++i];
+    else args.push_back(a);
+  }
+  const std::size_t n = args.size() > 0 ? std::stoul(args[0]) : 6000;
+  const std::size_t dim = args.size() > 1 ? std::stoul(args[1]) : 4096;
+  const std::size_t k = args.size() > 2 ? std::stoul(args[2]) : 256;
+  const std::string methods = args.size() > 3 ? args[3] : "randomized,cov";
+  const int threads = args.size() > 4 ? std::stoi(args[4]) : 0;
   if (threads > 0) omp_set_num_threads(threads);
   if (std::getenv("FG_VERBOSE")) fg::log::set_level(fg::log::Level::verbose);
 
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> rows = synthetic(n, dim, 1);
+  std::vector<float> rows;
+  if (load.empty()) {
+    rows = synthetic(n, dim, 1);
+  } else {
+    rows.resize(n * dim);
+    std::ifstream in(load, std::ios::binary);
+    in.read(reinterpret_cast<char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(float)));
+    if (!in) {
+      std::fprintf(stderr, "bench-pca: %s: cannot read %zu x %zu floats\n", load.c_str(), n, dim);
+      return 1;
+    }
+  }
+  if (!save.empty()) {
+    std::ofstream out(save, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(float)));
+    return out ? 0 : 1;
+  }
   double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("bench-pca: n=%zu D=%zu K=%zu threads=%d (data generated in %.2f s)\n", n, dim, k,
-              omp_get_max_threads(), gen);
+  std::printf("bench-pca: n=%zu D=%zu K=%zu threads=%d (data %s in %.2f s)\n", n, dim, k, omp_get_max_threads(),
+              load.empty() ? "generated" : "read", gen);
 
   std::vector<fg::PcaModel> models;
   std::vector<std::string> names;
@@ -69,7 +98,7 @@ int main(int argc, char** argv) {
     const std::clock_t cpu0 = std::clock();
     fg::PcaModel model = fg::PcaModel::fit(rows.data(), n, dim, options, &report);
     const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
-    std::printf("  %-11s %8.2f s (CPU %.2f s)   explained %.5f", fg::pca_method_name(report.method), report.seconds,
+    std::printf("fg-pca %s %.3f s (CPU %.2f s) explained %.5f", fg::pca_method_name(report.method), report.seconds,
                 cpu, model.explained_ratio());
     if (!models.empty()) {
       // Against the first method run, over the leading K/4, K/2 and all K components.

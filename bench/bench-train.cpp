@@ -5,7 +5,9 @@
 //
 // Data: `classes` unit-length class means in `dim` dimensions; each row is
 // its class mean plus Gaussian noise, L2-normalised (like pooled CNN features).
-//   bench-train [n=6000] [dim=512] [classes=200] [noise=4] [--no-libsvm]
+//   bench-train [n=6000] [dim=512] [classes=200] [noise=4] [--no-libsvm] [--save DIR]
+// --save DIR also writes the data as DIR/train.svm and DIR/test.svm (LIBSVM
+// text) for other peers (bench/peer-sklearn.py).
 #include <omp.h>
 
 #include <chrono>
@@ -71,8 +73,10 @@ void export_libsvm(const fg::FeatureTable& t, const std::string& path) {
 int main(int argc, char** argv) {
   std::vector<std::string> args;
   bool run_libsvm = true, run_svm = true, run_logreg = true;
+  std::string save;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--no-libsvm") run_libsvm = false;
+    if (std::string(argv[i]) == "--save" && i + 1 < argc) save = argv[++i];
+    else if (std::string(argv[i]) == "--no-libsvm") run_libsvm = false;
     else if (std::string(argv[i]) == "--no-svm") run_svm = false;
     else if (std::string(argv[i]) == "--no-logreg") run_logreg = false;
     else args.push_back(argv[i]);
@@ -96,6 +100,12 @@ int main(int argc, char** argv) {
   const fg::FeatureTable test = synthetic(n / 3, dim, classes, noise, means, 2);
   std::printf("bench-train: n=%zu dim=%zu classes=%d noise=%g, %d threads\n", n, dim, classes, noise,
               omp_get_max_threads());
+
+  if (!save.empty()) {
+    std::filesystem::create_directories(save);
+    export_libsvm(train, save + "/train.svm");
+    export_libsvm(test, save + "/test.svm");
+  }
 
   double svm_secs = 0;
   if (run_svm) {

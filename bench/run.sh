@@ -23,13 +23,58 @@ PEER=(--peer "$(dirname "$0")/peer-torch.py" --python "$PYTHON")
 "$BUILD/bench-extract" --models squeezenet --batches 8 --reps 3 \
   --pools avgmax,bilinear,bilinear:matrix-sqrt,compact-bilinear
 
-echo; echo "## PCA fit, 6,000 x 4,096 -> 256 components"
-"$BUILD/bench-pca" 6000 4096 256 randomized
+# Peers from scikit-learn (Debian: python3-sklearn, on OpenBLAS with
+# libopenblas0-pthread), skipped with one line when not installed. They run
+# as their users run them: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which some
+# machines set and which slow numpy down, are unset for the peer alone.
+HERE=$(cd "$(dirname "$0")" && pwd)
+peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$HERE/peer-sklearn.py" "$@"; }
+SKLEARN=1
+if ! [ -x /usr/bin/python3 ] || ! peer blas > "$TMP/peer.txt" 2>&1; then
+  SKLEARN=0
+  echo "# scikit-learn peers skipped: $(tail -1 "$TMP/peer.txt" 2>/dev/null || echo 'no /usr/bin/python3')"
+else
+  echo "# peer: $(cat "$TMP/peer.txt")"
+fi
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# seconds of the lines starting with "$1" in file $2, one per line
+times_of() { awk -v key="$1" 'index($0, key) == 1 { for (i = 1; i < NF; i++) if ($(i + 1) == "s") { print $i; break } }' "$2"; }
+
+echo; echo "## PCA fit, 6,000 x 4,096 -> 256 components, fg-pca and scikit-learn on the same data"
+"$BUILD/bench-pca" 6000 4096 256 --save "$TMP/pca.f32"
+: > "$TMP/pca.log"
+for rep in 1 2 3; do  # interleaved; medians of 3
+  "$BUILD/bench-pca" 6000 4096 256 cov,randomized --load "$TMP/pca.f32" | tee -a "$TMP/pca.log"
+  if [ $SKLEARN = 1 ]; then
+    for solver in full randomized; do peer pca "$TMP/pca.f32" 6000 4096 256 $solver | tee -a "$TMP/pca.log"; done
+  fi
+done
+echo "load after the PCA runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+for pair in "cov full" "randomized randomized"; do
+  set -- $pair
+  fg=$(times_of "fg-pca $1 " "$TMP/pca.log" | median)
+  if [ $SKLEARN = 1 ]; then
+    sk=$(times_of "sklearn-pca $2 " "$TMP/pca.log" | median)
+    awk -v a="$fg" -v b="$sk" -v m="$1" -v s="$2" \
+      'BEGIN { printf "PCA median: fg-pca %s %.2f s, scikit-learn %s %.2f s: fg-pca %.2fx faster\n", m, a, s, b, b / a }'
+  else
+    echo "PCA median: fg-pca $1 $fg s"
+  fi
+done
+rm -f "$TMP/pca.f32"
 echo; echo "## PCA fit, 3,000 x 1,024 -> 256 (cub100's shape): exact covariance vs randomized"
 "$BUILD/bench-pca" 3000 1024 256 cov,randomized
 
-echo; echo "## Classifier training, 6,000 x 512, 200 classes, against LIBSVM's svm-train"
-"$BUILD/bench-train"
+echo; echo "## Classifier training, 6,000 x 512, 200 classes, against LIBSVM's svm-train and scikit-learn"
+"$BUILD/bench-train" --save "$TMP/train" | tee "$TMP/train.log"
+if [ $SKLEARN = 1 ]; then
+  for clf in logreg linearsvc; do peer train "$TMP/train/train.svm" "$TMP/train/test.svm" $clf | tee -a "$TMP/train.log"; done
+  fg_lr=$(times_of "fg logreg" "$TMP/train.log"); fg_svm=$(times_of "fg svm" "$TMP/train.log")
+  sk_lr=$(times_of "sklearn-logreg" "$TMP/train.log"); sk_svm=$(times_of "sklearn-linearsvc" "$TMP/train.log")
+  awk -v a="$fg_lr" -v b="$sk_lr" 'BEGIN { printf "fg-train logreg %.2f s, scikit-learn LogisticRegression %.2f s: %.1fx faster\n", a, b, b / a }'
+  awk -v a="$fg_svm" -v b="$sk_svm" 'BEGIN { printf "fg-train svm linear %.2f s, scikit-learn LinearSVC %.2f s: %.1fx faster\n", a, b, b / a }'
+fi
 
 echo; echo "## MIC, 6,000 x 4,096 features, 200-class label, alpha 0.6, c 15"
 "$BUILD/bench-mic" --threads "$(nproc)"

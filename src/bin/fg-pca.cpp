@@ -1,6 +1,7 @@
 // fg-pca: fit a PCA on training features, apply it to any features.
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
@@ -19,21 +20,69 @@ std::string seconds_text(double seconds) {
   return buf;
 }
 
+// A fit's outputs, staged before the work (an unwritable one fails at once)
+// and committed together once all were written.
+struct FitOutputs {
+  OutputSet set;
+  std::string model, table, plot;  // where to write each ("" = not asked for)
+};
+
+// Writes the model, table and plot of a fit, commits them, and says what it did.
+void write_fit(const PcaModel& model, const PcaFitReport& report, FitOutputs& out, std::uint64_t rows,
+               std::size_t dim, bool whiten) {
+  model.save(out.model);
+  if (!out.table.empty()) write_pca_variance_table(out.table, report);
+  if (!out.plot.empty()) write_pca_variance_plot(out.plot, report);
+  out.set.commit();
+  log::info(cat("Done ", rows, " rows: dimension ", dim, " -> ", model.output_dim(), " components (",
+                pca_method_name(report.method), whiten ? ", whitened" : "", "), explaining ",
+                plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
+                seconds_text(report.seconds)));
+}
+
+// fit [options] <a.stats> [<b.stats> ...] <pca.model>: merged in the order given.
+int fit_from_stats(const std::vector<std::string>& inputs, FitOutputs& outputs, const PcaFitOptions& options) {
+  PcaStats merged;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& path = inputs[i];
+    if (!PcaStats::is_stats_file(path)) {
+      throw UsageError(cat(path, ": not PCA statistics; fitting on several inputs needs files written by "
+                                 "fg-pca stats (one feature table is fitted alone)"));
+    }
+    PcaStats shard = PcaStats::load(path);
+    log::detail(cat("read statistics of ", shard.rows(), " rows of dimension ", shard.dim(), " from ", path));
+    if (i == 0) merged = std::move(shard);
+    else merged.merge(shard, path);
+  }
+  PcaFitReport report;
+  PcaModel model;
+  try {
+    model = PcaModel::fit(merged, options, &report);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw Error(cat(inputs.size() == 1 ? inputs.front() : cat(inputs.size(), " statistics files"), ": ", e.what()));
+  }
+  write_fit(model, report, outputs, merged.rows(), merged.dim(), options.whiten);
+  return 0;
+}
+
 int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, const PcaFitOptions& options) {
-  cli::require_args(args, 3, 3);
+  cli::require_args(args, 3, std::numeric_limits<std::size_t>::max());
   options.check();
-  const std::string& features = args[1];
-  const std::string& model_path = args[2];
+  const std::vector<std::string> inputs(args.begin() + 1, args.end() - 1);
+  const std::string& model_path = args.back();
   const std::string table_path = vm["table"].as<std::string>();
   const std::string plot_path = vm["plot"].as<std::string>();
   if (model_path == "-") throw UsageError("the PCA model is a binary file: give a file name, not '-'");
-  // All outputs are staged now (an unwritable one fails before the long
-  // work) and replace their targets together, once all were written.
-  OutputSet outputs;
-  const std::string model_stage = outputs.add(model_path, "the PCA model");
-  const std::string table_stage = table_path.empty() ? "" : outputs.add(table_path, "--table");
-  const std::string plot_stage = plot_path.empty() ? "" : outputs.add(plot_path, "--plot");
+  FitOutputs outputs;
+  outputs.model = outputs.set.add(model_path, "the PCA model");
+  if (!table_path.empty()) outputs.table = outputs.set.add(table_path, "--table");
+  if (!plot_path.empty()) outputs.plot = outputs.set.add(plot_path, "--plot");
+  if (inputs.size() > 1 || PcaStats::is_stats_file(inputs.front()))
+    return fit_from_stats(inputs, outputs, options);
 
+  const std::string& features = inputs.front();
   FeatureTable table = read_table(features);
   const std::string source = features == "-" ? "<stdin>" : features;
   if (table.rows() < 2)
@@ -49,15 +98,27 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, 
   } catch (const Error& e) {
     throw Error(cat(source, ": ", e.what()));
   }
-  model.save(model_stage);
-  if (!table_path.empty()) write_pca_variance_table(table_stage, report);
-  if (!plot_path.empty()) write_pca_variance_plot(plot_stage, report);
-  outputs.commit();
+  write_fit(model, report, outputs, table.rows(), table.dim, options.whiten);
+  return 0;
+}
 
-  log::info(cat("Done ", table.rows(), " rows: dimension ", table.dim, " -> ", model.output_dim(),
-                " components (", pca_method_name(report.method), options.whiten ? ", whitened" : "",
-                "), explaining ", plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
-                seconds_text(report.seconds)));
+// stats <features.fgt> <out.stats>: one shard's sufficient statistics.
+int stats(const std::vector<std::string>& args) {
+  cli::require_args(args, 3, 3);
+  const std::string& features = args[1];
+  const std::string& out_path = args[2];
+  if (out_path == "-") throw UsageError("PCA statistics are a binary file: give a file name, not '-'");
+  check_writable(out_path);
+  FeatureTable table = read_table(features);
+  const std::string source = features == "-" ? "<stdin>" : features;
+  PcaStats s;
+  try {
+    s = PcaStats::compute(table);
+  } catch (const Error& e) {
+    throw Error(cat(source, ": ", e.what()));
+  }
+  s.save(out_path);
+  log::info(cat("Done ", s.rows(), " rows of dimension ", s.dim(), ": statistics in ", out_path));
   return 0;
 }
 
@@ -104,6 +165,8 @@ int main(int argc, char** argv) {
       "fg-pca",
       "fit a PCA on training features, or apply a fitted PCA to features",
       "fg-pca fit [options] <features.fgt> <pca.model>\n"
+      "       fg-pca fit [options] <a.stats> [<b.stats> ...] <pca.model>\n"
+      "       fg-pca stats [options] <features.fgt> <out.stats>\n"
       "       fg-pca apply [options] <pca.model> <in.fgt> <out.fgt>",
       "fg-pca fit --dim 256 --table pca.tsv --plot pca.png train.fgt pca.model && "
       "fg-pca apply pca.model test.fgt test.pca.fgt",
@@ -113,7 +176,11 @@ int main(int argc, char** argv) {
       "'-' reads stdin / writes stdout, so apply can sit in a pipe.\n"
       "Variances are those of the sample covariance (denominator n - 1); the ratio\n"
       "divides by the total variance. Each component's largest coordinate is positive.\n"
-      "--table columns: component, variance, ratio, cumulative, kept (1/0)."};
+      "--table columns: component, variance, ratio, cumulative, kept (1/0).\n"
+      "stats writes one shard's sufficient statistics (rows, column sums, scatter\n"
+      "matrix, in double); fit on several .stats files merges them in the order\n"
+      "given and fits the exact covariance method: the same components as a fit\n"
+      "of all the shards' rows in one table."};
 
   PcaFitOptions fit_options;
   cli::po::options_description options("Fit options");
@@ -129,17 +196,19 @@ int main(int argc, char** argv) {
 
   return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm,
                                                   const std::vector<std::string>& args) {
-    if (args.empty()) throw UsageError("say what to do: fg-pca fit ... or fg-pca apply ...");
+    if (args.empty()) throw UsageError("say what to do: fg-pca fit ..., fg-pca stats ... or fg-pca apply ...");
     cli::apply_threads(vm);
     if (args[0] == "fit") return fit(vm, args, fit_options);
-    if (args[0] == "apply") {
+    if (args[0] == "apply" || args[0] == "stats") {
       for (const char* name : {"dim", "variance", "whiten", "method", "seed", "oversample", "power-iterations",
                                "table", "plot"}) {
-        if (vm.count(name) && !vm[name].defaulted())
-          throw UsageError(cat("--", name, " is a fit option; apply uses what the model stores"));
+        if (vm.count(name) && !vm[name].defaulted()) {
+          throw UsageError(cat("--", name, " is a fit option; ",
+                               args[0] == "apply" ? "apply uses what the model stores" : "stats does not fit"));
+        }
       }
-      return apply(args);
+      return args[0] == "apply" ? apply(args) : stats(args);
     }
-    throw UsageError(cat("unknown command '", args[0], "': expected fit or apply"));
+    throw UsageError(cat("unknown command '", args[0], "': expected fit, stats or apply"));
   });
 }

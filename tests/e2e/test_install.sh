@@ -68,7 +68,7 @@ complete_words() {  # complete_words PROGRAM WORD...: the completions of the las
   PATH="$prefix/bin:$PATH" bash -c 'source "$0"; prog=$1; shift; COMP_WORDS=("$prog" "$@")
     COMP_CWORD=$#; _fg_complete "$prog"; echo "${COMPREPLY[*]}"' "$completions/$1" "$@"
 }
-expect_eq "$(complete_words fg-pca '')" "apply fit" "fg-pca sub-commands"
+expect_eq "$(complete_words fg-pca '')" "apply fit stats" "fg-pca sub-commands"
 expect_eq "$(complete_words fg-mic '')" "apply fit pairs scores" "fg-mic sub-commands"
 expect_eq "$(complete_words fg-extract --po)" "--pool" "fg-extract --po"
 expect_eq "$(complete_words fg-train --c-)" "--c-grid" "fg-train --c-"

@@ -65,6 +65,59 @@ for method in gram randomized; do
     || fail "cov and $method projections differ"
 done
 
+# --- stats: two halves' statistics fit the same model as the whole table ----------
+head -151 t.csv > half1.csv
+{ head -1 t.csv; tail -n +152 t.csv; } > half2.csv
+fg-convert -q --from csv half1.csv half1.fgt
+fg-convert -q --from csv half2.csv half2.fgt
+fg-pca stats half1.fgt half1.stats 2> stats.log
+grep -q "Done 150 rows of dimension 32: statistics in half1.stats" stats.log || fail "stats summary: $(cat stats.log)"
+fg-pca stats -q half2.fgt half2.stats
+fg-pca fit --dim 3 --table whole.tsv train.fgt whole.model 2> /dev/null
+fg-pca fit --dim 3 --table merged.tsv half1.stats half2.stats merged.model 2> merged.log
+grep -q "Done 300 rows: dimension 32 -> 3 components (cov)" merged.log || fail "fit from stats summary: $(cat merged.log)"
+# Variances (all 32, the variance table) within 1e-9 relative; projections of the test rows within 1e-5.
+paste whole.tsv merged.tsv | awk -F'\t' 'NR > 1 { d = $2 - $7; if (d < 0) d = -d; if (d > 1e-9 * $2 + 1e-12 || $5 != $10) exit 1 }' \
+  || fail "variances from statistics differ from the whole table's"
+expect_eq "$(wc -l < merged.tsv)" 33 "variance table from statistics"
+fg-pca apply -q whole.model test.fgt whole.fgt
+fg-pca apply -q merged.model test.fgt merged.fgt
+fg-convert -q --to csv whole.fgt whole.csv
+fg-convert -q --to csv merged.fgt merged.csv
+paste -d, whole.csv merged.csv | awk -F, 'NR > 1 { for (j = 3; j <= 5; j++) { d = $j - $(j + 5); if (d > 1e-5 || d < -1e-5) exit 1 } }' \
+  || fail "projections of the model from statistics differ from the whole table's"
+# Merging in the other order: the same model to rounding.
+fg-pca fit -q --dim 3 half2.stats half1.stats swapped.model
+fg-pca apply -q swapped.model test.fgt swapped.fgt
+fg-convert -q --to csv swapped.fgt swapped.csv
+paste -d, whole.csv swapped.csv | awk -F, 'NR > 1 { for (j = 3; j <= 5; j++) { d = $j - $(j + 5); if (d > 1e-5 || d < -1e-5) exit 1 } }' \
+  || fail "merging in the other order changed the model"
+# One stats file alone is a fit too; a table among several inputs, another dimension, other methods: errors.
+fg-pca fit -q --dim 3 half1.stats one.model
+fg-pca fit -q --dim 3 half1.fgt one-table.model
+fg-pca apply -q one.model test.fgt one.fgt
+fg-pca apply -q one-table.model test.fgt one-table.fgt
+fg-convert -q --to csv one.fgt one.csv
+fg-convert -q --to csv one-table.fgt one-table.csv
+paste -d, one.csv one-table.csv | awk -F, 'NR > 1 { for (j = 3; j <= 5; j++) { d = $j - $(j + 5); if (d > 1e-5 || d < -1e-5) exit 1 } }' \
+  || fail "the model from one shard's statistics differs from the shard's own fit"
+expect_fail 2 "half1.fgt: not PCA statistics" fg-pca fit --dim 3 half1.stats half1.fgt out.model
+no_file out.model
+head -6 t.csv | cut -d, -f1-18 > narrow.csv
+fg-convert -q --from csv narrow.csv d16.fgt
+fg-pca stats -q d16.fgt d16.stats
+expect_fail 1 "d16.stats: dimension 16, but the statistics it is merged with have dimension 32" \
+  fg-pca fit --dim 3 half1.stats d16.stats out.model
+no_file out.model
+expect_fail 2 "--method randomized needs the rows" fg-pca fit --dim 3 --method randomized half1.stats half2.stats out.model
+expect_fail 2 "--dim is a fit option" fg-pca stats --dim 3 half1.fgt out.stats
+no_file out.stats
+head -c 500 half1.stats > cut.stats
+expect_fail 1 "cut.stats: truncated PCA statistics" fg-pca fit --dim 3 cut.stats half2.stats out.model
+no_file out.model
+expect_fail 1 "d16.stats: PCA: --dim 5 is more than the data supports: min(rows - 1, dimension) = min(4, 16) = 4" \
+  fg-pca fit --dim 5 d16.stats out.model
+
 # --- bad inputs: one line, exit status, no output left behind -----------------------------
 expect_fail 2 "give --dim K or --variance F" fg-pca fit train.fgt out.model
 no_file out.model

@@ -25,6 +25,8 @@
 namespace fg {
 
 struct FeatureTable;
+struct PcaDecomposition;  // internal (pca.cpp)
+class PcaStats;
 
 enum class PcaMethod { automatic, cov, gram, randomized };
 
@@ -69,6 +71,10 @@ class PcaModel {
                       const PcaFitOptions& options, PcaFitReport* report = nullptr);
   static PcaModel fit(const FeatureTable& table, const PcaFitOptions& options,
                       PcaFitReport* report = nullptr);
+  // Fits on merged statistics (PcaStats): the exact covariance method, with
+  // the same components as a fit of all the rows together (to rounding).
+  // The randomized and Gram methods need the rows: UsageError if asked for.
+  static PcaModel fit(const PcaStats& stats, const PcaFitOptions& options, PcaFitReport* report = nullptr);
 
   // Versioned binary file ("FGPCA\n" magic). load() names the file in errors.
   static PcaModel load(const std::string& path);
@@ -103,6 +109,10 @@ class PcaModel {
 
  private:
   void prepare();  // derives the float projection used by apply_row
+  // The model from a decomposition: chooses K, fixes signs, fills `report`.
+  static PcaModel finish(PcaDecomposition& d, std::vector<double> mean, double total_variance,
+                         std::uint64_t samples, PcaMethod method, const PcaFitOptions& options,
+                         double started, PcaFitReport* report);
 
   std::vector<double> mean_;
   std::vector<double> variances_;
@@ -113,6 +123,44 @@ class PcaModel {
   std::string method_;
   std::vector<float> mean_f_;
   std::vector<float> projection_f_;  // K x D, rows scaled by 1/sqrt(var) if whitened
+};
+
+// Sufficient statistics of a set of rows for PCA, mergeable across shards:
+// the row count, the column sums and the scatter matrix about the rows' own
+// mean (sum of outer products of the centred rows), all in double. The
+// centred scatter rather than the raw sum of x x^T: merging two sets adds
+// n_a n_b / n (mean_b - mean_a)(mean_b - mean_a)^T (Chan, Golub & LeVeque
+// 1979), which, unlike subtracting n mean mean^T from raw sums, loses
+// nothing when the mean is large against the spread. D x D doubles: D =
+// 4,096 takes 128 MiB in memory, half of it on disk.
+class PcaStats {
+ public:
+  PcaStats() = default;
+  // Statistics of n rows (row-major floats). Throws Error if D x D doubles
+  // do not fit in the available memory.
+  static PcaStats compute(const float* rows, std::size_t n, std::size_t dim);
+  static PcaStats compute(const FeatureTable& table);
+  // Becomes the statistics of both sets of rows. The result depends on the
+  // order of merges only by rounding; fg-pca merges in the order given.
+  // Throws Error on another dimension.
+  void merge(const PcaStats& other, const std::string& other_name = "");
+
+  // Versioned binary file ("FGPCAST\n" magic). load() names the file in errors.
+  static PcaStats load(const std::string& path);
+  void save(const std::string& path) const;
+  // True when the file starts with the statistics magic (false for "-").
+  static bool is_stats_file(const std::string& path);
+
+  std::uint64_t rows() const { return rows_; }
+  std::size_t dim() const { return sum_.size(); }
+  const std::vector<double>& sum() const { return sum_; }
+  // Scatter about the mean, D x D, symmetric (column-major = row-major).
+  const std::vector<double>& scatter() const { return scatter_; }
+
+ private:
+  std::uint64_t rows_ = 0;
+  std::vector<double> sum_;
+  std::vector<double> scatter_;
 };
 
 // The explained-variance table (TSV): component, variance, ratio, cumulative,

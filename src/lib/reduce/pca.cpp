@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <random>
 
@@ -16,12 +19,22 @@
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/plot.hpp"
 #include "finegrain/data/table.hpp"
+#include "blas.hpp"
 
 namespace fg {
 
 namespace po = boost::program_options;
 
+struct PcaDecomposition {
+  std::vector<double> spectrum;    // all computed variances, decreasing
+  std::vector<double> components;  // first `count` directions, row-major count x D
+  std::size_t count = 0;
+  bool complete = false;
+};
+
 namespace {
+
+using Decomposition = PcaDecomposition;
 
 using MatrixD = Eigen::MatrixXd;
 using MatrixF = Eigen::MatrixXf;
@@ -81,26 +94,51 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// a * b computed in fixed blocks of 256 rows of `a`, each block by one
-// thread: the result does not depend on the thread count. (Eigen's own
-// parallel product splits the work by thread count, which changes the last
-// bits, so models fitted with different --threads would differ.)
-template <class Lhs, class Rhs>
-Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> product(const Lhs& a, const Rhs& b) {
-  Eigen::Matrix<typename Lhs::Scalar, Eigen::Dynamic, Eigen::Dynamic> c(a.rows(), b.cols());
-  const Eigen::Index block = 256;
-  const Eigen::Index blocks = (a.rows() + block - 1) / block;
-  // Each block single-threaded even when Eigen's thread count was pinned
-  // (Eigen::setNbThreads) and our loop runs on one thread; then restored
-  // ("0" = follow OpenMP, when that is what it did).
-  const int saved = Eigen::nbThreads();
-  Eigen::setNbThreads(1);
-#pragma omp parallel for schedule(dynamic)
-  for (Eigen::Index i = 0; i < blocks; ++i) {
-    const Eigen::Index first = i * block, count = std::min(block, a.rows() - first);
-    c.middleRows(first, count).noalias() = a.middleRows(first, count) * b;
+// Every product is cut into fixed tiles of the result, each computed by one
+// single-threaded BLAS call, the tiles shared out over OpenMP threads: the
+// tiles depend on the shape only, so every value is the same whatever the
+// thread count (OpenMP's or OpenBLAS's own).
+constexpr Eigen::Index kTile = 256;
+
+enum class Part { full, lower_mirrored };
+
+// op(a) op(b) (op: transposed or not). Part::lower_mirrored, for a result
+// known to be symmetric (a^T a): only tiles on or below the diagonal are
+// computed, then the lower triangle is mirrored, so the result is exactly
+// symmetric at half the cost.
+template <class Scalar>
+Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> multiply(
+    const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& a, bool transpose_a,
+    const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& b, bool transpose_b, Part part = Part::full) {
+  const Eigen::Index m = transpose_a ? a.cols() : a.rows();
+  const Eigen::Index n = transpose_b ? b.rows() : b.cols();
+  const Eigen::Index depth = transpose_a ? a.rows() : a.cols();
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> c(m, n);
+  if (depth == 0) {
+    c.setZero();
+    return c;
   }
-  Eigen::setNbThreads(saved == omp_get_max_threads() ? 0 : saved);
+  const Eigen::Index row_tiles = (m + kTile - 1) / kTile, col_tiles = (n + kTile - 1) / kTile;
+  const std::ptrdiff_t tiles = static_cast<std::ptrdiff_t>(row_tiles * col_tiles);
+  blas::SingleThreaded single;
+#pragma omp parallel for schedule(dynamic)
+  for (std::ptrdiff_t t = 0; t < tiles; ++t) {
+    const Eigen::Index ti = t % row_tiles, tj = t / row_tiles;
+    if (part == Part::lower_mirrored && tj > ti) continue;
+    const Eigen::Index i0 = ti * kTile, j0 = tj * kTile;
+    const Eigen::Index rows = std::min(kTile, m - i0), cols = std::min(kTile, n - j0);
+    const Scalar* pa = transpose_a ? a.data() + i0 * a.rows() : a.data() + i0;
+    const Scalar* pb = transpose_b ? b.data() + j0 : b.data() + j0 * b.rows();
+    blas::gemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', static_cast<int>(rows), static_cast<int>(cols),
+               static_cast<int>(depth), Scalar(1), pa, static_cast<int>(a.rows()), pb, static_cast<int>(b.rows()),
+               Scalar(0), c.data() + i0 + j0 * m, static_cast<int>(m));
+  }
+  if (part == Part::lower_mirrored) {
+    const std::ptrdiff_t cols = static_cast<std::ptrdiff_t>(n);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t j = 1; j < cols; ++j)
+      for (Eigen::Index i = 0; i < j; ++i) c(i, j) = c(j, i);
+  }
   return c;
 }
 
@@ -142,7 +180,7 @@ class Gaussian {
 MatrixF orthonormalise(const MatrixF& y, int passes = 2) {
   MatrixD q = y.cast<double>();
   for (int pass = 0; pass < passes; ++pass) {
-    MatrixD gram = product(q.transpose(), q);
+    MatrixD gram = multiply(q, true, q, false, Part::lower_mirrored);
     Eigen::LLT<MatrixD> llt(gram.selfadjointView<Eigen::Lower>());
     bool ok = llt.info() == Eigen::Success;
     if (ok) {
@@ -158,7 +196,7 @@ MatrixF orthonormalise(const MatrixF& y, int passes = 2) {
     // q <- q R^{-1}, with gram = R^T R and R = L^T; R^{-1} is small, and a
     // product parallelises where a triangular solve of q would not.
     const MatrixD r_inverse = llt.matrixU().solve(MatrixD::Identity(q.cols(), q.cols()));
-    q = product(q, r_inverse);
+    q = multiply(q, false, r_inverse, false);
   }
   return q.cast<float>();
 }
@@ -179,64 +217,129 @@ void fix_signs(std::vector<double>& components, std::size_t k, std::size_t dim) 
   }
 }
 
-struct Decomposition {
-  std::vector<double> spectrum;    // all computed variances, decreasing
-  std::vector<double> components;  // first `count` directions, row-major count x D
-  std::size_t count = 0;
-  bool complete = false;
-};
+// Memory the system can give this process now (MemAvailable), or 0 if unknown.
+std::uint64_t available_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
 
-// Eigen-decomposition of the covariance: exact, O(n D^2 + D^3).
-Decomposition fit_cov(const float* rows, std::size_t n, std::size_t dim,
-                      const std::vector<double>& mean, std::size_t rank) {
-  MatrixD x = centred_matrix<MatrixD>(rows, n, dim, mean);
-  // A full product rather than Eigen's rank update: twice the flops, but
-  // blocked our way, so the result does not depend on the thread count.
-  MatrixD cov = product(x.transpose(), x) / static_cast<double>(n - 1);
-  x.resize(0, 0);
-  Eigen::SelfAdjointEigenSolver<MatrixD> solver(cov.selfadjointView<Eigen::Lower>());
-  if (solver.info() != Eigen::Success) throw Error("PCA: the covariance eigen-decomposition did not converge");
+std::string gigabytes(double bytes) {
+  char buf[32];
+  if (bytes >= 1e9) std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  else std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
+  return buf;
+}
+
+// Refuses, before any allocation, work that needs more memory than is
+// available: a clear message instead of an out-of-memory kill an hour in.
+// FG_PCA_MEMORY_LIMIT (bytes) overrides the limit, for tests.
+void check_memory(double bytes, const std::string& what, const std::string& hint) {
+  double limit = static_cast<double>(available_memory());
+  if (const char* env = std::getenv("FG_PCA_MEMORY_LIMIT")) limit = std::strtod(env, nullptr);
+  if (limit <= 0 || bytes <= limit) return;
+  throw Error(cat("PCA: ", what, " needs about ", gigabytes(bytes), " of memory, but only ", gigabytes(limit),
+                  " are available", hint.empty() ? "" : "; ", hint));
+}
+
+// What each method holds at its peak, beyond the input rows (doubles unless said).
+double method_bytes(PcaMethod method, double n, double dim, double k, double oversample) {
+  switch (method) {
+    case PcaMethod::cov: return 8 * (n * dim + dim * dim + dim * std::max(k, std::min(dim, 1024.0)));
+    case PcaMethod::gram: return 8 * (n * dim + n * n + (n + dim) * std::max(k, std::min(n, 1024.0)));
+    case PcaMethod::randomized: return 4 * n * dim + 8 * 4 * (n + dim) * (k + oversample);
+    case PcaMethod::automatic: break;
+  }
+  return 0;
+}
+
+// The `count` largest eigenpairs of the symmetric matrix s (destroyed), by
+// LAPACK's dsyevr on one thread (see blas.hpp). Only the wanted eigenvectors
+// are computed: for 4,096 -> 256 that is most of the saving over a full
+// decomposition. values: decreasing; vectors: the matching columns.
+void top_eigenpairs(MatrixD& s, Eigen::Index count, std::vector<double>& values, MatrixD& vectors) {
+  const Eigen::Index n = s.rows();
+  std::vector<double> increasing(static_cast<std::size_t>(count));
+  MatrixD z(n, count);
+  {
+    blas::SingleThreaded single;
+    if (!blas::symmetric_eigen(static_cast<int>(n), s.data(), static_cast<int>(n - count), static_cast<int>(n - 1),
+                               increasing.data(), z.data()))
+      throw Error("PCA: the symmetric eigen-decomposition (LAPACK dsyevr) failed");
+  }
+  values.assign(increasing.rbegin(), increasing.rend());
+  vectors.resize(n, count);
+  for (Eigen::Index c = 0; c < count; ++c) vectors.col(c) = z.col(count - 1 - c);
+}
+
+// How many eigenpairs an exact method computes: all of them when they are
+// cheap (size <= 1024) or needed (--variance: the whole spectrum decides
+// K), else the K wanted.
+Eigen::Index eigenpairs_wanted(std::size_t size, std::size_t k) {
+  return static_cast<Eigen::Index>(k == 0 || size <= 1024 ? size : std::min(size, k));
+}
+
+// Covariance eigenpairs -> decomposition of rank `rank` (n - 1 or D).
+Decomposition from_covariance(MatrixD& cov, std::size_t k, std::size_t rank) {
+  const std::size_t dim = static_cast<std::size_t>(cov.rows());
+  std::vector<double> values;
+  MatrixD vectors;
+  top_eigenpairs(cov, eigenpairs_wanted(dim, k), values, vectors);
   Decomposition d;
-  d.complete = true;
-  d.count = rank;
-  // Eigenvalues come in increasing order.
-  for (std::size_t k = 0; k < rank; ++k)
-    d.spectrum.push_back(std::max(0.0, solver.eigenvalues()(dim - 1 - k)));
-  d.components.resize(rank * dim);
-  for (std::size_t k = 0; k < rank; ++k)
-    for (std::size_t j = 0; j < dim; ++j)
-      d.components[k * dim + j] = solver.eigenvectors()(j, dim - 1 - k);
+  const std::size_t computed = std::min(values.size(), rank);
+  d.complete = computed == rank;
+  d.count = computed;
+  for (std::size_t c = 0; c < computed; ++c) d.spectrum.push_back(std::max(0.0, values[c]));
+  d.components.resize(computed * dim);
+  for (std::size_t c = 0; c < computed; ++c)
+    for (std::size_t j = 0; j < dim; ++j) d.components[c * dim + j] = vectors(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c));
   return d;
 }
 
-// Eigen-decomposition of the Gram matrix X X^T: exact, O(n^2 D + n^3).
-Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
-                       const std::vector<double>& mean, std::size_t rank) {
+// Eigen-decomposition of the covariance: exact, O(n D^2 / 2 + D^2 K).
+Decomposition fit_cov(const float* rows, std::size_t n, std::size_t dim,
+                      const std::vector<double>& mean, std::size_t k) {
   MatrixD x = centred_matrix<MatrixD>(rows, n, dim, mean);
-  MatrixD gram = product(x, x.transpose());
-  Eigen::SelfAdjointEigenSolver<MatrixD> solver(gram.selfadjointView<Eigen::Lower>());
-  if (solver.info() != Eigen::Success) throw Error("PCA: the Gram eigen-decomposition did not converge");
+  MatrixD cov = multiply(x, true, x, false, Part::lower_mirrored);
+  cov /= static_cast<double>(n - 1);
+  x.resize(0, 0);
+  return from_covariance(cov, k, std::min(n - 1, dim));
+}
+
+// Eigen-decomposition of the Gram matrix X X^T: exact, O(n^2 D / 2 + n^2 K).
+// For D >> n (bilinear features): the n x n matrix instead of the D x D one.
+Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
+                       const std::vector<double>& mean, std::size_t k) {
+  MatrixD x = centred_matrix<MatrixD>(rows, n, dim, mean);
+  MatrixD gram = multiply(x, false, x, true, Part::lower_mirrored);
+  std::vector<double> values;
+  MatrixD vectors;
+  top_eigenpairs(gram, eigenpairs_wanted(n, k), values, vectors);
+  gram.resize(0, 0);
   Decomposition d;
-  d.complete = true;
+  const std::size_t rank = std::min(n - 1, dim);
+  const std::size_t computed = std::min(values.size(), rank);
+  d.complete = computed == rank;
   const double scale = 1.0 / static_cast<double>(n - 1);
-  double top = std::max(0.0, solver.eigenvalues()(n - 1));
-  for (std::size_t k = 0; k < rank; ++k)
-    d.spectrum.push_back(std::max(0.0, solver.eigenvalues()(n - 1 - k)) * scale);
+  const double top = std::max(0.0, values[0]);
+  for (std::size_t c = 0; c < computed; ++c) d.spectrum.push_back(std::max(0.0, values[c]) * scale);
   // Directions: v = X^T u / sigma, for the components with non-zero variance.
   std::size_t usable = 0;
-  while (usable < rank && solver.eigenvalues()(n - 1 - usable) > kZeroVariance * top) ++usable;
+  while (usable < computed && values[usable] > kZeroVariance * top) ++usable;
   MatrixD u(n, usable);
-  for (std::size_t k = 0; k < usable; ++k) {
-    u.col(k) = solver.eigenvectors().col(n - 1 - k) /
-               std::sqrt(solver.eigenvalues()(n - 1 - k));
-  }
-  MatrixD v = product(x.transpose(), u);  // D x usable
+  for (std::size_t c = 0; c < usable; ++c)
+    u.col(static_cast<Eigen::Index>(c)) = vectors.col(static_cast<Eigen::Index>(c)) / std::sqrt(values[c]);
+  MatrixD v = multiply(x, true, u, false);  // D x usable
   d.count = usable;
   d.components.resize(usable * dim);
-  for (std::size_t k = 0; k < usable; ++k) {
-    Eigen::VectorXd col = v.col(k);
+  for (std::size_t c = 0; c < usable; ++c) {
+    Eigen::VectorXd col = v.col(static_cast<Eigen::Index>(c));
     col.normalize();
-    for (std::size_t j = 0; j < dim; ++j) d.components[k * dim + j] = col(j);
+    for (std::size_t j = 0; j < dim; ++j) d.components[c * dim + j] = col(static_cast<Eigen::Index>(j));
   }
   return d;
 }
@@ -260,17 +363,21 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   log::detail(cat("PCA randomized: centred data and sample (", l, " directions) in ", seconds_since(start), " s"));
 
   start = std::chrono::steady_clock::now();
-  MatrixF q = orthonormalise(product(x, omega), iterations > 0 ? 1 : 2);
+  MatrixF q = orthonormalise(multiply(x, false, omega, false), iterations > 0 ? 1 : 2);
   for (int it = 0; it < iterations; ++it) {
-    MatrixF z = orthonormalise(product(x.transpose(), q), 1);
-    q = orthonormalise(product(x, z), it + 1 < iterations ? 1 : 2);
+    MatrixF z = orthonormalise(multiply(x, true, q, false), 1);
+    q = orthonormalise(multiply(x, false, z, false), it + 1 < iterations ? 1 : 2);
   }
   log::detail(cat("PCA randomized: range found with ", iterations, " power iterations in ", seconds_since(start),
                   " s"));
   start = std::chrono::steady_clock::now();
-  const MatrixD bt = product(x.transpose(), q).cast<double>();  // (Q^T X)^T, D x l
+  const MatrixD bt = multiply(x, true, q, false).cast<double>();  // (Q^T X)^T, D x l
   x.resize(0, 0);
+  // Eigen's own products inside the SVD on one thread too (their split depends on the count).
+  const int eigen_threads = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
   Eigen::BDCSVD<MatrixD> svd(bt, Eigen::ComputeThinU);  // X^T Q = U S V^T
+  Eigen::setNbThreads(eigen_threads == omp_get_max_threads() ? 0 : eigen_threads);
   log::detail(cat("PCA randomized: projection and SVD of ", l, " x ", dim, " in ", seconds_since(start), " s"));
   Decomposition d;
   d.complete = l >= std::min(n - 1, dim);
@@ -352,16 +459,28 @@ void PcaFitOptions::check() const {
   if (power_iterations < -1) throw UsageError("--power-iterations: expected -1 or a count >= 0");
 }
 
-PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
-                       const PcaFitOptions& options, PcaFitReport* report) {
-  options.check();
-  auto start = std::chrono::steady_clock::now();
+namespace {
+
+double clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void check_rank(std::size_t n, std::size_t dim, const PcaFitOptions& options) {
   if (dim == 0) throw Error("PCA: the features have dimension 0");
   if (n < 2) throw Error(cat("PCA: needs at least 2 rows to estimate variances, got ", n));
   const std::size_t rank = std::min(n - 1, dim);
   if (options.dim > rank)
     throw Error(cat("PCA: --dim ", options.dim, " is more than the data supports: min(rows - 1, dimension) = min(",
                     n - 1, ", ", dim, ") = ", rank));
+}
+
+}  // namespace
+
+PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
+                       const PcaFitOptions& options, PcaFitReport* report) {
+  options.check();
+  const double started = clock_seconds();
+  check_rank(n, dim, options);
 
   PcaMethod method = parse_pca_method(options.method);
   if (method == PcaMethod::automatic) {
@@ -369,16 +488,52 @@ PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
     bool randomized = options.dim != 0 && small > 1500 && options.dim * 4 < small;
     method = randomized ? PcaMethod::randomized : (dim <= n ? PcaMethod::cov : PcaMethod::gram);
   }
+  const double need = method_bytes(method, static_cast<double>(n), static_cast<double>(dim),
+                                   static_cast<double>(options.dim), static_cast<double>(options.oversample));
+  std::string hint;
+  if (method == PcaMethod::cov && dim > n)
+    hint = cat("--method gram needs ", gigabytes(method_bytes(PcaMethod::gram, static_cast<double>(n),
+                                                              static_cast<double>(dim),
+                                                              static_cast<double>(options.dim), 0)));
+  check_memory(need, cat("the ", pca_method_name(method), " method on ", n, " x ", dim), hint);
 
   Centered stats = centre_stats(rows, n, dim);
   Decomposition d;
   if (method == PcaMethod::cov)
-    d = fit_cov(rows, n, dim, stats.mean, rank);
+    d = fit_cov(rows, n, dim, stats.mean, options.dim);
   else if (method == PcaMethod::gram)
-    d = fit_gram(rows, n, dim, stats.mean, rank);
+    d = fit_gram(rows, n, dim, stats.mean, options.dim);
   else
     d = fit_randomized(rows, n, dim, stats.mean, options.dim, options);
+  return finish(d, std::move(stats.mean), stats.total_variance, n, method, options, started, report);
+}
 
+PcaModel PcaModel::fit(const PcaStats& stats, const PcaFitOptions& options, PcaFitReport* report) {
+  options.check();
+  const PcaMethod asked = parse_pca_method(options.method);
+  if (asked == PcaMethod::gram || asked == PcaMethod::randomized)
+    throw UsageError(cat("--method ", pca_method_name(asked),
+                         " needs the rows; a fit from statistics uses the exact covariance method (auto or cov)"));
+  const double started = clock_seconds();
+  const std::size_t n = static_cast<std::size_t>(stats.rows()), dim = stats.dim();
+  check_rank(n, dim, options);
+  const double d2 = static_cast<double>(dim) * static_cast<double>(dim);
+  check_memory(8 * (d2 + static_cast<double>(dim) * std::min<double>(static_cast<double>(dim), 1024.0)),
+               cat("a fit from statistics of dimension ", dim), "");
+  MatrixD cov = Eigen::Map<const MatrixD>(stats.scatter().data(), static_cast<Eigen::Index>(dim),
+                                          static_cast<Eigen::Index>(dim)) /
+                static_cast<double>(n - 1);
+  std::vector<double> mean(dim);
+  for (std::size_t j = 0; j < dim; ++j) mean[j] = stats.sum()[j] / static_cast<double>(n);
+  const double total = cov.trace();
+  Decomposition d = from_covariance(cov, options.dim, std::min(n - 1, dim));
+  return finish(d, std::move(mean), total, n, PcaMethod::cov, options, started, report);
+}
+
+PcaModel PcaModel::finish(PcaDecomposition& d, std::vector<double> mean, double total_variance,
+                          std::uint64_t samples, PcaMethod method, const PcaFitOptions& options, double started,
+                          PcaFitReport* report) {
+  const std::size_t dim = mean.size();
   std::size_t k = options.dim;
   if (k == 0) {
     // The fewest components whose cumulative ratio reaches the target.
@@ -386,7 +541,7 @@ PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
     for (double v : d.spectrum) {
       ++k;
       cumulative += v;
-      if (stats.total_variance <= 0 || cumulative / stats.total_variance >= options.variance - 1e-12) break;
+      if (total_variance <= 0 || cumulative / total_variance >= options.variance - 1e-12) break;
     }
   }
   if (k > d.count) {
@@ -395,9 +550,9 @@ PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
   }
 
   PcaModel model;
-  model.mean_ = stats.mean;
-  model.total_variance_ = stats.total_variance;
-  model.samples_ = n;
+  model.mean_ = std::move(mean);
+  model.total_variance_ = total_variance;
+  model.samples_ = samples;
   model.whiten_ = options.whiten;
   model.method_ = pca_method_name(method);
   model.variances_.assign(d.spectrum.begin(), d.spectrum.begin() + static_cast<std::ptrdiff_t>(k));
@@ -417,15 +572,155 @@ PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
     report->method = method;
     report->spectrum = std::move(d.spectrum);
     report->complete = d.complete;
-    report->total_variance = stats.total_variance;
+    report->total_variance = total_variance;
     report->kept = k;
-    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report->seconds = clock_seconds() - started;
   }
   return model;
 }
 
 PcaModel PcaModel::fit(const FeatureTable& table, const PcaFitOptions& options, PcaFitReport* report) {
   return fit(table.values.data(), table.rows(), table.dim, options, report);
+}
+
+// --- mergeable statistics ------------------------------------------------------
+
+namespace {
+
+constexpr char kStatsMagic[8] = {'F', 'G', 'P', 'C', 'A', 'S', 'T', '\n'};
+constexpr std::uint32_t kStatsVersion = 1;
+
+void check_stats_memory(std::size_t dim, double extra, const std::string& what) {
+  const double d = static_cast<double>(dim);
+  check_memory(8 * (2 * d * d) + extra, what,
+               "PCA statistics hold a D x D matrix; reduce the dimension first (e.g. fg-pca fit --method gram on a "
+               "sample, or fg-mic)");
+}
+
+}  // namespace
+
+PcaStats PcaStats::compute(const float* rows, std::size_t n, std::size_t dim) {
+  if (dim == 0) throw Error("PCA statistics: the features have dimension 0");
+  check_stats_memory(dim, 8.0 * static_cast<double>(n) * static_cast<double>(dim),
+                     cat("statistics of ", n, " x ", dim));
+  PcaStats s;
+  s.rows_ = n;
+  s.sum_.assign(dim, 0.0);
+  s.scatter_.assign(dim * dim, 0.0);
+  if (n == 0) return s;
+  Centered c = centre_stats(rows, n, dim);
+  // The sums themselves (mean * n would round once more).
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < dim; ++j) s.sum_[j] += rows[i * dim + j];
+  MatrixD x = centred_matrix<MatrixD>(rows, n, dim, c.mean);
+  MatrixD scatter = multiply(x, true, x, false, Part::lower_mirrored);
+  std::copy(scatter.data(), scatter.data() + dim * dim, s.scatter_.begin());
+  return s;
+}
+
+PcaStats PcaStats::compute(const FeatureTable& table) { return compute(table.values.data(), table.rows(), table.dim); }
+
+void PcaStats::merge(const PcaStats& other, const std::string& other_name) {
+  if (other.dim() != dim()) {
+    throw Error(cat(other_name.empty() ? "PCA statistics" : other_name, ": dimension ", other.dim(),
+                    ", but the statistics it is merged with have dimension ", dim()));
+  }
+  if (other.rows_ == 0) return;
+  if (rows_ == 0) {
+    *this = other;
+    return;
+  }
+  const std::size_t d = dim();
+  const double na = static_cast<double>(rows_), nb = static_cast<double>(other.rows_), n = na + nb;
+  std::vector<double> delta(d);
+  for (std::size_t j = 0; j < d; ++j) delta[j] = other.sum_[j] / nb - sum_[j] / na;
+  const double weight = na * nb / n;
+  const std::ptrdiff_t cols = static_cast<std::ptrdiff_t>(d);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t j = 0; j < cols; ++j) {
+    double* out = scatter_.data() + static_cast<std::size_t>(j) * d;
+    const double* in = other.scatter_.data() + static_cast<std::size_t>(j) * d;
+    const double dj = delta[static_cast<std::size_t>(j)];
+    // weight * (d_i d_j): the same bits for (i, j) and (j, i), so the scatter stays exactly symmetric.
+    for (std::size_t i = 0; i < d; ++i) out[i] += in[i] + weight * (delta[i] * dj);
+  }
+  for (std::size_t j = 0; j < d; ++j) sum_[j] += other.sum_[j];
+  rows_ += other.rows_;
+}
+
+// Layout (little-endian): magic "FGPCAST\n", u32 version, u32 dim D, u64 rows,
+// f64 sums[D], f64 scatter lower triangle by columns (D(D+1)/2 values:
+// column j holds rows j..D-1), u32 end marker.
+void PcaStats::save(const std::string& path) const {
+  AtomicOutput out(path);
+  std::ostream& s = out.stream();
+  const std::size_t d = dim();
+  s.write(kStatsMagic, sizeof kStatsMagic);
+  put(s, kStatsVersion);
+  put(s, static_cast<std::uint32_t>(d));
+  put(s, static_cast<std::uint64_t>(rows_));
+  s.write(reinterpret_cast<const char*>(sum_.data()), static_cast<std::streamsize>(d * sizeof(double)));
+  for (std::size_t j = 0; j < d; ++j)
+    s.write(reinterpret_cast<const char*>(scatter_.data() + j * d + j),
+            static_cast<std::streamsize>((d - j) * sizeof(double)));
+  put(s, kEndMarker);
+  out.commit();
+}
+
+bool PcaStats::is_stats_file(const std::string& path) {
+  if (path == "-") return false;
+  std::ifstream in(path, std::ios::binary);
+  char magic[sizeof kStatsMagic] = {};
+  in.read(magic, sizeof magic);
+  return in.gcount() == sizeof magic && std::memcmp(magic, kStatsMagic, sizeof magic) == 0;
+}
+
+PcaStats PcaStats::load(const std::string& path) {
+  Input input(path);
+  std::istream& in = input.stream();
+  const std::string name = input.name();
+  char magic[sizeof kStatsMagic] = {};
+  in.read(magic, sizeof magic);
+  const std::size_t got = static_cast<std::size_t>(in.gcount());
+  if (got < sizeof magic || std::memcmp(magic, kStatsMagic, sizeof magic) != 0) {
+    throw Error(cat(name, ": not PCA statistics (expected a file written by fg-pca stats; this looks like ",
+                    describe_content(std::string(magic, got)), ")"));
+  }
+  auto read = [&](auto& value, const char* what) {
+    in.read(reinterpret_cast<char*>(&value), sizeof value);
+    if (!in) throw Error(cat(name, ": truncated PCA statistics (while reading ", what, ")"));
+  };
+  std::uint32_t version = 0, d = 0;
+  std::uint64_t rows = 0;
+  read(version, "version");
+  if (version != kStatsVersion)
+    throw Error(cat(name, ": PCA statistics format version ", version, "; this program reads version ",
+                    kStatsVersion));
+  read(d, "dimension");
+  read(rows, "row count");
+  if (d == 0) throw Error(cat(name, ": corrupt PCA statistics (dimension 0)"));
+  check_stats_memory(d, 0, cat(name, ": statistics of dimension ", d));
+  PcaStats s;
+  s.rows_ = rows;
+  s.sum_.resize(d);
+  s.scatter_.assign(static_cast<std::size_t>(d) * d, 0.0);
+  in.read(reinterpret_cast<char*>(s.sum_.data()), static_cast<std::streamsize>(d * sizeof(double)));
+  for (std::size_t j = 0; j < d && in; ++j)
+    in.read(reinterpret_cast<char*>(s.scatter_.data() + j * d + j),
+            static_cast<std::streamsize>((d - j) * sizeof(double)));
+  if (!in) throw Error(cat(name, ": truncated PCA statistics (while reading the sums and scatter)"));
+  std::uint32_t end = 0;
+  read(end, "end marker");
+  if (end != kEndMarker) throw Error(cat(name, ": corrupt PCA statistics (bad end marker)"));
+  if (in.peek() != std::char_traits<char>::eof())
+    throw Error(cat(name, ": corrupt PCA statistics (unexpected data after the end marker)"));
+  for (std::size_t j = 0; j < d; ++j) {
+    const double diagonal = s.scatter_[j * d + j];
+    if (!std::isfinite(s.sum_[j]) || !std::isfinite(diagonal) || diagonal < 0)
+      throw Error(cat(name, ": corrupt PCA statistics (bad value in column ", j + 1, ")"));
+    for (std::size_t i = j + 1; i < d; ++i) s.scatter_[i * d + j] = s.scatter_[j * d + i];
+  }
+  return s;
 }
 
 double PcaModel::explained_ratio() const {

@@ -15,6 +15,11 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/reduce/pca.hpp"
 
+extern "C" {
+void openblas_set_num_threads(int count);  // OpenBLAS (linked by the library)
+int openblas_get_num_threads(void);
+}
+
 namespace {
 
 using fg::PcaFitOptions;
@@ -341,4 +346,172 @@ TEST_CASE("pca: the model does not depend on the thread count") {
     CHECK(one.variances() == three.variances());
   }
   omp_set_num_threads(saved);
+}
+
+TEST_CASE("pca: the model does not depend on OpenBLAS's own thread count") {
+  std::vector<double> sigmas;
+  for (int k = 0; k < 30; ++k) sigmas.push_back(10.0 * std::pow(0.9, k));
+  Planted p = planted(600, 1100, sigmas, 17, 0.05);  // D > 1024: top-K eigenpairs only; gram n x n
+  const int saved = openblas_get_num_threads();
+  for (const char* method : {"cov", "gram", "randomized"}) {
+    CAPTURE(method);
+    openblas_set_num_threads(1);
+    PcaModel one = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(6, method));
+    openblas_set_num_threads(4);
+    PcaModel four = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(6, method));
+    CHECK(one.components() == four.components());
+    CHECK(one.variances() == four.variances());
+    CHECK(openblas_get_num_threads() == 4);  // restored after the fit
+  }
+  openblas_set_num_threads(saved);
+}
+
+TEST_CASE("pca: top-K eigenpairs (D > 1024) equal the full decomposition") {
+  // Against Eigen's own full solver on the same covariance, computed in the test.
+  std::vector<double> sigmas;
+  for (int k = 0; k < 20; ++k) sigmas.push_back(8.0 * std::pow(0.8, k));
+  Planted p = planted(400, 1030, sigmas, 23, 0.02);
+  PcaFitReport report;
+  PcaModel m = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(5, "cov"), &report);
+  CHECK(!report.complete);
+  CHECK(report.spectrum.size() == 5);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> full(sample_cov(p.rows, p.n, p.dim));
+  for (int k = 0; k < 5; ++k) {
+    CAPTURE(k);
+    const Eigen::Index col = static_cast<Eigen::Index>(p.dim) - 1 - k;
+    CHECK(m.variances()[k] == doctest::Approx(full.eigenvalues()(col)).epsilon(1e-10));
+    Eigen::VectorXd v = Eigen::VectorXd::Map(m.components().data() + k * p.dim, static_cast<Eigen::Index>(p.dim));
+    CHECK(std::fabs(v.dot(full.eigenvectors().col(col))) == doctest::Approx(1.0).epsilon(1e-10));
+  }
+}
+
+TEST_CASE("pca: gram route (D > n) gives the covariance route's components") {
+  // 40 rows of dimension 300 (rank 39): auto picks gram; compared with cov.
+  std::vector<double> sigmas;
+  for (int k = 0; k < 12; ++k) sigmas.push_back(6.0 * std::pow(0.75, k));
+  Planted p = planted(40, 300, sigmas, 29, 0.01);
+  PcaFitReport gram_report, cov_report;
+  PcaModel gram = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(8), &gram_report);
+  PcaModel cov = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(8, "cov"), &cov_report);
+  CHECK(gram.method() == "gram");
+  CHECK(gram_report.complete);
+  CHECK(gram_report.spectrum.size() == 39);  // min(n - 1, D): every non-trivial component
+  CHECK((components(gram) - components(cov)).cwiseAbs().maxCoeff() < 1e-9);
+  for (int k = 0; k < 8; ++k) CHECK(gram.variances()[k] == doctest::Approx(cov.variances()[k]).epsilon(1e-10));
+  CHECK(gram.variances()[0] == doctest::Approx(p.variances[0]).epsilon(1e-2));  // the sample noise
+}
+
+TEST_CASE("pca: not enough memory is a clear error before the work") {
+  // cov on 2 x 200,000 would hold a 200,000^2 covariance (320 GB); gram needs 6.4 MB.
+  const std::size_t dim = 200000;
+  std::vector<float> rows(2 * dim);
+  for (std::size_t j = 0; j < dim; ++j) rows[j] = static_cast<float>(j % 7), rows[dim + j] = static_cast<float>(j % 5);
+  CHECK_THROWS_WITH_AS(PcaModel::fit(rows.data(), 2, dim, dim_options(1, "cov")),
+                       doctest::Contains("PCA: the cov method on 2 x 200000 needs about 321.6 GB of memory, but only"),
+                       fg::Error);
+  CHECK_THROWS_WITH_AS(PcaModel::fit(rows.data(), 2, dim, dim_options(1, "cov")),
+                       doctest::Contains("available; --method gram needs 6 MB"), fg::Error);
+  CHECK_THROWS_WITH_AS(fg::PcaStats::compute(rows.data(), 2, dim),
+                       doctest::Contains("statistics of 2 x 200000 needs about 640.0 GB"), fg::Error);
+  PcaModel gram = PcaModel::fit(rows.data(), 2, dim, dim_options(1));
+  CHECK(gram.method() == "gram");
+  CHECK(gram.variances()[0] > 0);
+}
+
+TEST_CASE("pca stats: sums and scatter, merge equals the joined rows") {
+  // Hand-computed: rows (1,2), (3,6) | (5,4): sums (9,12); joined mean (3,4),
+  // scatter [[8,4],[4,8]]. Halves: (1,2),(3,6): mean (2,4), scatter [[2,4],[4,8]];
+  // (5,4) alone: zero scatter; merge adds 2*1/3 * (3,0)(3,0)^T = [[6,0],[0,0]].
+  const std::vector<float> a = {1, 2, 3, 6}, b = {5, 4};
+  fg::PcaStats sa = fg::PcaStats::compute(a.data(), 2, 2);
+  CHECK(sa.rows() == 2);
+  CHECK(sa.sum() == std::vector<double>{4, 8});
+  CHECK(sa.scatter() == std::vector<double>{2, 4, 4, 8});
+  fg::PcaStats sb = fg::PcaStats::compute(b.data(), 1, 2);
+  CHECK(sb.scatter() == std::vector<double>{0, 0, 0, 0});
+  sa.merge(sb);
+  CHECK(sa.rows() == 3);
+  CHECK(sa.sum() == std::vector<double>{9, 12});
+  for (int i = 0; i < 4; ++i) CHECK(sa.scatter()[i] == doctest::Approx(std::vector<double>{8, 4, 4, 8}[i]).epsilon(1e-14));
+  // Another dimension: an error naming the file.
+  fg::PcaStats three = fg::PcaStats::compute(a.data(), 1, 3);
+  CHECK_THROWS_WITH_AS(sa.merge(three, "c.stats"),
+                       doctest::Contains("c.stats: dimension 3, but the statistics it is merged with have dimension 2"),
+                       fg::Error);
+}
+
+TEST_CASE("pca stats: a fit from three shards equals the fit of the joined table") {
+  // Mean far from 0 against the spread (offset 1000): the raw sum of x x^T
+  // would lose ~6 digits here; the centred scatter does not.
+  std::vector<double> sigmas;
+  for (int k = 0; k < 15; ++k) sigmas.push_back(5.0 * std::pow(0.8, k));
+  Planted p = planted(500, 60, sigmas, 31, 0.05);
+  for (float& v : p.rows) v += 1000.0f;
+  const std::size_t cuts[] = {0, 123, 300, 500};
+  fg::PcaStats merged;
+  for (int s = 0; s < 3; ++s) {
+    fg::PcaStats shard = fg::PcaStats::compute(p.rows.data() + cuts[s] * p.dim, cuts[s + 1] - cuts[s], p.dim);
+    if (s == 0) merged = shard;
+    else merged.merge(shard);
+  }
+  // Through the file format.
+  const std::string path = temp_path("stats");
+  merged.save(path);
+  REQUIRE(fg::PcaStats::is_stats_file(path));
+  fg::PcaStats loaded = fg::PcaStats::load(path);
+  CHECK(loaded.scatter() == merged.scatter());
+  CHECK(loaded.sum() == merged.sum());
+  CHECK(loaded.rows() == 500);
+  PcaFitReport from_stats_report;
+  PcaModel from_stats = PcaModel::fit(loaded, dim_options(10), &from_stats_report);
+  PcaModel whole = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(10, "cov"));
+  CHECK(from_stats.method() == "cov");
+  CHECK(from_stats.samples() == 500);
+  CHECK(from_stats_report.complete);
+  const double scale = components(whole).cwiseAbs().maxCoeff();
+  CHECK((components(from_stats) - components(whole)).cwiseAbs().maxCoeff() <= 1e-6 * scale);
+  for (int k = 0; k < 10; ++k) {
+    CAPTURE(k);
+    CHECK(from_stats.variances()[k] == doctest::Approx(whole.variances()[k]).epsilon(1e-6));
+  }
+  CHECK(from_stats.total_variance() == doctest::Approx(whole.total_variance()).epsilon(1e-9));
+  for (std::size_t j = 0; j < p.dim; ++j) CHECK(from_stats.mean()[j] == doctest::Approx(whole.mean()[j]).epsilon(1e-12));
+  // --variance works from statistics too (the whole spectrum is there).
+  PcaFitOptions v;
+  v.variance = 0.9;
+  CHECK(PcaModel::fit(loaded, v).output_dim() == PcaModel::fit(p.rows.data(), p.n, p.dim, v).output_dim());
+  // Methods that need the rows.
+  CHECK_THROWS_WITH_AS(PcaModel::fit(loaded, dim_options(3, "randomized")), doctest::Contains("needs the rows"),
+                       fg::UsageError);
+  // Bad files.
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bad = temp_path("bad-stats");
+  {
+    std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  CHECK_THROWS_WITH_AS(fg::PcaStats::load(bad), doctest::Contains("truncated PCA statistics"), fg::Error);
+  std::string v2 = bytes;
+  v2[8] = 2;
+  {
+    std::ofstream(bad, std::ios::binary) << v2;
+  }
+  CHECK_THROWS_WITH_AS(fg::PcaStats::load(bad), doctest::Contains("format version 2; this program reads version 1"),
+                       fg::Error);
+  CHECK_THROWS_WITH_AS(PcaModel::load(path), doctest::Contains("not a PCA model"), fg::Error);
+  CHECK_THROWS_WITH_AS(fg::PcaStats::load(temp_path("missing")), doctest::Contains("missing"), fg::Error);
+  std::remove(bad.c_str());
+  std::remove(path.c_str());
+}
+
+TEST_CASE("pca stats: the statistics do not depend on the thread count") {
+  Planted p = planted(700, 300, {9, 5, 3, 2}, 37, 0.1);  // several 256 tiles
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  fg::PcaStats one = fg::PcaStats::compute(p.rows.data(), p.n, p.dim);
+  omp_set_num_threads(3);
+  fg::PcaStats three = fg::PcaStats::compute(p.rows.data(), p.n, p.dim);
+  omp_set_num_threads(saved);
+  CHECK(one.scatter() == three.scatter());
+  CHECK(one.sum() == three.sum());
 }

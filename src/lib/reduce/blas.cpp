@@ -1,0 +1,66 @@
+#include "blas.hpp"
+
+#include <algorithm>
+#include <vector>
+
+extern "C" {
+void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
+            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
+            const int* ldc);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+            const int* ldc);
+void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
+             const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
+             double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
+             const int* liwork, int* info);
+void openblas_set_num_threads(int count);
+int openblas_get_num_threads(void);
+char* openblas_get_corename(void);
+}
+
+namespace fg::blas {
+
+SingleThreaded::SingleThreaded() : saved_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+SingleThreaded::~SingleThreaded() { openblas_set_num_threads(saved_); }
+
+void gemm(char trans_a, char trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+          int ldb, float beta, float* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  sgemm_(&trans_a, &trans_b, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
+}
+
+void gemm(char trans_a, char trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  dgemm_(&trans_a, &trans_b, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
+}
+
+bool symmetric_eigen(int n, double* a, int first, int last, double* values, double* vectors) {
+  const char jobz = 'V', range = 'I', uplo = 'L';
+  const int il = first + 1, iu = last + 1, ld = std::max(1, n);
+  const double vl = 0, vu = 0, abstol = 0;  // abstol 0: LAPACK's default accuracy
+  int found = 0, info = 0, lwork = -1, liwork = -1, iwork_size = 0;
+  double work_size = 0;
+  std::vector<int> support(2 * static_cast<std::size_t>(std::max(1, n)));
+  // Workspace query, then the real call.
+  dsyevr_(&jobz, &range, &uplo, &n, a, &ld, &vl, &vu, &il, &iu, &abstol, &found, values, vectors, &ld,
+          support.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
+  if (info != 0) return false;
+  lwork = static_cast<int>(work_size) + 1;
+  liwork = iwork_size;
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  std::vector<int> iwork(static_cast<std::size_t>(std::max(1, liwork)));
+  dsyevr_(&jobz, &range, &uplo, &n, a, &ld, &vl, &vu, &il, &iu, &abstol, &found, values, vectors, &ld,
+          support.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  return info == 0 && found == last - first + 1;
+}
+
+int threads() { return openblas_get_num_threads(); }
+void set_threads(int count) { openblas_set_num_threads(count); }
+std::string core_name() {
+  const char* name = openblas_get_corename();
+  return name ? name : "unknown";
+}
+
+}  // namespace fg::blas
