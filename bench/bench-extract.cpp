@@ -4,19 +4,29 @@
 // bare net.forward() with Winograd and with OpenCV's own convolution, the
 // PyTorch CPU peer (bench/peer-torch.py, same topology, batch, size and
 // threads), and fg-extract's pipeline end to end (decode + preprocess in the
-// producer thread, forward, pooling), all interleaved in one run.
+// producer thread, forward, pooling) for each pooling asked, all interleaved
+// in one run.
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3]
 //                 [--peer bench/peer-torch.py] [--python python3]
+//                 [--pools avgmax,bilinear,...]
+//   bench-extract --pool-costs
 //
-// Prints one line per (model, batch): the four images/s, the ratios
-// Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, and
-// the share of the end-to-end wall time spent outside setInput + forward.
+// Prints one line per (model, batch, pooling): the four images/s, the ratios
+// Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, the
+// share of the end-to-end wall time spent outside setInput + forward, and the
+// end-to-end rate against the first pooling's (the bare and PyTorch figures
+// are the same on each pooling's line). A pooling is a --pool name,
+// optionally with its second-order norm: bilinear, bilinear:matrix-sqrt,
+// compact-bilinear. --pool-costs times each pooling step alone on one
+// thread, on a ReLU'd random map of fire9's shape (512 x 13 x 13), in CPU ms
+// per image (median).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -31,6 +41,8 @@
 #include "finegrain/core/assets.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
+#include "finegrain/extract/bilinear.hpp"
 #include "finegrain/extract/extract.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
@@ -89,15 +101,7 @@ cv::dnn::Net build_vgg16(unsigned seed) {
 
 std::vector<int> parse_list(const std::string& s) {
   std::vector<int> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const auto comma = s.find(',', start);
-    const std::string part =
-        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(std::atoi(part.c_str()));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  for (const auto& part : split_list(s)) out.push_back(std::atoi(part.c_str()));
   return out;
 }
 
@@ -172,7 +176,8 @@ std::string fixed(double v, int digits) {
 }
 
 struct Result {
-  double wino_ips = 0, opencv_ips = 0, torch_ips = 0, e2e_ips = 0, outside_share = 0;
+  double wino_ips = 0, opencv_ips = 0, torch_ips = 0;
+  std::vector<double> e2e_ips, outside_share;  // per pooling
 };
 
 double median(std::vector<double> v) {
@@ -182,13 +187,15 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Bare passes of both convolutions, the peer's pass and the end-to-end pass
-// alternate `reps` times after one unmeasured pass of each (first-touch
-// memory, thread start-up); the medians are reported, as a shared machine's
-// speed drifts by several percent between passes.
-Result measure(Extractor& wino, cv::dnn::Net& wino_net, Extractor& own, cv::dnn::Net& own_net,
-               const ModelSpec& spec, const std::vector<std::string>& paths, std::size_t batch,
-               int reps, Peer* peer) {
+// Bare passes of both convolutions, the peer's pass and the end-to-end
+// passes (one per pooling, all on the Winograd network) alternate `reps`
+// times after one unmeasured pass of each (first-touch memory, thread
+// start-up); the medians are reported, as a shared machine's speed drifts by
+// several percent between passes.
+Result measure(std::vector<Extractor>& poolings, cv::dnn::Net& wino_net, Extractor& own,
+               cv::dnn::Net& own_net, const ModelSpec& spec, const std::vector<std::string>& paths,
+               std::size_t batch, int reps, Peer* peer) {
+  Extractor& wino = poolings.front();
   // The same batches, decoded and prepared beforehand for the bare runs.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
@@ -212,25 +219,109 @@ Result measure(Extractor& wino, cv::dnn::Net& wino_net, Extractor& own, cv::dnn:
   std::vector<std::size_t> todo(paths.size());
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   double checksum = 0;
-  auto e2e_pass = [&] {
+  auto e2e_pass = [&](Extractor& ex) {
     return extract_files(
-        wino, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+        ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
         [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
   };
   bare_pass(wino, wino_net);
   bare_pass(own, own_net);
-  e2e_pass();
-  std::vector<double> w, o, t, e2e, outside;
+  for (auto& ex : poolings) e2e_pass(ex);
+  const std::size_t m = poolings.size();
+  std::vector<double> w, o, t;
+  std::vector<std::vector<double>> e2e(m), outside(m);
   for (int r = 0; r < reps; ++r) {
     w.push_back(bare_pass(wino, wino_net));
     o.push_back(bare_pass(own, own_net));
     if (peer) t.push_back(peer->pass());
-    const PipelineStats st = e2e_pass();
-    e2e.push_back(double(st.images) / st.seconds);
-    outside.push_back(1.0 - st.forward_seconds / st.seconds);
+    for (std::size_t k = 0; k < m; ++k) {
+      const PipelineStats st = e2e_pass(poolings[k]);
+      e2e[k].push_back(double(st.images) / st.seconds);
+      outside[k].push_back(1.0 - st.forward_seconds / st.seconds);
+    }
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  return {median(w), median(o), median(t), median(e2e), median(outside)};
+  Result result{median(w), median(o), median(t), {}, {}};
+  for (std::size_t k = 0; k < m; ++k) {
+    result.e2e_ips.push_back(median(e2e[k]));
+    result.outside_share.push_back(median(outside[k]));
+  }
+  return result;
+}
+
+// Median CPU ms of this thread over `reps` calls of f: on a shared machine
+// the thread's own CPU time, unlike wall time, does not count the time
+// other processes held the core.
+double thread_cpu_ms() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return 1e3 * double(t.tv_sec) + 1e-6 * double(t.tv_nsec);
+}
+template <class F>
+double time_ms(int reps, F&& f) {
+  std::vector<double> t;
+  f();
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = thread_cpu_ms();
+    f();
+    t.push_back(thread_cpu_ms() - t0);
+  }
+  return median(t);
+}
+
+void pool_costs(int reps) {
+  const std::size_t c = 512, n = 13 * 13;
+  cv::setNumThreads(1);
+  Eigen::setNbThreads(1);
+  cv::RNG rng(3);
+  auto relu_map = [&](std::size_t positions) {
+    cv::Mat m(int(c), int(positions), CV_32F);
+    rng.fill(m, cv::RNG::NORMAL, 0.0, 1.0);
+    m = cv::max(m, 0.0f);
+    return m;
+  };
+  const cv::Mat map = relu_map(n), mirror = relu_map(n), big = relu_map(27 * 27);
+  std::vector<float> out(packed_dim(c)), avgmax(2 * c);
+  PoolOptions first;
+  std::printf(
+      "# pooling steps on one thread, %zu channels x %zu positions, CPU ms per image, median of "
+      "%d\n",
+      c, n, reps);
+  auto row = [](const char* what, double ms) { std::printf("%-58s %8.2f\n", what, ms); };
+  row("avgmax (pool)",
+      time_ms(reps, [&] { pool(map.ptr<float>(), c, 13, 13, first, avgmax.data()); }));
+  row("bilinear B (symmetric rank-169 update, packed)",
+      time_ms(reps, [&] { bilinear_pool(map.ptr<float>(), c, n, nullptr, out.data()); }));
+  std::vector<float> b = out;
+  row("signed-sqrt + L2 of 131,328 values", time_ms(reps, [&] {
+        out = b;
+        signed_sqrt_l2(out.data(), out.size());
+      }));
+  const float scale = float(1 / std::sqrt(double(n)));
+  const MatrixRowF one = gather_positions(map.ptr<float>(), c, n, nullptr, scale);
+  row("matrix-sqrt, one view (thin route, 169 x 169 Gram)",
+      time_ms(reps, [&] { matrix_sqrt_of_factor(one, out.data()); }));
+  MatrixRowF two(Eigen::Index(c), Eigen::Index(2 * n));
+  two << one, gather_positions(mirror.ptr<float>(), c, n, nullptr, scale);
+  two *= float(std::sqrt(0.5));
+  row("matrix-sqrt, --flip (thin route, 338 x 338 Gram)",
+      time_ms(reps, [&] { matrix_sqrt_of_factor(two, out.data()); }));
+  MatrixRowF wide(Eigen::Index(c), Eigen::Index(n + 27 * 27));
+  wide << one, gather_positions(big.ptr<float>(), c, 27 * 27, nullptr, float(1 / 27.0));
+  row("matrix-sqrt, --scales 224,448 (eigen route, 512 x 512 B)",
+      time_ms(reps, [&] { matrix_sqrt_of_factor(wide, out.data()); }));
+  for (std::size_t d : {std::size_t(2048), std::size_t(8192)}) {
+    const TensorSketch ts(c, c, d, 1);
+    std::vector<float> sketch(d);
+    for (auto route : {TensorSketch::Route::fft, TensorSketch::Route::direct}) {
+      const bool fft = route == TensorSketch::Route::fft;
+      const std::string what = cat("compact-bilinear sketch, D ", d,
+                                   fft ? " (count sketches + FFT)" : " (B, scattered)");
+      row(what.c_str(), time_ms(reps, [&] {
+            ts.pool(map.ptr<float>(), map.ptr<float>(), n, nullptr, sketch.data(), route);
+          }));
+    }
+  }
 }
 
 }  // namespace
@@ -239,7 +330,9 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
+    std::vector<std::string> pools{"avgmax"};
     int images = 0, size = 224, threads = 0, reps = 3;
+    bool costs = false;
     std::string peer_script, python = "python3";
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -247,15 +340,13 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw UsageError(cat(a, " needs a value"));
         return argv[++i];
       };
-      if (a == "--models") {
-        models.clear();
-        std::string v = next();
-        for (std::size_t s = 0, c; s <= v.size(); s = c + 1) {
-          c = v.find(',', s);
-          if (c == std::string::npos) c = v.size();
-          if (c > s) models.push_back(v.substr(s, c - s));
-        }
-      } else if (a == "--batches")
+      if (a == "--models")
+        models = split_list(next());
+      else if (a == "--pools")
+        pools = split_list(next());
+      else if (a == "--pool-costs")
+        costs = true;
+      else if (a == "--batches")
         batch_sizes = parse_list(next());
       else if (a == "--images")
         images = std::atoi(next().c_str());
@@ -273,10 +364,23 @@ int main(int argc, char** argv) {
         std::printf(
             "usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
             "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py] [--python "
-            "python3]\n");
+            "python3] [--pools avgmax,bilinear]\n"
+            "       bench-extract --pool-costs [--reps 15]\n");
         return 0;
       } else
         throw UsageError(cat("unknown option ", a));
+    }
+    if (pools.empty()) throw UsageError("--pools needs at least one pooling");
+    std::vector<PoolOptions> pool_options(pools.size());  // checked before any output
+    for (std::size_t k = 0; k < pools.size(); ++k) {
+      const auto colon = pools[k].find(':');
+      pool_options[k].pooling = parse_pooling(pools[k].substr(0, colon));
+      if (colon != std::string::npos)
+        pool_options[k].bilinear_norm = parse_bilinear_norm(pools[k].substr(colon + 1));
+    }
+    if (costs) {
+      pool_costs(std::max(reps, 15));
+      return 0;
     }
     if (threads > 0) cv::setNumThreads(threads);
     // Real JPEGs: flowers12 (train and test), all classes, sorted.
@@ -287,7 +391,7 @@ int main(int argc, char** argv) {
     std::sort(all.begin(), all.end());
 
     std::printf(
-        "# bench-extract: %d threads (OpenCV), input %dx%d, pooling avgmax, JPEGs from flowers12, "
+        "# bench-extract: %d threads (OpenCV), input %dx%d, JPEGs from flowers12, "
         "median of %d interleaved passes; Winograd kernels: %s\n",
         cv::getNumThreads(), size, size, reps, to_string(best_winograd_isa()).c_str());
     std::printf(
@@ -295,9 +399,9 @@ int main(int argc, char** argv) {
         "resize, "
         "forward, pooling) with --conv winograd; torch = PyTorch CPU, same "
         "topology/batch/threads\n");
-    std::printf("%-10s %5s %6s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "model", "batch",
-                "images", "winograd", "opencv", "torch", "e2e", "wino/ocv", "bare/pt", "e2e/pt",
-                "e2e/bare", "outside");
+    std::printf("%-10s %5s %6s %-22s %10s %10s %10s %10s %9s %9s %9s %8s %8s %8s\n", "model",
+                "batch", "images", "pooling", "winograd", "opencv", "torch", "e2e", "wino/ocv",
+                "bare/pt", "e2e/pt", "e2e/bare", "outside", "vs first");
     for (const auto& m : models) {
       ModelSpec spec;
       int n = images;
@@ -333,8 +437,14 @@ int main(int argc, char** argv) {
       ExtractOptions o;
       o.size = size;
       o.conv = ConvImpl::winograd;
-      Extractor wino(spec, wino_net, o);
-      o.conv = ConvImpl::opencv;
+      // One Winograd extractor per pooling, all on wino_net.
+      std::vector<Extractor> poolings;
+      poolings.reserve(pools.size());
+      for (const auto& p : pool_options) {
+        o.pool = p;
+        poolings.emplace_back(spec, wino_net, o);
+      }
+      o.conv = ConvImpl::opencv;  // runs bare only: its pooling does not matter
       Extractor own(spec, own_net, o);
       std::vector<std::string> paths(
           all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
@@ -349,17 +459,20 @@ int main(int argc, char** argv) {
             peer.reset();
           }
         }
-        const Result r =
-            measure(wino, wino_net, own, own_net, spec, paths, std::size_t(b), reps, peer.get());
+        const Result r = measure(poolings, wino_net, own, own_net, spec, paths, std::size_t(b),
+                                 reps, peer.get());
         auto ratio = [](double a, double b) {
           return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
         };
-        std::printf("%-10s %5d %6zu %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%%\n",
-                    m.c_str(), b, paths.size(), r.wino_ips, r.opencv_ips,
-                    r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips,
-                    ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
-                    ratio(r.e2e_ips, r.torch_ips).c_str(), 100.0 * r.e2e_ips / r.wino_ips,
-                    100.0 * r.outside_share);
+        for (std::size_t k = 0; k < pools.size(); ++k)
+          std::printf(
+              "%-10s %5d %6zu %-22s %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%% "
+              "%7.1f%%\n",
+              m.c_str(), b, paths.size(), pools[k].c_str(), r.wino_ips, r.opencv_ips,
+              r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips[k],
+              ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
+              ratio(r.e2e_ips[k], r.torch_ips).c_str(), 100.0 * r.e2e_ips[k] / r.wino_ips,
+              100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0]);
         std::fflush(stdout);
       }
     }
