@@ -40,9 +40,19 @@ int main(int argc, char** argv) {
     const std::string& out = args.back();
     TableReadOptions read_options;
     read_options.allow_nonfinite = vm.count("allow-nonfinite") > 0;
+    const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+    const bool from_stdin = std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+    if (from == "fgt" && from_stdin && (to == "npy" || to == "text")) {
+      // A stream does not say its row count, which these formats need first: in memory.
+      FeatureTable table;
+      for (const auto& path : inputs) append_table(table, read_table(path, read_options), path);
+      write_in_format(to, out, table, read_options.allow_nonfinite);
+      log::info(cat("Done ", table.rows(), " rows of dimension ", table.dim, ", ", table.classes.size(),
+                    " classes (", from, " -> ", to, ")"));
+      return 0;
+    }
     if (from == "fgt") {
       // Record by record: any table size converts in the memory of one row.
-      const std::vector<std::string> inputs(args.begin(), args.end() - 1);
       const TableHeader done = convert_tables(inputs, out, to, read_options);
       log::info(cat("Done ", *done.rows, " rows of dimension ", done.dim, ", ", done.classes.size(),
                     " classes (", from, " -> ", to, ")"));
