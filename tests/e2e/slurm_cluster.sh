@@ -80,7 +80,11 @@ slurm_down() {
     fi
   done
   pid=$(cat "$S/munge/pid" 2> /dev/null || true)
-  [ -n "$pid" ] && kill "$pid" 2> /dev/null
-  rm -rf "$S"
+  if [ -n "$pid" ]; then
+    kill "$pid" 2> /dev/null || true
+    # munged removes its socket and pid file as it exits: wait, or rm races with it.
+    for i in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$S" 2> /dev/null || { sleep 0.5; rm -rf "$S" || true; }
   return 0
 }
