@@ -114,4 +114,16 @@ class ReferenceScorer {
   PreparedAxis reference_;
 };
 
+// How many distinct classes (labels >= 0) occur.
+inline int distinct_labels(const std::vector<int>& labels) {
+  std::vector<char> seen;
+  int classes = 0;
+  for (int label : labels) {
+    if (label < 0) continue;
+    if (static_cast<std::size_t>(label) >= seen.size()) seen.resize(label + 1, 0);
+    if (!seen[label]) seen[label] = 1, ++classes;
+  }
+  return classes;
+}
+
 }  // namespace fg::mic::detail

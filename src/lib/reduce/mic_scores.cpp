@@ -11,6 +11,7 @@
 #include "finegrain/core/random.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/reduce/mic.hpp"
+#include "mic_internal.hpp"
 
 namespace fg::mic {
 
@@ -215,17 +216,6 @@ PartialTable read_columns(const std::string& path,
   return t;
 }
 
-int distinct_labels(const std::vector<int>& labels) {
-  std::vector<char> seen;
-  int classes = 0;
-  for (int label : labels) {
-    if (label < 0) continue;
-    if (static_cast<std::size_t>(label) >= seen.size()) seen.resize(label + 1, 0);
-    if (!seen[label]) seen[label] = 1, ++classes;
-  }
-  return classes;
-}
-
 }  // namespace
 
 ScoresFile score_column_range(const std::string& table_path, const std::string& range_spec,
@@ -244,7 +234,7 @@ ScoresFile score_column_range(const std::string& table_path, const std::string& 
   f.input_dim = part.input_dim;
   f.columns = range;
   f.samples = table.rows();
-  f.classes = distinct_labels(table.labels);
+  f.classes = detail::distinct_labels(table.labels);
   f.params = params;
   f.target = target;
   f.rows_id = rows_identity(table.keys, table.labels);

@@ -236,19 +236,6 @@ std::vector<std::uint32_t> ranking(const std::vector<double>& scores) {
 
 }  // namespace
 
-namespace {
-int count_classes(const std::vector<int>& labels) {
-  std::vector<char> seen;
-  int classes = 0;
-  for (int label : labels) {
-    if (label < 0) continue;
-    if (static_cast<std::size_t>(label) >= seen.size()) seen.resize(label + 1, 0);
-    if (!seen[label]) seen[label] = 1, ++classes;
-  }
-  return classes;
-}
-}  // namespace
-
 SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& options,
                              std::vector<double>* all_scores) {
   check_params(options.params);
@@ -266,7 +253,7 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
       for (std::size_t j = 0; j < columns.size(); ++j) out[j * n + i] = row[columns[j]];
     }
   };
-  return select_by_scores(relevance, n, count_classes(table.labels), options, gather);
+  return select_by_scores(relevance, n, detail::distinct_labels(table.labels), options, gather);
 }
 
 SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_t samples,
