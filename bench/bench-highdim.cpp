@@ -18,14 +18,14 @@
 
 namespace {
 
-void write_split(const std::string& path, std::size_t n, std::size_t dim, int classes,
-                 double noise, unsigned seed) {
+void write_split(const std::string& path, std::size_t n, std::size_t dim, int classes, double noise,
+                 unsigned seed) {
   fg::TableHeader header;
   header.dim = dim;
   for (int c = 0; c < classes; ++c) header.classes.push_back("c" + std::to_string(c));
   header.rows = n;
-  header.provenance = fg::cat("generator=bench-highdim\ndim=", dim, "\nclasses=", classes,
-                              "\nnoise=", noise, "\n");
+  header.provenance =
+      fg::cat("generator=bench-highdim\ndim=", dim, "\nclasses=", classes, "\nnoise=", noise, "\n");
   fg::TableWriter writer(path, header);
   // Class means from a fixed seed (the same in both splits); noise from `seed`.
   std::mt19937_64 mean_rng(12345), rng(seed);
@@ -51,7 +51,9 @@ void write_split(const std::string& path, std::size_t n, std::size_t dim, int cl
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench-highdim <out-dir> [train rows] [dim] [classes] [test rows] [noise]\n");
+    std::fprintf(
+        stderr,
+        "usage: bench-highdim <out-dir> [train rows] [dim] [classes] [test rows] [noise]\n");
     return 2;
   }
   const std::string out = argv[1];
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench-highdim: error: %s\n", e.what());
     return 1;
   }
-  std::printf("wrote %s/train.fgt (%zu x %zu) and test.fgt (%zu x %zu), %d classes\n", out.c_str(), n,
-              dim, test, dim, classes);
+  std::printf("wrote %s/train.fgt (%zu x %zu) and test.fgt (%zu x %zu), %d classes\n", out.c_str(),
+              n, dim, test, dim, classes);
   return 0;
 }

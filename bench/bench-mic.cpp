@@ -14,9 +14,9 @@
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/cpu.hpp"
-#include "finegrain/reduce/mic.hpp"
-#include "finegrain/data/table.hpp"
 #include "finegrain/core/text.hpp"
+#include "finegrain/data/table.hpp"
+#include "finegrain/reduce/mic.hpp"
 
 using namespace fg;
 
@@ -83,72 +83,73 @@ int main(int argc, char** argv) {
       "Prints seconds and features/s per target, and the largest difference between the fast\n"
       "scorer and the plain pair-by-pair path on the first --check features."};
   cli::po::options_description options("Options");
-  options.add_options()
-      ("samples", cli::po::value<std::size_t>()->default_value(6000), "rows")
-      ("features", cli::po::value<std::size_t>()->default_value(4096), "columns")
-      ("classes", cli::po::value<int>()->default_value(200), "classes")
-      ("alpha", cli::po::value<double>()->default_value(0.6), "MIC alpha")
-      ("c", cli::po::value<double>()->default_value(15), "MIC c")
-      ("check", cli::po::value<std::size_t>()->default_value(8),
-       "features also scored by the plain pair-by-pair path")
-      ("targets", cli::po::value<std::string>()->default_value("classes,ordinal"), "targets to time")
-      ("seed", cli::po::value<std::uint64_t>()->default_value(1), "data seed")
-      ("write", cli::po::value<std::string>()->default_value(""),
-       "also write the generated table here (to time `fg-mic fit` on it)");
+  options.add_options()("samples", cli::po::value<std::size_t>()->default_value(6000), "rows")(
+      "features", cli::po::value<std::size_t>()->default_value(4096), "columns")(
+      "classes", cli::po::value<int>()->default_value(200), "classes")(
+      "alpha", cli::po::value<double>()->default_value(0.6), "MIC alpha")(
+      "c", cli::po::value<double>()->default_value(15), "MIC c")(
+      "check", cli::po::value<std::size_t>()->default_value(8),
+      "features also scored by the plain pair-by-pair path")(
+      "targets", cli::po::value<std::string>()->default_value("classes,ordinal"),
+      "targets to time")("seed", cli::po::value<std::uint64_t>()->default_value(1), "data seed")(
+      "write", cli::po::value<std::string>()->default_value(""),
+      "also write the generated table here (to time `fg-mic fit` on it)");
   cli::add_threads_option(options);
-  return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm,
-                                                  const std::vector<std::string>& args) {
-    cli::require_args(args, 0, 0);
-    cli::apply_threads(vm);
-    const std::size_t n = vm["samples"].as<std::size_t>(), dim = vm["features"].as<std::size_t>();
-    const int classes = vm["classes"].as<int>();
-    mic::Params params;
-    params.alpha = vm["alpha"].as<double>();
-    params.c = vm["c"].as<double>();
-    mic::check_params(params);
-    double t0 = now();
-    const FeatureTable table = make_data(n, dim, classes, vm["seed"].as<std::uint64_t>());
-    std::cout << "data: " << n << " samples x " << dim << " features, " << classes
-              << " classes, alpha " << params.alpha << ", c " << params.c << ", "
-              << omp_get_max_threads() << " threads, kernels " << isa_name(kernel_isa())
-              << " (FG_ISA=avx2 forces AVX2; this CPU: " << isa_name(cpu_features().best())
-              << ") (generated in " << now() - t0 << " s)\n";
-    if (const std::string path = vm["write"].as<std::string>(); !path.empty()) {
-      write_table(path, table);
-      std::cout << "wrote " << path << "\n";
-    }
-    const std::size_t check = std::min(vm["check"].as<std::size_t>(), dim);
-    for (const std::string& name : fg::split_list(vm["targets"].as<std::string>())) {
-      const mic::Target target = mic::parse_target(name);
-      t0 = now();
-      const double c0 = cpu(), load0 = load_average();
-      const std::vector<double> scores = mic::score_features(table, params, target);
-      const double seconds = now() - t0, cpu_seconds = cpu() - c0;
-      std::cout << "target " << name << ": " << seconds << " s wall for " << dim << " features, "
-                << dim / seconds << " features/s; " << cpu_seconds << " CPU s ("
-                << 1000 * cpu_seconds / dim << " ms per feature; load average " << load0 << " -> "
-                << load_average() << ")\n";
-      if (check == 0) continue;
-      // The plain path: one independent pair computation per feature.
-      double diff = 0;
-      t0 = now();
-      std::vector<double> x(n);
-      for (std::size_t j = 0; j < check; ++j) {
-        for (std::size_t i = 0; i < n; ++i) x[i] = table.row(i)[j];
-        double s;
-        if (target == mic::Target::ordinal) {
-          std::vector<double> y(table.labels.begin(), table.labels.end());
-          s = mic::pair_statistics(x.data(), y.data(), n, params).mic;
-        } else {
-          s = mic::class_aware_mic(x.data(), table.labels.data(), n, params);
+  return cli::run(
+      argc, argv, usage, options,
+      [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+        cli::require_args(args, 0, 0);
+        cli::apply_threads(vm);
+        const std::size_t n = vm["samples"].as<std::size_t>(),
+                          dim = vm["features"].as<std::size_t>();
+        const int classes = vm["classes"].as<int>();
+        mic::Params params;
+        params.alpha = vm["alpha"].as<double>();
+        params.c = vm["c"].as<double>();
+        mic::check_params(params);
+        double t0 = now();
+        const FeatureTable table = make_data(n, dim, classes, vm["seed"].as<std::uint64_t>());
+        std::cout << "data: " << n << " samples x " << dim << " features, " << classes
+                  << " classes, alpha " << params.alpha << ", c " << params.c << ", "
+                  << omp_get_max_threads() << " threads, kernels " << isa_name(kernel_isa())
+                  << " (FG_ISA=avx2 forces AVX2; this CPU: " << isa_name(cpu_features().best())
+                  << ") (generated in " << now() - t0 << " s)\n";
+        if (const std::string path = vm["write"].as<std::string>(); !path.empty()) {
+          write_table(path, table);
+          std::cout << "wrote " << path << "\n";
         }
-        diff = std::max(diff, std::fabs(s - scores[j]));
-      }
-      const double pair_seconds = (now() - t0) / check;
-      std::cout << "  pair-by-pair path: " << pair_seconds << " s per feature (1 thread), "
-                << "projected " << pair_seconds * dim << " s for all; largest |difference| on "
-                << check << " features: " << diff << "\n";
-    }
-    return 0;
-  });
+        const std::size_t check = std::min(vm["check"].as<std::size_t>(), dim);
+        for (const std::string& name : fg::split_list(vm["targets"].as<std::string>())) {
+          const mic::Target target = mic::parse_target(name);
+          t0 = now();
+          const double c0 = cpu(), load0 = load_average();
+          const std::vector<double> scores = mic::score_features(table, params, target);
+          const double seconds = now() - t0, cpu_seconds = cpu() - c0;
+          std::cout << "target " << name << ": " << seconds << " s wall for " << dim
+                    << " features, " << dim / seconds << " features/s; " << cpu_seconds
+                    << " CPU s (" << 1000 * cpu_seconds / dim << " ms per feature; load average "
+                    << load0 << " -> " << load_average() << ")\n";
+          if (check == 0) continue;
+          // The plain path: one independent pair computation per feature.
+          double diff = 0;
+          t0 = now();
+          std::vector<double> x(n);
+          for (std::size_t j = 0; j < check; ++j) {
+            for (std::size_t i = 0; i < n; ++i) x[i] = table.row(i)[j];
+            double s;
+            if (target == mic::Target::ordinal) {
+              std::vector<double> y(table.labels.begin(), table.labels.end());
+              s = mic::pair_statistics(x.data(), y.data(), n, params).mic;
+            } else {
+              s = mic::class_aware_mic(x.data(), table.labels.data(), n, params);
+            }
+            diff = std::max(diff, std::fabs(s - scores[j]));
+          }
+          const double pair_seconds = (now() - t0) / check;
+          std::cout << "  pair-by-pair path: " << pair_seconds << " s per feature (1 thread), "
+                    << "projected " << pair_seconds * dim << " s for all; largest |difference| on "
+                    << check << " features: " << diff << "\n";
+        }
+        return 0;
+      });
 }

@@ -12,10 +12,10 @@
 
 #include <Eigen/Dense>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <string>
@@ -23,8 +23,8 @@
 
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
-#include "finegrain/reduce/pca.hpp"
 #include "finegrain/core/text.hpp"
+#include "finegrain/reduce/pca.hpp"
 
 namespace {
 
@@ -44,7 +44,8 @@ std::vector<float> synthetic(std::size_t n, std::size_t dim, unsigned seed) {
   Eigen::MatrixXf x = z * h;
   std::vector<float> rows(n * dim);
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < dim; ++j) rows[i * dim + j] = x(i, j) + 0.05f * normal(rng) + 0.01f * (j % 7);
+    for (std::size_t j = 0; j < dim; ++j)
+      rows[i * dim + j] = x(i, j) + 0.05f * normal(rng) + 0.01f * (j % 7);
   return rows;
 }
 
@@ -55,8 +56,10 @@ int main(int argc, char** argv) {
   std::string save, load;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if ((a == "--save" || a == "--load") && i + 1 < argc) (a == "--save" ? save : load) = argv[++i];
-    else args.push_back(a);
+    if ((a == "--save" || a == "--load") && i + 1 < argc)
+      (a == "--save" ? save : load) = argv[++i];
+    else
+      args.push_back(a);
   }
   const std::size_t n = args.size() > 0 ? std::stoul(args[0]) : 6000;
   const std::size_t dim = args.size() > 1 ? std::stoul(args[1]) : 4096;
@@ -73,7 +76,8 @@ int main(int argc, char** argv) {
   } else {
     rows.resize(n * dim);
     std::ifstream in(load, std::ios::binary);
-    in.read(reinterpret_cast<char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(float)));
+    in.read(reinterpret_cast<char*>(rows.data()),
+            static_cast<std::streamsize>(rows.size() * sizeof(float)));
     if (!in) {
       std::fprintf(stderr, "bench-pca: %s: cannot read %zu x %zu floats\n", load.c_str(), n, dim);
       return 1;
@@ -81,12 +85,13 @@ int main(int argc, char** argv) {
   }
   if (!save.empty()) {
     std::ofstream out(save, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(float)));
+    out.write(reinterpret_cast<const char*>(rows.data()),
+              static_cast<std::streamsize>(rows.size() * sizeof(float)));
     return out ? 0 : 1;
   }
   double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("bench-pca: n=%zu D=%zu K=%zu threads=%d (data %s in %.2f s)\n", n, dim, k, omp_get_max_threads(),
-              load.empty() ? "generated" : "read", gen);
+  std::printf("bench-pca: n=%zu D=%zu K=%zu threads=%d (data %s in %.2f s)\n", n, dim, k,
+              omp_get_max_threads(), load.empty() ? "generated" : "read", gen);
 
   std::vector<fg::PcaModel> models;
   std::vector<std::string> names;
@@ -98,8 +103,8 @@ int main(int argc, char** argv) {
     const std::clock_t cpu0 = std::clock();
     fg::PcaModel model = fg::PcaModel::fit(rows.data(), n, dim, options, &report);
     const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
-    std::printf("fg-pca %s %.3f s (CPU %.2f s) explained %.5f", fg::pca_method_name(report.method), report.seconds,
-                cpu, model.explained_ratio());
+    std::printf("fg-pca %s %.3f s (CPU %.2f s) explained %.5f", fg::pca_method_name(report.method),
+                report.seconds, cpu, model.explained_ratio());
     if (!models.empty()) {
       // Against the first method run, over the leading K/4, K/2 and all K components.
       const fg::PcaModel& ref = models.front();
@@ -109,8 +114,10 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < lead * dim; ++i)
           comp = std::max(comp, std::fabs(model.components()[i] - ref.components()[i]));
         for (std::size_t c = 0; c < lead; ++c)
-          var = std::max(var, std::fabs(model.variances()[c] - ref.variances()[c]) / ref.variances()[c]);
-        std::printf("  first %zu: max |component diff| %.1e, variance rel. diff %.1e;", lead, comp, var);
+          var = std::max(var,
+                         std::fabs(model.variances()[c] - ref.variances()[c]) / ref.variances()[c]);
+        std::printf("  first %zu: max |component diff| %.1e, variance rel. diff %.1e;", lead, comp,
+                    var);
       }
     }
     std::printf("\n");

@@ -75,11 +75,16 @@ int main(int argc, char** argv) {
   bool run_libsvm = true, run_svm = true, run_logreg = true;
   std::string save;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--save" && i + 1 < argc) save = argv[++i];
-    else if (std::string(argv[i]) == "--no-libsvm") run_libsvm = false;
-    else if (std::string(argv[i]) == "--no-svm") run_svm = false;
-    else if (std::string(argv[i]) == "--no-logreg") run_logreg = false;
-    else args.push_back(argv[i]);
+    if (std::string(argv[i]) == "--save" && i + 1 < argc)
+      save = argv[++i];
+    else if (std::string(argv[i]) == "--no-libsvm")
+      run_libsvm = false;
+    else if (std::string(argv[i]) == "--no-svm")
+      run_svm = false;
+    else if (std::string(argv[i]) == "--no-logreg")
+      run_logreg = false;
+    else
+      args.push_back(argv[i]);
   }
   const std::size_t n = args.size() > 0 ? std::stoul(args[0]) : 6000;
   const std::size_t dim = args.size() > 1 ? std::stoul(args[1]) : 512;
@@ -98,8 +103,8 @@ int main(int argc, char** argv) {
   }
   const fg::FeatureTable train = synthetic(n, dim, classes, noise, means, 1);
   const fg::FeatureTable test = synthetic(n / 3, dim, classes, noise, means, 2);
-  std::printf("bench-train: n=%zu dim=%zu classes=%d noise=%g, %d threads\n", n, dim, classes, noise,
-              omp_get_max_threads());
+  std::printf("bench-train: n=%zu dim=%zu classes=%d noise=%g, %d threads\n", n, dim, classes,
+              noise, omp_get_max_threads());
 
   if (!save.empty()) {
     std::filesystem::create_directories(save);
@@ -109,28 +114,27 @@ int main(int argc, char** argv) {
 
   double svm_secs = 0;
   if (run_svm) {
-  fg::TrainOptions svm;
-  double t0;
-  svm.type = fg::ClassifierType::svm;
-  svm.scale = fg::ScaleKind::none;
-  svm.svm.C = 1.0;
-  t0 = now();
-  const fg::Classifier svm_model = fg::Classifier::train(train, svm, "synthetic");
-  svm_secs = now() - t0;
-  std::printf("fg svm linear C=1 train      %7.2f s   test accuracy %.2f %%  (%s)\n", svm_secs,
-              accuracy(svm_model, test), svm_model.info().c_str());
-
+    fg::TrainOptions svm;
+    double t0;
+    svm.type = fg::ClassifierType::svm;
+    svm.scale = fg::ScaleKind::none;
+    svm.svm.C = 1.0;
+    t0 = now();
+    const fg::Classifier svm_model = fg::Classifier::train(train, svm, "synthetic");
+    svm_secs = now() - t0;
+    std::printf("fg svm linear C=1 train      %7.2f s   test accuracy %.2f %%  (%s)\n", svm_secs,
+                accuracy(svm_model, test), svm_model.info().c_str());
   }
   if (run_logreg) {
-  fg::TrainOptions lr;
-  lr.type = fg::ClassifierType::logreg;
-  lr.scale = fg::ScaleKind::none;
-  lr.logreg.C = 10.0;
-  double t0 = now();
-  const fg::Classifier lr_model = fg::Classifier::train(train, lr, "synthetic");
-  const double lr_secs = now() - t0;
-  std::printf("fg logreg C=10 train         %7.2f s   test accuracy %.2f %%  (%s)\n", lr_secs,
-              accuracy(lr_model, test), lr_model.info().c_str());
+    fg::TrainOptions lr;
+    lr.type = fg::ClassifierType::logreg;
+    lr.scale = fg::ScaleKind::none;
+    lr.logreg.C = 10.0;
+    double t0 = now();
+    const fg::Classifier lr_model = fg::Classifier::train(train, lr, "synthetic");
+    const double lr_secs = now() - t0;
+    std::printf("fg logreg C=10 train         %7.2f s   test accuracy %.2f %%  (%s)\n", lr_secs,
+                accuracy(lr_model, test), lr_model.info().c_str());
   }
 
   if (run_libsvm) {

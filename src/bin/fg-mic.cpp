@@ -7,8 +7,8 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/text.hpp"
-#include "finegrain/reduce/mic.hpp"
 #include "finegrain/data/table.hpp"
+#include "finegrain/reduce/mic.hpp"
 
 using namespace fg;
 
@@ -78,8 +78,9 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
   const double fit_time = seconds_since(start) - read_time;
   if (model.output_dim() == 0) {
     const double best = scores.empty() ? 0.0 : *std::max_element(scores.begin(), scores.end());
-    throw Error(cat(args[1], ": no feature scores at least --min-score ", format_double(options.min_score),
-                    " (the best scores ", format_double(best), "); nothing to select"));
+    throw Error(cat(args[1], ": no feature scores at least --min-score ",
+                    format_double(options.min_score), " (the best scores ", format_double(best),
+                    "); nothing to select"));
   }
   model.save(model_stage);
   outputs.commit();
@@ -90,7 +91,8 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args) 
                     ? ""
                     : cat(", redundancy ", mic::redundancy_name(options.redundancy)),
                 from_scores.empty() ? "" : cat(", from ", from_scores.size(), " scores files"),
-                ") in ", fit_time, " s", from_scores.empty() ? cat(" (+ ", read_time, " s reading)") : ""));
+                ") in ", fit_time, " s",
+                from_scores.empty() ? cat(" (+ ", read_time, " s reading)") : ""));
   return 0;
 }
 
@@ -98,7 +100,8 @@ int apply(const std::vector<std::string>& args) {
   cli::require_args(args, 4, 4);
   const mic::SelectionModel model = mic::SelectionModel::load(args[1]);
   const std::uint64_t rows = mic::apply_selection(model, args[2], args[3]);
-  log::info(cat("Done ", rows, " rows, ", model.input_dim, " -> ", model.output_dim(), " features"));
+  log::info(
+      cat("Done ", rows, " rows, ", model.input_dim, " -> ", model.output_dim(), " features"));
   return 0;
 }
 
@@ -152,7 +155,8 @@ int main(int argc, char** argv) {
       "fg-mic",
       "select features by their maximal information coefficient (MIC) with the class label",
       "fg-mic fit [options] <features.fgt> <selection.model>\n"
-      "       fg-mic fit --from-scores s1.tsv,s2.tsv,... [options] <features.fgt> <selection.model>\n"
+      "       fg-mic fit --from-scores s1.tsv,s2.tsv,... [options] <features.fgt> "
+      "<selection.model>\n"
       "       fg-mic apply <selection.model> <features-in.fgt> <features-out.fgt>\n"
       "       fg-mic scores [options] <features.fgt> <scores.tsv>\n"
       "       fg-mic pairs [--est E --alpha A --c C] <vectors.tsv>",
@@ -165,7 +169,8 @@ int main(int argc, char** argv) {
       "apply   keeps the selected columns of a table (either file may be '-')\n"
       "scores  writes '# FGMIC-SCORES 1 <settings>' then 'feature<TAB>score<TAB>rank' for every\n"
       "        feature (0-based index, rank 1 = best), or only for --columns\n"
-      "pairs   minepy's statistics for each case of a vector file (lines 'case kind n axis v1..vn',\n"
+      "pairs   minepy's statistics for each case of a vector file (lines 'case kind n axis "
+      "v1..vn',\n"
       "        axis x then y): prints 'case mic mas mev mcn mcn_general tic' on stdout\n\n"
       "Scores: --target classes (default) partitions the label axis by the classes and\n"
       "optimises the feature axis only: max over 2 <= x <= max(2, B/k) of I / log min(x, k);\n"
@@ -174,13 +179,13 @@ int main(int argc, char** argv) {
   cli::po::options_description options("Options");
   mic::SelectOptions::add_options(options);
   options.add_options()("scores", cli::po::value<std::string>()->default_value("", "none"),
-                        "fit: also write the scores of all features to this TSV")
-      ("from-scores", cli::po::value<std::vector<std::string>>(),
-       "fit: merge these scores files (comma-separated, or the option repeated) instead of "
-       "scoring; the table is read for its keys and labels, and for --redundancy candidates")
-      ("columns", cli::po::value<std::string>()->default_value("all"),
-       "scores: only columns A:B (0-based, B exclusive), or J/N (the J-th of N near-equal "
-       "contiguous ranges, J = 1..N), or all");
+                        "fit: also write the scores of all features to this TSV")(
+      "from-scores", cli::po::value<std::vector<std::string>>(),
+      "fit: merge these scores files (comma-separated, or the option repeated) instead of "
+      "scoring; the table is read for its keys and labels, and for --redundancy candidates")(
+      "columns", cli::po::value<std::string>()->default_value("all"),
+      "scores: only columns A:B (0-based, B exclusive), or J/N (the J-th of N near-equal "
+      "contiguous ranges, J = 1..N), or all");
   cli::add_threads_option(options);
 
   return cli::run(argc, argv, usage, options,

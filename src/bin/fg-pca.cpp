@@ -6,9 +6,9 @@
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
-#include "finegrain/reduce/pca.hpp"
 #include "finegrain/core/plot.hpp"
 #include "finegrain/data/table.hpp"
+#include "finegrain/reduce/pca.hpp"
 
 using namespace fg;
 
@@ -28,31 +28,36 @@ struct FitOutputs {
 };
 
 // Writes the model, table and plot of a fit, commits them, and says what it did.
-void write_fit(const PcaModel& model, const PcaFitReport& report, FitOutputs& out, std::uint64_t rows,
-               std::size_t dim, bool whiten) {
+void write_fit(const PcaModel& model, const PcaFitReport& report, FitOutputs& out,
+               std::uint64_t rows, std::size_t dim, bool whiten) {
   model.save(out.model);
   if (!out.table.empty()) write_pca_variance_table(out.table, report);
   if (!out.plot.empty()) write_pca_variance_plot(out.plot, report);
   out.set.commit();
-  log::info(cat("Done ", rows, " rows: dimension ", dim, " -> ", model.output_dim(), " components (",
-                pca_method_name(report.method), whiten ? ", whitened" : "", "), explaining ",
-                plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
-                seconds_text(report.seconds)));
+  log::info(cat("Done ", rows, " rows: dimension ", dim, " -> ", model.output_dim(),
+                " components (", pca_method_name(report.method), whiten ? ", whitened" : "",
+                "), explaining ", plot::format_percent(100.0 * model.explained_ratio()),
+                " of the variance, in ", seconds_text(report.seconds)));
 }
 
 // fit [options] <a.stats> [<b.stats> ...] <pca.model>: merged in the order given.
-int fit_from_stats(const std::vector<std::string>& inputs, FitOutputs& outputs, const PcaFitOptions& options) {
+int fit_from_stats(const std::vector<std::string>& inputs, FitOutputs& outputs,
+                   const PcaFitOptions& options) {
   PcaStats merged;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const std::string& path = inputs[i];
     if (!PcaStats::is_stats_file(path)) {
-      throw UsageError(cat(path, ": not PCA statistics; fitting on several inputs needs files written by "
-                                 "fg-pca stats (one feature table is fitted alone)"));
+      throw UsageError(cat(path,
+                           ": not PCA statistics; fitting on several inputs needs files written by "
+                           "fg-pca stats (one feature table is fitted alone)"));
     }
     PcaStats shard = PcaStats::load(path);
-    log::detail(cat("read statistics of ", shard.rows(), " rows of dimension ", shard.dim(), " from ", path));
-    if (i == 0) merged = std::move(shard);
-    else merged.merge(shard, path);
+    log::detail(cat("read statistics of ", shard.rows(), " rows of dimension ", shard.dim(),
+                    " from ", path));
+    if (i == 0)
+      merged = std::move(shard);
+    else
+      merged.merge(shard, path);
   }
   PcaFitReport report;
   PcaModel model;
@@ -61,20 +66,23 @@ int fit_from_stats(const std::vector<std::string>& inputs, FitOutputs& outputs, 
   } catch (const UsageError&) {
     throw;
   } catch (const Error& e) {
-    throw Error(cat(inputs.size() == 1 ? inputs.front() : cat(inputs.size(), " statistics files"), ": ", e.what()));
+    throw Error(cat(inputs.size() == 1 ? inputs.front() : cat(inputs.size(), " statistics files"),
+                    ": ", e.what()));
   }
   write_fit(model, report, outputs, merged.rows(), merged.dim(), options.whiten);
   return 0;
 }
 
-int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, const PcaFitOptions& options) {
+int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args,
+        const PcaFitOptions& options) {
   cli::require_args(args, 3, std::numeric_limits<std::size_t>::max());
   options.check();
   const std::vector<std::string> inputs(args.begin() + 1, args.end() - 1);
   const std::string& model_path = args.back();
   const std::string table_path = vm["table"].as<std::string>();
   const std::string plot_path = vm["plot"].as<std::string>();
-  if (model_path == "-") throw UsageError("the PCA model is a binary file: give a file name, not '-'");
+  if (model_path == "-")
+    throw UsageError("the PCA model is a binary file: give a file name, not '-'");
   FitOutputs outputs;
   outputs.model = outputs.set.add(model_path, "the PCA model");
   if (!table_path.empty()) outputs.table = outputs.set.add(table_path, "--table");
@@ -86,7 +94,8 @@ int fit(const cli::po::variables_map& vm, const std::vector<std::string>& args, 
   FeatureTable table = read_table(features);
   const std::string source = features == "-" ? "<stdin>" : features;
   if (table.rows() < 2)
-    throw Error(cat(source, ": ", table.rows(), " rows; PCA needs at least 2 to estimate variances"));
+    throw Error(
+        cat(source, ": ", table.rows(), " rows; PCA needs at least 2 to estimate variances"));
   log::detail(cat("read ", table.rows(), " rows of dimension ", table.dim, " from ", source));
 
   PcaFitReport report;
@@ -107,7 +116,8 @@ int stats(const std::vector<std::string>& args) {
   cli::require_args(args, 3, 3);
   const std::string& features = args[1];
   const std::string& out_path = args[2];
-  if (out_path == "-") throw UsageError("PCA statistics are a binary file: give a file name, not '-'");
+  if (out_path == "-")
+    throw UsageError("PCA statistics are a binary file: give a file name, not '-'");
   check_writable(out_path);
   FeatureTable table = read_table(features);
   const std::string source = features == "-" ? "<stdin>" : features;
@@ -149,12 +159,14 @@ int apply(const std::vector<std::string>& args) {
     }
     if (count == 0) break;
     model.apply(in.data(), count, out.data());
-    for (std::size_t i = 0; i < count; ++i) writer.write(rows[i].key, rows[i].label, out.data() + i * out_dim);
+    for (std::size_t i = 0; i < count; ++i)
+      writer.write(rows[i].key, rows[i].label, out.data() + i * out_dim);
     done += count;
     if (count < batch) break;
   }
   writer.commit();
-  log::info(cat("Done ", done, " rows: dimension ", in_dim, " -> ", out_dim, model.whiten() ? " (whitened)" : ""));
+  log::info(cat("Done ", done, " rows: dimension ", in_dim, " -> ", out_dim,
+                model.whiten() ? " (whitened)" : ""));
   return 0;
 }
 
@@ -185,30 +197,32 @@ int main(int argc, char** argv) {
   PcaFitOptions fit_options;
   cli::po::options_description options("Fit options");
   fit_options.register_options(options);
-  options.add_options()
-      ("table", cli::po::value<std::string>()->default_value(""),
-       "write the explained-variance table (TSV) here")
-      ("plot", cli::po::value<std::string>()->default_value(""),
-       "write the cumulative explained-variance plot (PNG) here");
+  options.add_options()("table", cli::po::value<std::string>()->default_value(""),
+                        "write the explained-variance table (TSV) here")(
+      "plot", cli::po::value<std::string>()->default_value(""),
+      "write the cumulative explained-variance plot (PNG) here");
   cli::po::options_description common("Threads");
   cli::add_threads_option(common);
   options.add(common);
 
-  return cli::run(argc, argv, usage, options, [&](const cli::po::variables_map& vm,
-                                                  const std::vector<std::string>& args) {
-    if (args.empty()) throw UsageError("say what to do: fg-pca fit ..., fg-pca stats ... or fg-pca apply ...");
-    cli::apply_threads(vm);
-    if (args[0] == "fit") return fit(vm, args, fit_options);
-    if (args[0] == "apply" || args[0] == "stats") {
-      for (const char* name : {"dim", "variance", "whiten", "method", "seed", "oversample", "power-iterations",
-                               "table", "plot"}) {
-        if (vm.count(name) && !vm[name].defaulted()) {
-          throw UsageError(cat("--", name, " is a fit option; ",
-                               args[0] == "apply" ? "apply uses what the model stores" : "stats does not fit"));
+  return cli::run(
+      argc, argv, usage, options,
+      [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+        if (args.empty())
+          throw UsageError("say what to do: fg-pca fit ..., fg-pca stats ... or fg-pca apply ...");
+        cli::apply_threads(vm);
+        if (args[0] == "fit") return fit(vm, args, fit_options);
+        if (args[0] == "apply" || args[0] == "stats") {
+          for (const char* name : {"dim", "variance", "whiten", "method", "seed", "oversample",
+                                   "power-iterations", "table", "plot"}) {
+            if (vm.count(name) && !vm[name].defaulted()) {
+              throw UsageError(cat(
+                  "--", name, " is a fit option; ",
+                  args[0] == "apply" ? "apply uses what the model stores" : "stats does not fit"));
+            }
+          }
+          return args[0] == "apply" ? apply(args) : stats(args);
         }
-      }
-      return args[0] == "apply" ? apply(args) : stats(args);
-    }
-    throw UsageError(cat("unknown command '", args[0], "': expected fit, stats or apply"));
-  });
+        throw UsageError(cat("unknown command '", args[0], "': expected fit, stats or apply"));
+      });
 }

@@ -14,7 +14,8 @@
 #include "fuzz_util.hpp"
 
 namespace {
-const char* const kFiles[] = {"BUNDLE", "extract.txt", "model.spec", "classifier.model", "pca.model", "mic.model"};
+const char* const kFiles[] = {"BUNDLE",           "extract.txt", "model.spec",
+                              "classifier.model", "pca.model",   "mic.model"};
 constexpr std::size_t kFileCount = sizeof kFiles / sizeof kFiles[0];
 }  // namespace
 
@@ -41,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (make_index) {
     std::ostringstream index;
     index << "finegrain-bundle " << fg::kBundleVersion << "\n";
-    for (const auto& name : present) index << name << ' ' << fg::sha256_file(dir + "/" + name) << '\n';
+    for (const auto& name : present)
+      index << name << ' ' << fg::sha256_file(dir + "/" + name) << '\n';
     // The network files the spec names, as fg-bundle records them.
     try {
       std::ifstream in(dir + "/model.spec", std::ios::binary);
@@ -50,8 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const fg::ModelSpec spec = fg::parse_model_spec(text.str(), dir + "/model.spec");
       for (const std::string& file : {spec.model_path(), spec.config_path()})
         if (!file.empty()) index << "network " << fg::sha256_file(file) << ' ' << file << '\n';
-    } catch (const fg::Error&) {
-    }
+    } catch (const fg::Error&) {}
     fuzz::write_file("bundle/BUNDLE", index.str());
   }
   try {
@@ -64,7 +65,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       } catch (const fg::Error&) {  // a score overflow is reported, not a crash
       }
     }
-  } catch (const fg::Error&) {
-  }
+  } catch (const fg::Error&) {}
   return 0;
 }

@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<float> x(model.dim(), 0.5f);
     const auto top = model.predict_row(x.data(), model.classes().size());
     FUZZ_CHECK(top.size() == model.classes().size());
-    for (const auto& p : top) FUZZ_CHECK(p.cls >= 0 && static_cast<std::size_t>(p.cls) < model.classes().size());
-  } catch (const fg::Error&) {
-  }
+    for (const auto& p : top)
+      FUZZ_CHECK(p.cls >= 0 && static_cast<std::size_t>(p.cls) < model.classes().size());
+  } catch (const fg::Error&) {}
   return 0;
 }

@@ -17,7 +17,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::vector<float> x(model.input_dim, 1.0f), y(model.output_dim());
       model.apply_row(x.data(), y.data());
     }
-  } catch (const fg::Error&) {
-  }
+  } catch (const fg::Error&) {}
   return 0;
 }

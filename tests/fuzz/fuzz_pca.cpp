@@ -13,7 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<float> x(model.input_dim(), 0.25f), y(model.output_dim());
     model.apply_row(x.data(), y.data());
     for (float v : y) FUZZ_CHECK(std::isfinite(v));
-  } catch (const fg::Error&) {
-  }
+  } catch (const fg::Error&) {}
   return 0;
 }

@@ -18,8 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (float v : table.values) FUZZ_CHECK(std::isfinite(v));
   const std::string again = fuzz::scratch_dir() + (csv ? "/again.csv" : "/again.svm");
-  if (csv) fg::write_csv(again, table);
-  else fg::write_libsvm(again, table);
+  if (csv)
+    fg::write_csv(again, table);
+  else
+    fg::write_libsvm(again, table);
   const fg::FeatureTable back = csv ? fg::read_csv(again) : fg::read_libsvm(again, table.dim);
   FUZZ_CHECK(back.dim == table.dim && back.rows() == table.rows());
   FUZZ_CHECK(std::memcmp(back.values.data(), table.values.data(), table.values.size() * 4) == 0);

@@ -23,7 +23,10 @@ inline const std::string& scratch_dir() {
     const char* base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
     std::string d = std::string(base) + "/fg-fuzz-" + std::to_string(::getpid());
     std::filesystem::create_directories(d);
-    std::atexit([] { std::error_code e; std::filesystem::remove_all(scratch_dir(), e); });
+    std::atexit([] {
+      std::error_code e;
+      std::filesystem::remove_all(scratch_dir(), e);
+    });
     fg::log::set_level(fg::log::Level::quiet);
     return d;
   }();
@@ -42,13 +45,12 @@ inline std::string write_file(const std::string& name, const std::string& text) 
 }
 
 // A property that must hold for every accepted input.
-#define FUZZ_CHECK(condition)                                                      \
-  do {                                                                             \
-    if (!(condition)) {                                                            \
-      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #condition, __FILE__, \
-                   __LINE__);                                                      \
-      std::abort();                                                                \
-    }                                                                              \
+#define FUZZ_CHECK(condition)                                                                  \
+  do {                                                                                         \
+    if (!(condition)) {                                                                        \
+      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)
 
 }  // namespace fuzz

@@ -50,7 +50,8 @@ FeatureTable small_table(std::size_t dim, const std::string& provenance) {
   std::vector<float> row(dim);
   for (int i = 0; i < 24; ++i) {
     const int label = i % 3;
-    for (std::size_t j = 0; j < dim; ++j) row[j] = (j % 3 == std::size_t(label) ? 1.0f : 0.0f) + noise(random);
+    for (std::size_t j = 0; j < dim; ++j)
+      row[j] = (j % 3 == std::size_t(label) ? 1.0f : 0.0f) + noise(random);
     t.add("img" + std::to_string(i) + ".jpg", label, row.data());
   }
   return t;
@@ -66,7 +67,8 @@ Classifier train(const FeatureTable& t, ClassifierType type, KernelType kernel, 
 
 // The bundle archive format of fuzz_bundle.cpp.
 std::string pack(const std::string& dir, bool make_index) {
-  const char* files[] = {"BUNDLE", "extract.txt", "model.spec", "classifier.model", "pca.model", "mic.model"};
+  const char* files[] = {"BUNDLE",           "extract.txt", "model.spec",
+                         "classifier.model", "pca.model",   "mic.model"};
   std::string out(1, make_index ? '\1' : '\0');
   for (int f = 0; f < 6; ++f) {
     if (make_index && f == 0) continue;
@@ -97,12 +99,14 @@ int main(int argc, char** argv) {
 
     // A model spec naming a stand-in network file (bundles checksum it, never load it).
     write_bytes(work + "/net.onnx", "stand-in network for the fuzz seeds\n");
-    write_bytes(work + "/seed.spec", "name seed\nformat onnx\nmodel " + work +
-                                         "/net.onnx\nsize 32\nchannels rgb\nmean 1 2 3\nstd 50 60 70\n"
-                                         "layer feat onnx_node!/feat\ndefault-layers feat\n");
+    write_bytes(work + "/seed.spec",
+                "name seed\nformat onnx\nmodel " + work +
+                    "/net.onnx\nsize 32\nchannels rgb\nmean 1 2 3\nstd 50 60 70\n"
+                    "layer feat onnx_node!/feat\ndefault-layers feat\n");
     ExtractOptions extract;
     extract.model = work + "/seed.spec";
-    const std::string provenance = "stage=fg-extract\n" + extract.provenance_text() + "model-spec-name=seed\n";
+    const std::string provenance =
+        "stage=fg-extract\n" + extract.provenance_text() + "model-spec-name=seed\n";
 
     const FeatureTable table = small_table(6, provenance);
     write_table(seed_path("fuzz_table", "small.fgt"), table);
@@ -113,10 +117,14 @@ int main(int argc, char** argv) {
       return t;
     }());
 
-    train(table, ClassifierType::svm, KernelType::linear, false).save(seed_path("fuzz_classifier", "linear.model"));
-    train(table, ClassifierType::svm, KernelType::rbf, false).save(seed_path("fuzz_classifier", "rbf.model"));
-    train(table, ClassifierType::svm, KernelType::rbf, true).save(seed_path("fuzz_classifier", "rbf-prob.model"));
-    train(table, ClassifierType::logreg, KernelType::linear, false).save(seed_path("fuzz_classifier", "logreg.model"));
+    train(table, ClassifierType::svm, KernelType::linear, false)
+        .save(seed_path("fuzz_classifier", "linear.model"));
+    train(table, ClassifierType::svm, KernelType::rbf, false)
+        .save(seed_path("fuzz_classifier", "rbf.model"));
+    train(table, ClassifierType::svm, KernelType::rbf, true)
+        .save(seed_path("fuzz_classifier", "rbf-prob.model"));
+    train(table, ClassifierType::logreg, KernelType::linear, false)
+        .save(seed_path("fuzz_classifier", "logreg.model"));
 
     PcaFitOptions pca_options;
     pca_options.dim = 3;
@@ -138,17 +146,21 @@ int main(int argc, char** argv) {
         fs::copy_file(entry.path(), seed_path("fuzz_spec", entry.path().filename().string()),
                       fs::copy_options::overwrite_existing);
 
-    write_manifest(seed_path("fuzz_manifest", "train.tsv"),
-                   {{"flowers/daisy/1.jpg", "daisy"}, {"flowers/rose/2.jpg", "rose"}, {"loose.jpg", ""}});
+    write_manifest(
+        seed_path("fuzz_manifest", "train.tsv"),
+        {{"flowers/daisy/1.jpg", "daisy"}, {"flowers/rose/2.jpg", "rose"}, {"loose.jpg", ""}});
 
     write_libsvm(work + "/t.svm", table);
-    write_bytes(seed_path("fuzz_text_table", "t.svm"), std::string(1, '\0') + read_bytes(work + "/t.svm"));
+    write_bytes(seed_path("fuzz_text_table", "t.svm"),
+                std::string(1, '\0') + read_bytes(work + "/t.svm"));
     write_csv(work + "/t.csv", table);
-    write_bytes(seed_path("fuzz_text_table", "t.csv"), std::string(1, '\1') + read_bytes(work + "/t.csv"));
+    write_bytes(seed_path("fuzz_text_table", "t.csv"),
+                std::string(1, '\1') + read_bytes(work + "/t.csv"));
 
     // Bundles: classifier alone, and PCA -> MIC -> classifier.
     write_table(work + "/train.fgt", table);
-    Classifier(train(table, ClassifierType::svm, KernelType::linear, false)).save(work + "/direct.model");
+    Classifier(train(table, ClassifierType::svm, KernelType::linear, false))
+        .save(work + "/direct.model");
     Bundle::create(work + "/b1", {work + "/train.fgt", "", "", work + "/direct.model"});
     write_table(work + "/train.pca.fgt", [&] {
       FeatureTable t = table;
@@ -162,7 +174,8 @@ int main(int argc, char** argv) {
     const FeatureTable reduced = after_pca.apply(read_table(work + "/train.pca.fgt"));
     train(reduced, ClassifierType::logreg, KernelType::linear, false).save(work + "/chain.model");
     pca.save(work + "/pca.model");
-    Bundle::create(work + "/b2", {work + "/train.fgt", work + "/pca.model", work + "/mic.model", work + "/chain.model"});
+    Bundle::create(work + "/b2", {work + "/train.fgt", work + "/pca.model", work + "/mic.model",
+                                  work + "/chain.model"});
     for (const char* b : {"b1", "b2"})
       for (bool index : {false, true})
         write_bytes(seed_path("fuzz_bundle", std::string(b) + (index ? "-index" : "-files")),

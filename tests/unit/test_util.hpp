@@ -43,7 +43,8 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
 
 // rows x dim values from a seeded normal distribution (including exact zeros
 // and tiny/huge magnitudes), labels cycling over `classes` classes.
-inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int classes, unsigned seed) {
+inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int classes,
+                                     unsigned seed) {
   fg::FeatureTable table;
   table.dim = dim;
   for (int c = 0; c < classes; ++c) table.classes.push_back("class " + std::to_string(c));
@@ -58,7 +59,8 @@ inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int clas
       if (j % 13 == 6) value *= 1e30f;
       row[j] = value;
     }
-    table.add("key" + std::to_string(i), static_cast<int>(i % static_cast<std::size_t>(classes)), row.data());
+    table.add("key" + std::to_string(i), static_cast<int>(i % static_cast<std::size_t>(classes)),
+              row.data());
   }
   return table;
 }

@@ -56,7 +56,8 @@ class Bundle {
   // selection, with the same arithmetic as fg-pca apply / fg-mic apply).
   // `work` is scratch space reused between calls.
   const float* transform(const float* features, std::vector<float>& work) const;
-  std::vector<Prediction> predict(const float* features, std::size_t topk, std::vector<float>& work) const;
+  std::vector<Prediction> predict(const float* features, std::size_t topk,
+                                  std::vector<float>& work) const;
 
  private:
   ExtractOptions extract_;

@@ -10,10 +10,10 @@
 namespace fg {
 
 struct LbfgsOptions {
-  int memory = 10;          // correction pairs kept
+  int memory = 10;  // correction pairs kept
   int max_iterations = 1000;
-  double gtol = 1e-5;       // converged when max |gradient| <= gtol
-  double ftol = 1e-12;      // ... or when the relative decrease of f is below ftol
+  double gtol = 1e-5;          // converged when max |gradient| <= gtol
+  double ftol = 1e-12;         // ... or when the relative decrease of f is below ftol
   double c1 = 1e-4, c2 = 0.9;  // Wolfe constants
 };
 

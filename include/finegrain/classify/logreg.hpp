@@ -35,11 +35,11 @@ struct LogregOptions {
   double lambda = 0.0;    // if > 0, used instead of C
   bool balanced = false;  // class weights n / (k n_c)
   int max_iterations = 1000;
-  double tol = 1e-5;      // max |gradient| at convergence
+  double tol = 1e-5;             // max |gradient| at convergence
   bool single_precision = true;  // float matrix products (2x faster), double elsewhere
-  int cv_folds = 0;       // > 1: C chosen from c_grid by stratified K-fold accuracy
+  int cv_folds = 0;              // > 1: C chosen from c_grid by stratified K-fold accuracy
   std::vector<double> c_grid = {0.01, 0.1, 1, 10, 100};
-  std::uint64_t seed = 1; // CV folds
+  std::uint64_t seed = 1;                         // CV folds
   LogregSolver solver = LogregSolver::automatic;  // automatic: basis when dim > rows
 };
 
@@ -51,9 +51,9 @@ struct LogregModel {
 };
 
 struct LogregReport {
-  LbfgsResult lbfgs;     // the final fit
+  LbfgsResult lbfgs;  // the final fit
   double lambda = 0.0;
-  double C = 0.0;        // C of the final fit (0 when lambda was given directly)
+  double C = 0.0;               // C of the final fit (0 when lambda was given directly)
   std::vector<GridPoint> grid;  // CV accuracy of each C (when cv_folds > 1)
   std::size_t basis_dim = 0;    // basis solver: coordinates per row (0 = primal)
 };

@@ -26,8 +26,8 @@ struct Scaler {
   std::vector<double> a, b;          // minmax: min, max; standard: mean, std
 
   // Fits on n rows of dim floats (row-major).
-  void fit(ScaleKind kind, const float* rows, std::size_t n, std::size_t dim,
-           double lower = -1.0, double upper = 1.0);
+  void fit(ScaleKind kind, const float* rows, std::size_t n, std::size_t dim, double lower = -1.0,
+           double upper = 1.0);
   void apply(const float* x, std::size_t dim, double* z) const;
 };
 

@@ -23,15 +23,16 @@ KernelType parse_kernel(const std::string& text);
 struct SvmOptions {
   KernelType kernel = KernelType::linear;
   double C = 1.0;
-  double gamma = 0.0;  // rbf: exp(-gamma |u-v|^2); 0 = "scale": 1 / (dim * variance of the scaled inputs)
+  double gamma =
+      0.0;  // rbf: exp(-gamma |u-v|^2); 0 = "scale": 1 / (dim * variance of the scaled inputs)
   bool balanced = false;     // per-class C weights n / (k n_c)
   bool probability = false;  // Platt sigmoids per pair + pairwise coupling
   int cv_folds = 0;          // > 1: grid search over c_grid (x gamma_grid for rbf)
   std::vector<double> c_grid = {0.01, 0.1, 1, 10, 100};
   std::vector<double> gamma_grid;  // empty: gamma0 x {1/4, 1/2, 1, 2, 4}
-  std::uint64_t seed = 1;    // CV folds and probability folds
-  double eps = 1e-3;         // LIBSVM stopping tolerance (-e)
-  double cache_mb = 100;     // LIBSVM kernel cache per pair problem (-m)
+  std::uint64_t seed = 1;          // CV folds and probability folds
+  double eps = 1e-3;               // LIBSVM stopping tolerance (-e)
+  double cache_mb = 100;           // LIBSVM kernel cache per pair problem (-m)
 };
 
 // One pairwise classifier: decision(z) = sum_s coef[s] K(sv[s], z) - rho;
@@ -39,8 +40,8 @@ struct SvmOptions {
 struct SvmPair {
   int a = 0, b = 0;
   double rho = 0.0;
-  std::vector<int> sv;        // rows of SvmModel::sv
-  std::vector<double> coef;   // y_i alpha_i
+  std::vector<int> sv;                // rows of SvmModel::sv
+  std::vector<double> coef;           // y_i alpha_i
   double prob_A = 0.0, prob_B = 0.0;  // P(a | a or b) = 1 / (1 + exp(A dec + B))
 };
 
@@ -67,7 +68,7 @@ struct SvmModel {
 };
 
 struct SvmReport {
-  std::vector<GridPoint> grid;    // CV accuracy of each point (when cv_folds > 1)
+  std::vector<GridPoint> grid;  // CV accuracy of each point (when cv_folds > 1)
   double C = 0.0, gamma = 0.0;  // what the final model used
   std::size_t support_vectors = 0;
 };

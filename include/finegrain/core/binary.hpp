@@ -23,7 +23,9 @@ class BinaryWriter {
  public:
   explicit BinaryWriter(std::ostream& out) : out_(out) {}
   template <class T>
-  void pod(const T& value) { bytes(&value, sizeof value); }
+  void pod(const T& value) {
+    bytes(&value, sizeof value);
+  }
   void u8(std::uint8_t v) { pod(v); }
   void u32(std::uint32_t v) { pod(v); }
   void i32(std::int32_t v) { pod(v); }

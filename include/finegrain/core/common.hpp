@@ -42,9 +42,9 @@ void set_program(const std::string& name);
 const std::string& program();
 void set_level(Level level);
 Level level();
-void info(const std::string& message);     // normal and verbose
-void detail(const std::string& message);   // verbose only
-void warn(const std::string& message);     // unless quiet
+void info(const std::string& message);    // normal and verbose
+void detail(const std::string& message);  // verbose only
+void warn(const std::string& message);    // unless quiet
 }  // namespace log
 
 }  // namespace fg

@@ -48,9 +48,9 @@ class AtomicOutput {
  private:
   void open_direct();
   std::string path_;
-  std::string target_;     // path_ with symbolic links resolved: what commit() replaces
-  bool direct_ = false;    // an existing device or pipe, written in place
-  bool binary_ = true;     // the open mode of a direct output, opened when first written
+  std::string target_;   // path_ with symbolic links resolved: what commit() replaces
+  bool direct_ = false;  // an existing device or pipe, written in place
+  bool binary_ = true;   // the open mode of a direct output, opened when first written
   std::string temp_path_;
   std::unique_ptr<std::ofstream> file_;
   int temp_slot_ = -1;  // entry in the interrupt clean-up table

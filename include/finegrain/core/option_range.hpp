@@ -31,15 +31,18 @@ struct NumberRange {
 };
 
 // Parses one token as a number of the range's kind; false if it is not one.
-bool parse_number_token(const std::string& token, bool integer, bool is_unsigned, long double& value);
-[[noreturn]] void throw_out_of_range(const std::string& token, const NumberRange& range, bool not_a_number);
+bool parse_number_token(const std::string& token, bool integer, bool is_unsigned,
+                        long double& value);
+[[noreturn]] void throw_out_of_range(const std::string& token, const NumberRange& range,
+                                     bool not_a_number);
 
 template <class T>
 class RangedValue : public po::typed_value<T> {
  public:
   RangedValue(T* store, T min, T max, Ends ends)
       : po::typed_value<T>(store),
-        range_{static_cast<long double>(min), static_cast<long double>(max), ends, std::is_integral_v<T>} {
+        range_{static_cast<long double>(min), static_cast<long double>(max), ends,
+               std::is_integral_v<T>} {
     this->value_name(range_.text());
   }
   void xparse(boost::any& value_store, const std::vector<std::string>& tokens) const override {

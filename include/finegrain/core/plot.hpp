@@ -52,9 +52,9 @@ struct HeatMap {
 
 // The layout draw() uses, exposed so tests can look at a known cell.
 struct HeatMapLayout {
-  int cell = 0;           // cell side in pixels
-  cv::Point origin;       // top-left corner of cell (0, 0)
-  cv::Size size;          // whole image
+  int cell = 0;      // cell side in pixels
+  cv::Point origin;  // top-left corner of cell (0, 0)
+  cv::Size size;     // whole image
 };
 HeatMapLayout layout(const HeatMap& map);
 cv::Mat draw(const HeatMap& map);

@@ -15,7 +15,8 @@ namespace fg {
 inline std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
   const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
   std::uint64_t draw;
-  do draw = rng(); while (draw >= limit);
+  do draw = rng();
+  while (draw >= limit);
   return draw % bound;
 }
 
@@ -23,7 +24,8 @@ inline std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
 // shuffles can share one stream).
 template <class T>
 void seeded_shuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[uniform_below(rng, i)]);
+  for (std::size_t i = items.size(); i > 1; --i)
+    std::swap(items[i - 1], items[uniform_below(rng, i)]);
 }
 
 // FNV-1a's scheme (xor a byte, multiply by the FNV prime): a stable 64-bit

@@ -19,9 +19,11 @@ void write_libsvm(const std::string& path, const FeatureTable& table);
 // `<path>.classes` when it exists, else the labels themselves are the names.
 // dim = 0 takes the largest index seen (at most 2^20). NaN/Inf values are
 // an error unless options.allow_nonfinite; so are repeated class names.
-FeatureTable read_libsvm(const std::string& path, std::size_t dim = 0, TableReadOptions options = {});
+FeatureTable read_libsvm(const std::string& path, std::size_t dim = 0,
+                         TableReadOptions options = {});
 
-// CSV with a header "key,label,f1,...,fD"; values in their shortest exact form; fields with commas or quotes are quoted (RFC 4180).
+// CSV with a header "key,label,f1,...,fD"; values in their shortest exact form; fields with commas
+// or quotes are quoted (RFC 4180).
 void write_csv(const std::string& path, const FeatureTable& table);
 FeatureTable read_csv(const std::string& path, TableReadOptions options = {});
 

@@ -37,23 +37,23 @@ Predictions read_predictions(const std::string& path);
 
 struct ClassMetrics {
   std::string name;
-  bool seen = true;               // one of the model's classes
-  std::uint64_t support = 0;      // rows with this true label
-  std::uint64_t predicted = 0;    // rows predicted as this class
+  bool seen = true;             // one of the model's classes
+  std::uint64_t support = 0;    // rows with this true label
+  std::uint64_t predicted = 0;  // rows predicted as this class
   std::uint64_t correct = 0;
   double precision = 0, recall = 0, f1 = 0;
 };
 
 struct Metrics {
-  std::uint64_t rows = 0;          // rows in the file
-  std::uint64_t evaluated = 0;     // rows with a true label
-  std::uint64_t unlabeled = 0;     // rows skipped: empty true label
-  std::uint64_t unseen_rows = 0;   // evaluated rows whose label the model never saw
+  std::uint64_t rows = 0;                  // rows in the file
+  std::uint64_t evaluated = 0;             // rows with a true label
+  std::uint64_t unlabeled = 0;             // rows skipped: empty true label
+  std::uint64_t unseen_rows = 0;           // evaluated rows whose label the model never saw
   std::vector<std::string> unseen_labels;  // sorted
   std::size_t k = 1;
-  std::uint64_t correct = 0;       // top-1
+  std::uint64_t correct = 0;  // top-1
   double top1 = 0;
-  std::vector<double> topk;        // topk[j] = accuracy within the first j + 1 candidates
+  std::vector<double> topk;  // topk[j] = accuracy within the first j + 1 candidates
   double mean_per_class_accuracy = 0;
   double macro_precision = 0, macro_recall = 0, macro_f1 = 0;
   double micro_f1 = 0, weighted_f1 = 0;
@@ -80,6 +80,7 @@ void write_confusion_tsv(const std::string& path, const Metrics& metrics);
 plot::HeatMap confusion_heat_map(const Metrics& metrics, const std::string& title = "");
 // Heat map, colours = share of each true class (row-normalised), counts in
 // the cells when there are few classes.
-void write_confusion_plot(const std::string& path, const Metrics& metrics, const std::string& title = "");
+void write_confusion_plot(const std::string& path, const Metrics& metrics,
+                          const std::string& title = "");
 
 }  // namespace fg

@@ -33,19 +33,20 @@ std::string to_string(Merge m);
 // Everything that determines the feature values (not speed knobs).
 struct ExtractOptions {
   std::string model = "squeezenet1_1_imagenet_notop";  // spec name or path
-  std::vector<std::string> layers;   // empty: the spec's default layers; "a*b": a cross-layer bilinear block
-  int size = 0;                      // input side; 0: the spec's
-  std::vector<int> scales;           // several sides, pooled per scale then merged; empty: {size}
+  std::vector<std::string>
+      layers;               // empty: the spec's default layers; "a*b": a cross-layer bilinear block
+  int size = 0;             // input side; 0: the spec's
+  std::vector<int> scales;  // several sides, pooled per scale then merged; empty: {size}
   ResizeMode resize = ResizeMode::warp;
   PoolOptions pool;
-  std::vector<double> layer_weights; // one per layer (fusion); empty: all 1
-  Norm norm = Norm::l2;              // on the final vector
-  bool flip = false;                 // also the mirrored image, merged per flip_merge
+  std::vector<double> layer_weights;  // one per layer (fusion); empty: all 1
+  Norm norm = Norm::l2;               // on the final vector
+  bool flip = false;                  // also the mirrored image, merged per flip_merge
   Merge flip_merge = Merge::mean;
   Merge scale_merge = Merge::mean;
-  bool augment_flip = false;         // extra rows: mirrored copy
-  bool augment_crops = false;        // extra rows: 4 corner + centre crops
-  double crop_fraction = 0.875;      // side of augmentation crops, fraction of the image's
+  bool augment_flip = false;     // extra rows: mirrored copy
+  bool augment_crops = false;    // extra rows: 4 corner + centre crops
+  double crop_fraction = 0.875;  // side of augmentation crops, fraction of the image's
   std::uint64_t max_pixels = kDefaultMaxPixels;
   // How 3x3 stride-1 convolutions run: the same features to ~1e-6 either
   // way, recorded so that a table says how it was made.
@@ -61,7 +62,8 @@ struct ExtractOptions {
   // provenance (other stages add their own lines after them), and back:
   // lines without the prefix are ignored.
   std::string provenance_text() const;
-  static ExtractOptions from_provenance(const std::string& text, const std::string& origin = "provenance");
+  static ExtractOptions from_provenance(const std::string& text,
+                                        const std::string& origin = "provenance");
 
   // The command-line options of fg-extract (and fg-score) for these fields.
   static void add_options(boost::program_options::options_description& options);
@@ -126,9 +128,9 @@ class Extractor {
 
  private:
   struct View {
-    int row;       // augmentation row
+    int row;  // augmentation row
     bool mirror;
-    int crop;      // -1 none, 0..4 tl, tr, bl, br, centre
+    int crop;  // -1 none, 0..4 tl, tr, bl, br, centre
   };
   cv::Mat make_view(const cv::Mat& image, const View& v, int side) const;
   // One block of the feature vector: a tapped layer pooled, or the
@@ -139,12 +141,13 @@ class Extractor {
   };
   // Pools every block of batch item `item` into view[0 .. view_dim_). For
   // matrix-sqrt, the scaled map columns go to factors[block] instead.
-  void pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view, double view_weight,
-                 MatrixRowF* factors) const;
+  void pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view,
+                 double view_weight, MatrixRowF* factors) const;
   // Second-order blocks are normalised (and weighted) once their views are
   // merged: one merged slot of a row, with (matrix-sqrt) the factors of the
   // views merged into each block.
-  void finish_second_order(float* slot, const std::vector<std::vector<const MatrixRowF*>>& factors) const;
+  void finish_second_order(float* slot,
+                           const std::vector<std::vector<const MatrixRowF*>>& factors) const;
   void load_net();
   void setup();
 
@@ -153,13 +156,13 @@ class Extractor {
   cv::dnn::Net net_;
   LayerMap map_;
   std::vector<std::string> layers_, nodes_;
-  std::vector<std::size_t> channels_;   // per tapped layer
+  std::vector<std::size_t> channels_;  // per tapped layer
   std::vector<Block> blocks_;
   std::vector<TensorSketch> sketches_;  // per block, for compact-bilinear
   std::size_t view_dim_ = 0;            // all layers of one view
   std::size_t dim_ = 0;
   std::vector<int> scales_;
-  std::vector<View> views_;             // per image, per scale
+  std::vector<View> views_;  // per image, per scale
   std::vector<std::string> suffixes_;
   double forward_seconds_ = 0;
 };

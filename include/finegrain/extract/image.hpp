@@ -36,7 +36,10 @@ cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::strin
 // The same from bytes already in memory.
 cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::string& problem);
 
-enum class ResizeMode { warp, crop };  // warp: squash to size x size; crop: shorter side, centre crop
+enum class ResizeMode {
+  warp,
+  crop
+};  // warp: squash to size x size; crop: shorter side, centre crop
 
 // Resizes an 8-bit BGR image to side x side (INTER_AREA when shrinking,
 // INTER_LINEAR when enlarging). Same-size input is returned unchanged.

@@ -11,9 +11,9 @@
 //   channels    bgr                        (order fed to the net: bgr | rgb)
 //   mean        103.939 116.779 123.68     (subtracted, 0-255 units, in `channels` order)
 //   std         1 1 1                      (divided by, after the mean, same order)
-//   names       vgg16                      (friendly names by topology: conv1_1..conv5_3, pool1..pool5)
-//   layer       fire9 onnx_node!/fire9/Concat   (friendly name -> the node name OpenCV reports)
-//   default-layers conv5_3
+//   names       vgg16                      (friendly names by topology: conv1_1..conv5_3,
+//   pool1..pool5) layer       fire9 onnx_node!/fire9/Concat   (friendly name -> the node name
+//   OpenCV reports) default-layers conv5_3
 //
 // Paths are resolved relative to the spec's folder first, then under the
 // assets root (FINEGRAIN_ASSETS, see assets.hpp).
@@ -31,17 +31,17 @@ namespace fg {
 enum class ChannelOrder { bgr, rgb };
 
 struct ModelSpec {
-  std::string name;            // short name, e.g. "vgg16-caffe"
-  std::string origin;          // the spec file it came from ("" if built in code)
-  std::string format = "auto"; // caffe | onnx | tensorflow | darknet | torch | auto
-  std::string model;           // weights file as written in the spec
-  std::string config;          // text/topology file as written (may be empty)
-  std::string input;           // input blob name (empty: the net's only input)
+  std::string name;             // short name, e.g. "vgg16-caffe"
+  std::string origin;           // the spec file it came from ("" if built in code)
+  std::string format = "auto";  // caffe | onnx | tensorflow | darknet | torch | auto
+  std::string model;            // weights file as written in the spec
+  std::string config;           // text/topology file as written (may be empty)
+  std::string input;            // input blob name (empty: the net's only input)
   int size = 224;
   ChannelOrder channels = ChannelOrder::bgr;
-  std::array<double, 3> mean{0, 0, 0};  // in `channels` order, 0-255 units
-  std::array<double, 3> std{1, 1, 1};   // divisor, same order
-  std::string names;                     // topology naming scheme ("vgg16" or "")
+  std::array<double, 3> mean{0, 0, 0};        // in `channels` order, 0-255 units
+  std::array<double, 3> std{1, 1, 1};         // divisor, same order
+  std::string names;                          // topology naming scheme ("vgg16" or "")
   std::map<std::string, std::string> layers;  // friendly name -> OpenCV layer name
   std::vector<std::string> default_layers;
 

@@ -21,12 +21,12 @@ enum class BilinearNorm { none, signed_sqrt, matrix_sqrt };
 
 struct PoolOptions {
   Pooling pooling = Pooling::avgmax;
-  double gem_p = 3.0;                  // generalised mean exponent (gem)
-  Pooling attn_pool = Pooling::avgmax; // what attn computes inside its region (all but attn)
+  double gem_p = 3.0;                   // generalised mean exponent (gem)
+  Pooling attn_pool = Pooling::avgmax;  // what attn computes inside its region (all but attn)
   // Second-order pooling (bilinear, compact-bilinear):
   BilinearNorm bilinear_norm = BilinearNorm::signed_sqrt;
-  std::size_t sketch_dim = 8192;       // compact-bilinear output length
-  std::uint64_t seed = 0;              // compact-bilinear hash functions
+  std::size_t sketch_dim = 8192;  // compact-bilinear output length
+  std::uint64_t seed = 0;         // compact-bilinear hash functions
 
   // What is computed per position set: attn's inner pooling, or pooling.
   Pooling effective() const { return pooling == Pooling::attn ? attn_pool : pooling; }
@@ -47,9 +47,9 @@ std::size_t pooled_dim(std::size_t channels, const PoolOptions& options);
 // position exceeds the mean (a constant map), all positions are kept.
 struct AttentionMap {
   int height = 0, width = 0;
-  std::vector<float> activation;        // H x W channel sums
+  std::vector<float> activation;  // H x W channel sums
   float mean = 0;
-  std::vector<unsigned char> kept;      // H x W, 1 = in the selected region
+  std::vector<unsigned char> kept;  // H x W, 1 = in the selected region
   std::size_t kept_count = 0;
 };
 AttentionMap attention_map(const float* map, std::size_t channels, int height, int width);

@@ -54,15 +54,13 @@ double grid_budget(std::size_t n, double alpha);
 // The characteristic matrix: rows y = 2 .. Y, row y has columns x = 2 .. X(y)
 // with X(y) = floor(B / y), Y = max(floor(B / 2), 2).
 struct CharacteristicMatrix {
-  int max_rows = 0;                  // Y
-  std::vector<int> max_cols;         // X(y), indexed y - 2
-  std::vector<std::size_t> offset;   // start of row y in `cells`, indexed y - 2
-  std::vector<double> cells;         // row-major, cell (y, x) at offset[y-2] + x - 2
+  int max_rows = 0;                 // Y
+  std::vector<int> max_cols;        // X(y), indexed y - 2
+  std::vector<std::size_t> offset;  // start of row y in `cells`, indexed y - 2
+  std::vector<double> cells;        // row-major, cell (y, x) at offset[y-2] + x - 2
 
   void shape(double budget);
-  bool has(int y, int x) const {
-    return y >= 2 && y <= max_rows && x >= 2 && x <= max_cols[y - 2];
-  }
+  bool has(int y, int x) const { return y >= 2 && y <= max_rows && x >= 2 && x <= max_cols[y - 2]; }
   double at(int y, int x) const { return cells[offset[y - 2] + (x - 2)]; }
   double& at(int y, int x) { return cells[offset[y - 2] + (x - 2)]; }
 };
@@ -126,8 +124,7 @@ class LabelScorer {
 // features (OpenMP; threads as set by the caller). Checks the table first:
 // every row labelled, values finite (Error naming column and row), n >= 4,
 // at least two classes.
-std::vector<double> score_features(const FeatureTable& table, const Params& params,
-                                   Target target);
+std::vector<double> score_features(const FeatureTable& table, const Params& params, Target target);
 
 // Checks what score_features needs; Error names the file for messages.
 void check_table_for_scoring(const FeatureTable& table, const std::string& name);
@@ -137,11 +134,11 @@ void check_table_for_scoring(const FeatureTable& table, const std::string& name)
 struct SelectOptions {
   Params params;
   Target target = Target::classes;
-  std::size_t k = 0;          // keep the k best (0: use min_score)
-  double min_score = -1;      // keep every feature scoring >= min_score (when k == 0)
+  std::size_t k = 0;      // keep the k best (0: use min_score)
+  double min_score = -1;  // keep every feature scoring >= min_score (when k == 0)
   Redundancy redundancy = Redundancy::none;
   double redundancy_weight = 0.3;  // corr: relevance - weight * max |r|
-  std::size_t pool = 0;       // with redundancy: candidates = the `pool` most relevant (0 = all)
+  std::size_t pool = 0;  // with redundancy: candidates = the `pool` most relevant (0 = all)
 
   // --k, --min-score, --est, --alpha, --c, --target, --redundancy,
   // --redundancy-weight, --pool
@@ -152,13 +149,13 @@ struct SelectOptions {
 // A fitted selection: which input columns to keep, in order.
 struct SelectionModel {
   std::size_t input_dim = 0;
-  std::vector<std::uint32_t> columns;   // selected input columns, in selection order
-  std::vector<double> scores;           // relevance score of each selected column
+  std::vector<std::uint32_t> columns;  // selected input columns, in selection order
+  std::vector<double> scores;          // relevance score of each selected column
   Params params;
   Target target = Target::classes;
   Redundancy redundancy = Redundancy::none;
-  double redundancy_weight = 0;         // corr only
-  std::size_t samples = 0;              // rows it was fitted on
+  double redundancy_weight = 0;  // corr only
+  std::size_t samples = 0;       // rows it was fitted on
   int classes = 0;
 
   std::size_t output_dim() const { return columns.size(); }

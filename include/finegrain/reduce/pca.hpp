@@ -53,10 +53,10 @@ struct PcaFitOptions {
 // What the fit computed, beyond the model itself.
 struct PcaFitReport {
   PcaMethod method = PcaMethod::automatic;  // the method actually used
-  std::vector<double> spectrum;  // variances of every component computed, decreasing
-  bool complete = false;         // spectrum holds all min(n - 1, D) components
-  double total_variance = 0.0;   // sum of per-feature variances
-  std::size_t kept = 0;          // components kept in the model
+  std::vector<double> spectrum;             // variances of every component computed, decreasing
+  bool complete = false;                    // spectrum holds all min(n - 1, D) components
+  double total_variance = 0.0;              // sum of per-feature variances
+  std::size_t kept = 0;                     // components kept in the model
   double seconds = 0.0;
 };
 
@@ -74,7 +74,8 @@ class PcaModel {
   // Fits on merged statistics (PcaStats): the exact covariance method, with
   // the same components as a fit of all the rows together (to rounding).
   // The randomized and Gram methods need the rows: UsageError if asked for.
-  static PcaModel fit(const PcaStats& stats, const PcaFitOptions& options, PcaFitReport* report = nullptr);
+  static PcaModel fit(const PcaStats& stats, const PcaFitOptions& options,
+                      PcaFitReport* report = nullptr);
 
   // Versioned binary file ("FGPCA\n" magic). load() names the file in errors.
   static PcaModel load(const std::string& path);

@@ -51,7 +51,8 @@ struct BuildFolder {
   // Replaces `target` (an earlier bundle, or an empty folder) by this folder
   // in one rename: RENAME_EXCHANGE swaps the two, then the old one is removed.
   void put_in_place(const std::string& target, bool replacing) {
-    if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, target.c_str(), replacing ? RENAME_EXCHANGE : RENAME_NOREPLACE) != 0)
+    if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, target.c_str(),
+                    replacing ? RENAME_EXCHANGE : RENAME_NOREPLACE) != 0)
       throw Error(cat(target, ": cannot put the new bundle in place (", std::strerror(errno), ")"));
     placed = !replacing;
     if (replacing) {
@@ -93,30 +94,34 @@ void check_same_extraction(const Classifier& classifier, const std::string& clas
                            const std::string& features_record, const std::string& features_path) {
   const std::string& trained = classifier.provenance();
   if (trained.find("stage=fg-extract") == std::string::npos)
-    throw Error(cat(classifier_path, ": records no extraction settings for its training features (trained on a "
-                    "table not made by fg-extract?), so fg-bundle cannot check that it fits ", features_path));
+    throw Error(cat(classifier_path,
+                    ": records no extraction settings for its training features (trained on a "
+                    "table not made by fg-extract?), so fg-bundle cannot check that it fits ",
+                    features_path));
   const std::string want = value_settings(features_record, features_path);
   const std::string got = value_settings(trained, classifier_path);
   if (want == got) return;
   // Name the first setting that differs.
   std::istringstream a(got), b(want);
   std::string line_a, line_b;
-  while (std::getline(a, line_a) && std::getline(b, line_b) && line_a == line_b) {
-  }
-  throw Error(cat(classifier_path, ": trained on features extracted with other settings than ", features_path,
-                  " (", line_a, " vs ", line_b, "); extract the training features again or retrain"));
+  while (std::getline(a, line_a) && std::getline(b, line_b) && line_a == line_b) {}
+  throw Error(cat(classifier_path, ": trained on features extracted with other settings than ",
+                  features_path, " (", line_a, " vs ", line_b,
+                  "); extract the training features again or retrain"));
 }
 }  // namespace
 
 void Bundle::create(const std::string& dir, const BundleParts& parts) {
   if (parts.features.empty() || parts.classifier.empty())
-    throw UsageError("a bundle needs the training features (--features) and a classifier (--classifier)");
+    throw UsageError(
+        "a bundle needs the training features (--features) and a classifier (--classifier)");
   // The extraction settings come from the features themselves, so the bundle
   // cannot disagree with what the classifier was trained on.
   TableReader features(parts.features);
   const std::string& record = features.header().provenance;
   if (record.find("stage=fg-extract") == std::string::npos)
-    throw Error(cat(parts.features, ": carries no extraction settings (was it written by fg-extract?)"));
+    throw Error(
+        cat(parts.features, ": carries no extraction settings (was it written by fg-extract?)"));
   ExtractOptions extract = ExtractOptions::from_provenance(record, parts.features);
   extract.augment_flip = extract.augment_crops = false;  // training rows only
   ModelSpec spec = load_model_spec(extract.model);
@@ -136,8 +141,9 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
   }
   Classifier classifier = Classifier::load(parts.classifier);
   if (classifier.dim() != dim)
-    throw Error(cat(parts.classifier, ": classifier of dimension ", classifier.dim(), ", but the chain before it gives ",
-                    dim, pca || mic ? " (after PCA/MIC)" : "", " — was it trained on these features?"));
+    throw Error(cat(parts.classifier, ": classifier of dimension ", classifier.dim(),
+                    ", but the chain before it gives ", dim, pca || mic ? " (after PCA/MIC)" : "",
+                    " — was it trained on these features?"));
   check_same_extraction(classifier, parts.classifier, record, parts.features);
 
   // The bundle is built in a hidden folder beside `dir` and then put in its
@@ -145,25 +151,30 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
   // as it was. An existing folder that is not a bundle is not replaced.
   fs::path final_dir = fs::path(dir).lexically_normal();
   if (final_dir.filename().empty()) final_dir = final_dir.parent_path();  // "bundle/"
-  if (final_dir.empty() || final_dir == "." || final_dir == "..") final_dir = fs::weakly_canonical(final_dir);
+  if (final_dir.empty() || final_dir == "." || final_dir == "..")
+    final_dir = fs::weakly_canonical(final_dir);
   std::error_code error;
   const bool replacing = fs::exists(final_dir, error);
   if (replacing) {
     if (!fs::is_directory(final_dir, error)) throw Error(cat(dir, ": exists and is not a folder"));
     if (!fs::exists(final_dir / kIndex, error) && !fs::is_empty(final_dir, error))
-      throw Error(cat(dir, ": exists and is not a bundle (no ", kIndex, " file); give a new or empty folder"));
+      throw Error(cat(dir, ": exists and is not a bundle (no ", kIndex,
+                      " file); give a new or empty folder"));
   } else if (final_dir.has_parent_path() && !fs::is_directory(final_dir.parent_path(), error)) {
     fs::create_directories(final_dir.parent_path(), error);
     if (error) throw Error(cat(dir, ": cannot create the bundle folder (", error.message(), ")"));
   }
   BuildFolder build(temp_path_beside(final_dir.string()));
   fs::create_directory(build.path, error);
-  if (error) throw Error(cat(dir, ": cannot create the bundle folder beside it (", error.message(), ")"));
+  if (error)
+    throw Error(cat(dir, ": cannot create the bundle folder beside it (", error.message(), ")"));
   std::vector<std::pair<std::string, std::string>> written;  // file, sha256
   auto put = [&](const std::string& name, const std::string& from_file, const std::string& text) {
     std::string path = (fs::path(build.path) / name).string();
-    if (from_file.empty()) write_text(path, text);
-    else copy_file(from_file, path);
+    if (from_file.empty())
+      write_text(path, text);
+    else
+      copy_file(from_file, path);
     written.emplace_back(name, sha256_file(path));
   };
   put("extract.txt", "", extract.to_text());
@@ -190,8 +201,8 @@ Bundle Bundle::load(const std::string& dir) {
   if (lines.empty() || lines[0].rfind("finegrain-bundle ", 0) != 0)
     throw Error(cat(index_path, ": not a finegrain bundle index"));
   if (lines[0] != cat("finegrain-bundle ", kBundleVersion))
-    throw Error(cat(index_path, ": bundle format '", lines[0].substr(17), "', this program reads version ",
-                    kBundleVersion));
+    throw Error(cat(index_path, ": bundle format '", lines[0].substr(17),
+                    "', this program reads version ", kBundleVersion));
   std::map<std::string, std::string> sums;
   std::vector<std::string> network_sums;
   for (std::size_t i = 1; i < lines.size(); ++i) {
@@ -199,11 +210,13 @@ Bundle Bundle::load(const std::string& dir) {
     std::string name, sum;
     if (!(line >> name >> sum) || sum.size() != 64)
       throw Error(cat(index_path, ":", i + 1, ": expected '<file> <sha256>'"));
-    static const std::set<std::string> kParts = {"extract.txt", "model.spec", "pca.model", "mic.model",
-                                                 "classifier.model"};
-    if (name == "network") network_sums.push_back(sum);
+    static const std::set<std::string> kParts = {"extract.txt", "model.spec", "pca.model",
+                                                 "mic.model", "classifier.model"};
+    if (name == "network")
+      network_sums.push_back(sum);
     else if (!kParts.count(name))
-      throw Error(cat(index_path, ":", i + 1, ": '", name.substr(0, 80), "' is not a part of a bundle"));
+      throw Error(
+          cat(index_path, ":", i + 1, ": '", name.substr(0, 80), "' is not a part of a bundle"));
     else if (!sums.emplace(name, sum).second)
       throw Error(cat(index_path, ":", i + 1, ": ", name, " listed twice"));
   }
@@ -211,7 +224,8 @@ Bundle Bundle::load(const std::string& dir) {
     std::string path = (root / name).string();
     if (!fs::exists(path)) throw Error(cat(path, ": missing from the bundle"));
     if (sha256_file(path) != sum)
-      throw Error(cat(path, ": checksum differs from ", index_path, " (the part changed after the bundle was made)"));
+      throw Error(cat(path, ": checksum differs from ", index_path,
+                      " (the part changed after the bundle was made)"));
   }
   for (const char* required : {"extract.txt", "model.spec", "classifier.model"})
     if (!sums.count(required)) throw Error(cat(index_path, ": lists no ", required));
@@ -224,10 +238,12 @@ Bundle Bundle::load(const std::string& dir) {
   if (actual != network_sums)
     throw Error(cat(dir, ": the network files of ", bundle.spec_.name,
                     " differ from those the bundle was made with (other weights?)"));
-  bundle.extract_ = ExtractOptions::from_text(read_text((root / "extract.txt").string()), (root / "extract.txt").string());
+  bundle.extract_ = ExtractOptions::from_text(read_text((root / "extract.txt").string()),
+                                              (root / "extract.txt").string());
   bundle.extract_.model = spec_path;
   if (sums.count("pca.model")) bundle.pca_ = PcaModel::load((root / "pca.model").string());
-  if (sums.count("mic.model")) bundle.mic_ = mic::SelectionModel::load((root / "mic.model").string());
+  if (sums.count("mic.model"))
+    bundle.mic_ = mic::SelectionModel::load((root / "mic.model").string());
   bundle.classifier_ = Classifier::load((root / "classifier.model").string());
   // The parts must still fit together: transform() relies on it.
   std::size_t dim = bundle.input_dim();
@@ -237,15 +253,16 @@ Bundle Bundle::load(const std::string& dir) {
     dim = bundle.mic_->output_dim();
   }
   if (bundle.classifier_.dim() != dim)
-    throw Error(cat((root / "classifier.model").string(), ": classifier of dimension ", bundle.classifier_.dim(),
-                    ", but the bundle's chain before it gives ", dim));
+    throw Error(cat((root / "classifier.model").string(), ": classifier of dimension ",
+                    bundle.classifier_.dim(), ", but the bundle's chain before it gives ", dim));
   return bundle;
 }
 
 std::string Bundle::describe() const {
   std::string layers;
   for (const auto& layer : extract_.layers) layers += (layers.empty() ? "" : ",") + layer;
-  return cat(spec_.name, layers.empty() ? "" : " " + layers, pca_ ? cat(" -> PCA ", pca_->output_dim()) : "",
+  return cat(spec_.name, layers.empty() ? "" : " " + layers,
+             pca_ ? cat(" -> PCA ", pca_->output_dim()) : "",
              mic_ ? cat(" -> MIC ", mic_->output_dim()) : "", " -> ", classifier_.info());
 }
 
@@ -271,7 +288,8 @@ const float* Bundle::transform(const float* features, std::vector<float>& work) 
   return x;
 }
 
-std::vector<Prediction> Bundle::predict(const float* features, std::size_t topk, std::vector<float>& work) const {
+std::vector<Prediction> Bundle::predict(const float* features, std::size_t topk,
+                                        std::vector<float>& work) const {
   return classifier_.predict_row(transform(features, work), topk);
 }
 

@@ -1,7 +1,6 @@
 #include "finegrain/classify/classifier.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -27,8 +26,10 @@ constexpr char kMagic[8] = {'F', 'G', 'C', 'L', 'S', 'F', 'R', '\n'};
 std::string shown(const std::string& text) {
   std::string out;
   for (unsigned char ch : text.substr(0, 40)) {
-    if (ch >= 32 && ch < 127) out += static_cast<char>(ch);
-    else out += cat("\\x", "0123456789abcdef"[ch >> 4], "0123456789abcdef"[ch & 15]);
+    if (ch >= 32 && ch < 127)
+      out += static_cast<char>(ch);
+    else
+      out += cat("\\x", "0123456789abcdef"[ch >> 4], "0123456789abcdef"[ch & 15]);
   }
   return text.size() > 40 ? out + "..." : out;
 }
@@ -48,7 +49,9 @@ std::string list_names(const std::vector<std::string>& names, std::size_t max = 
 
 }  // namespace
 
-std::string to_string(ClassifierType type) { return type == ClassifierType::svm ? "svm" : "logreg"; }
+std::string to_string(ClassifierType type) {
+  return type == ClassifierType::svm ? "svm" : "logreg";
+}
 
 ClassifierType parse_classifier_type(const std::string& text) {
   if (text == "svm") return ClassifierType::svm;
@@ -58,24 +61,45 @@ ClassifierType parse_classifier_type(const std::string& text) {
 
 void TrainOptions::register_options(po::options_description& o) {
   const TrainOptions d;
-  o.add_options()
-      ("type", po::value<std::string>()->default_value("svm"), "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")
-      ("scale", po::value<std::string>()->default_value(to_string(d.scale)), "input normalisation fitted on the training data and stored in the model: none, l2 (unit-length rows), standard (zero mean, unit variance), minmax (per feature to [lower,upper], like svm-scale)")
-      ("scale-range", po::value<std::string>()->default_value("-1,1"), "minmax target range lower,upper")
-      ("cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low), "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")
-      ("lambda", ranged<double>(0, unbounded<double>(), Ends::open_low), "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")
-      ("class-weight", po::value<std::string>()->default_value("none"), "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")
-      ("kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")
-      ("gamma", po::value<std::string>()->default_value("scale"), "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")
-      ("probability", po::bool_switch(), "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")
-      ("cv", ranged<int>(0, 1000)->default_value(0), "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the best point, then trains on all rows (0 = off)")
-      ("c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")
-      ("gamma-grid", po::value<std::string>()->default_value(""), "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")
-      ("eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps), "svm: LIBSVM stopping tolerance (svm-train -e)")
-      ("max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations), "logreg: L-BFGS iteration limit")
-      ("tol", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.logreg.tol, "1e-05"), "logreg: converged when max |gradient| of the mean-loss objective is below this")
-      ("solver", po::value<std::string>()->default_value("auto"), "logreg: primal (L-BFGS on k x dim weights), basis (the same objective on the rows' coordinates in an n-dim basis of their span, from the Gram matrix; the same model, cheap when dim >> rows) or auto (basis when dim > rows)")
-      ("seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1), "seed for the CV folds and the probability folds");
+  o.add_options()(
+      "type", po::value<std::string>()->default_value("svm"),
+      "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")(
+      "scale", po::value<std::string>()->default_value(to_string(d.scale)),
+      "input normalisation fitted on the training data and stored in the model: none, l2 "
+      "(unit-length rows), standard (zero mean, unit variance), minmax (per feature to "
+      "[lower,upper], like svm-scale)")("scale-range",
+                                        po::value<std::string>()->default_value("-1,1"),
+                                        "minmax target range lower,upper")(
+      "cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low),
+      "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")(
+      "lambda", ranged<double>(0, unbounded<double>(), Ends::open_low),
+      "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")(
+      "class-weight", po::value<std::string>()->default_value("none"),
+      "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")(
+      "kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")(
+      "gamma", po::value<std::string>()->default_value("scale"),
+      "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")(
+      "probability", po::bool_switch(),
+      "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")(
+      "cv", ranged<int>(0, 1000)->default_value(0),
+      "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the "
+      "best point, then trains on all rows (0 = off)")(
+      "c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")(
+      "gamma-grid", po::value<std::string>()->default_value(""),
+      "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")(
+      "eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps),
+      "svm: LIBSVM stopping tolerance (svm-train -e)")(
+      "max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations),
+      "logreg: L-BFGS iteration limit")(
+      "tol",
+      ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.logreg.tol, "1e-05"),
+      "logreg: converged when max |gradient| of the mean-loss objective is below this")(
+      "solver", po::value<std::string>()->default_value("auto"),
+      "logreg: primal (L-BFGS on k x dim weights), basis (the same objective on the rows' "
+      "coordinates in an n-dim basis of their span, from the Gram matrix; the same model, cheap "
+      "when dim >> rows) or auto (basis when dim > rows)")(
+      "seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1),
+      "seed for the CV folds and the probability folds");
 }
 
 static double parse_number(const std::string& token, const char* option) {
@@ -94,7 +118,8 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
     if (parts.size() != 2) throw UsageError("--scale-range: expected lower,upper (e.g. -1,1)");
     t.scale_lower = parse_number(parts[0], "--scale-range");
     t.scale_upper = parse_number(parts[1], "--scale-range");
-    if (!(t.scale_lower < t.scale_upper)) throw UsageError("--scale-range: lower must be below upper");
+    if (!(t.scale_lower < t.scale_upper))
+      throw UsageError("--scale-range: lower must be below upper");
   }
   if (vm.count("cost")) {
     const double c = vm["cost"].as<double>();
@@ -106,7 +131,8 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
     if (!(t.logreg.lambda > 0)) throw UsageError("--lambda must be positive");
   }
   const std::string cw = vm["class-weight"].as<std::string>();
-  if (cw != "none" && cw != "balanced") throw UsageError(cat("--class-weight: expected none or balanced, got '", cw, "'"));
+  if (cw != "none" && cw != "balanced")
+    throw UsageError(cat("--class-weight: expected none or balanced, got '", cw, "'"));
   t.svm.balanced = t.logreg.balanced = cw == "balanced";
   t.svm.kernel = parse_kernel(vm["kernel"].as<std::string>());
   const std::string g = vm["gamma"].as<std::string>();
@@ -116,13 +142,16 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   }
   t.svm.probability = vm["probability"].as<bool>();
   t.svm.cv_folds = vm["cv"].as<int>();
-  if (t.svm.cv_folds < 0 || t.svm.cv_folds == 1) throw UsageError("--cv: expected 0 (off) or K >= 2 folds");
+  if (t.svm.cv_folds < 0 || t.svm.cv_folds == 1)
+    throw UsageError("--cv: expected 0 (off) or K >= 2 folds");
   t.svm.c_grid.clear();
-  for (const auto& s : split_list(vm["c-grid"].as<std::string>())) t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
+  for (const auto& s : split_list(vm["c-grid"].as<std::string>()))
+    t.svm.c_grid.push_back(parse_number(s, "--c-grid"));
   for (double c : t.svm.c_grid)
     if (!(c > 0)) throw UsageError(cat("--c-grid: values must be > 0, got ", c));
   if (t.svm.cv_folds > 1 && t.svm.c_grid.empty()) throw UsageError("--c-grid: no values");
-  for (const auto& s : split_list(vm["gamma-grid"].as<std::string>())) t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
+  for (const auto& s : split_list(vm["gamma-grid"].as<std::string>()))
+    t.svm.gamma_grid.push_back(parse_number(s, "--gamma-grid"));
   for (double g : t.svm.gamma_grid)
     if (!(g > 0)) throw UsageError(cat("--gamma-grid: values must be > 0, got ", g));
   t.svm.eps = vm["eps"].as<double>();
@@ -162,23 +191,30 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
   std::vector<std::size_t> count(table.classes.size(), 0);
   std::size_t unlabeled = 0;
   for (int l : table.labels) {
-    if (l < 0 || static_cast<std::size_t>(l) >= table.classes.size()) ++unlabeled;
-    else ++count[l];
+    if (l < 0 || static_cast<std::size_t>(l) >= table.classes.size())
+      ++unlabeled;
+    else
+      ++count[l];
   }
   if (unlabeled) log::warn(cat(source, ": skipped ", unlabeled, " unlabelled rows"));
   std::vector<int> to_model(table.classes.size(), -1);
   Classifier c;
   std::vector<std::string> empty;
   for (std::size_t i = 0; i < table.classes.size(); ++i) {
-    if (count[i] == 0) { empty.push_back(table.classes[i]); continue; }
+    if (count[i] == 0) {
+      empty.push_back(table.classes[i]);
+      continue;
+    }
     to_model[i] = static_cast<int>(c.classes_.size());
     c.classes_.push_back(table.classes[i]);
   }
   if (!empty.empty())
-    log::warn(cat(source, ": ", empty.size(), " classes have no training rows and are left out: ", list_names(empty)));
+    log::warn(cat(source, ": ", empty.size(),
+                  " classes have no training rows and are left out: ", list_names(empty)));
   if (c.classes_.size() < 2)
-    throw Error(cat(source, ": training needs at least 2 classes with rows, found ", c.classes_.size(),
-                    c.classes_.empty() ? std::string(" (no labelled rows)") : cat(" (", c.classes_[0], ")")));
+    throw Error(cat(
+        source, ": training needs at least 2 classes with rows, found ", c.classes_.size(),
+        c.classes_.empty() ? std::string(" (no labelled rows)") : cat(" (", c.classes_[0], ")")));
   const std::size_t n = table.rows() - unlabeled, d = table.dim;
   const int k = static_cast<int>(c.classes_.size());
   // The table is already in memory; what training adds comes on top of it.
@@ -210,7 +246,8 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
       X.reserve(n * d);
       for (std::size_t i = 0; i < table.rows(); ++i) {
         const int l = table.labels[i];
-        if (l >= 0 && static_cast<std::size_t>(l) < table.classes.size()) X.insert(X.end(), table.row(i), table.row(i) + d);
+        if (l >= 0 && static_cast<std::size_t>(l) < table.classes.size())
+          X.insert(X.end(), table.row(i), table.row(i) + d);
       }
       fit_rows = X.data();
     }
@@ -229,28 +266,36 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
   if (options.type == ClassifierType::svm) {
     SvmReport rep;
     c.svm_ = train_svm(Z, y, k, options.svm, &rep);
-    what = cat("svm ", to_string(options.svm.kernel), " C ", rep.C,
-               options.svm.kernel == KernelType::rbf ? cat(" gamma ", rep.gamma) : std::string(),
-               options.svm.balanced ? " balanced" : "", options.svm.probability ? " probability" : "",
-               ", ", rep.support_vectors, " support vectors");
+    what =
+        cat("svm ", to_string(options.svm.kernel), " C ", rep.C,
+            options.svm.kernel == KernelType::rbf ? cat(" gamma ", rep.gamma) : std::string(),
+            options.svm.balanced ? " balanced" : "", options.svm.probability ? " probability" : "",
+            ", ", rep.support_vectors, " support vectors");
   } else {
     LogregReport rep;
     c.logreg_ = train_logreg(Z, y, k, options.logreg, &rep);
-    what = cat("logreg lambda ", rep.lambda,
-               options.logreg.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
-               options.logreg.balanced ? " balanced" : "",
-               rep.basis_dim ? cat(", fitted in a ", rep.basis_dim, "-dim row basis") : std::string(),
-               ", L-BFGS ", rep.lbfgs.iterations,
-               " iterations (", rep.lbfgs.evaluations, " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
+    what =
+        cat("logreg lambda ", rep.lambda,
+            options.logreg.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
+            options.logreg.balanced ? " balanced" : "",
+            rep.basis_dim ? cat(", fitted in a ", rep.basis_dim, "-dim row basis") : std::string(),
+            ", L-BFGS ", rep.lbfgs.iterations, " iterations (", rep.lbfgs.evaluations,
+            " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
     if (!rep.lbfgs.converged)
-      log::warn(cat("logreg did not converge in ", rep.lbfgs.iterations, " iterations (max |gradient| ",
-                    rep.lbfgs.gradient_max, "); raise --max-iter or --tol"));
+      log::warn(cat("logreg did not converge in ", rep.lbfgs.iterations,
+                    " iterations (max |gradient| ", rep.lbfgs.gradient_max,
+                    "); raise --max-iter or --tol"));
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (options.svm.cv_folds > 1) what += cat("; C", options.type == ClassifierType::svm && options.svm.kernel == KernelType::rbf ? ", gamma" : "",
-                                           " by ", options.svm.cv_folds, "-fold CV");
-  c.info_ = cat(what, "; scale ", to_string(options.scale), "; trained on ", n, " rows x ", d, " dims, ",
-                k, " classes from ", source);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options.svm.cv_folds > 1)
+    what +=
+        cat("; C",
+            options.type == ClassifierType::svm && options.svm.kernel == KernelType::rbf ? ", gamma"
+                                                                                         : "",
+            " by ", options.svm.cv_folds, "-fold CV");
+  c.info_ = cat(what, "; scale ", to_string(options.scale), "; trained on ", n, " rows x ", d,
+                " dims, ", k, " classes from ", source);
   log::detail(cat("training took ", secs, " s"));
   return c;
 }
@@ -258,8 +303,10 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
 void Classifier::scores(const float* x, double* out) const {
   std::vector<double> z(dim_);
   scaler_.apply(x, dim_, z.data());
-  if (type_ == ClassifierType::svm) svm_.class_scores(z.data(), out);
-  else logreg_.probabilities(z.data(), out);
+  if (type_ == ClassifierType::svm)
+    svm_.class_scores(z.data(), out);
+  else
+    logreg_.probabilities(z.data(), out);
 }
 
 std::vector<Prediction> Classifier::predict_row(const float* x, std::size_t topk) const {
@@ -275,15 +322,15 @@ std::vector<Prediction> Classifier::predict_row(const float* x, std::size_t topk
   std::vector<int> order(k);
   for (std::size_t i = 0; i < k; ++i) order[i] = static_cast<int>(i);
   topk = std::min(std::max<std::size_t>(topk, 1), k);
-  std::partial_sort(order.begin(), order.begin() + topk, order.end(), [&](int a, int b) {
-    return s[a] > s[b] || (s[a] == s[b] && a < b);
-  });
+  std::partial_sort(order.begin(), order.begin() + topk, order.end(),
+                    [&](int a, int b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
   std::vector<Prediction> out(topk);
   for (std::size_t i = 0; i < topk; ++i) out[i] = {order[i], s[order[i]]};
   return out;
 }
 
-std::vector<int> Classifier::map_classes(const TableHeader& header, const std::string& table_name) const {
+std::vector<int> Classifier::map_classes(const TableHeader& header,
+                                         const std::string& table_name) const {
   if (header.dim != dim_)
     throw Error(cat(table_name, ": dimension ", header.dim, ", but the model ", path_,
                     " was trained on dimension ", dim_));
@@ -296,7 +343,8 @@ std::vector<int> Classifier::map_classes(const TableHeader& header, const std::s
     if (it != index.end()) map[i] = it->second, any = true;
   }
   if (!provenance_.empty() && !header.provenance.empty() && provenance_ != header.provenance)
-    log::detail(cat(table_name, ": its provenance differs from that of the training features of ", path_, " (check that both were made the same way)"));
+    log::detail(cat(table_name, ": its provenance differs from that of the training features of ",
+                    path_, " (check that both were made the same way)"));
   if (!header.classes.empty() && !any)
     throw Error(cat(table_name, ": none of its classes (", list_names(header.classes),
                     ") is a class of the model ", path_, " (", list_names(classes_),
@@ -325,7 +373,8 @@ void Classifier::write(std::ostream& os) const {
     o.u32(svm_.probability ? 1 : 0);
     const bool weights = svm_.w.rows() > 0;
     o.u32(weights ? 1 : 0);  // 1: per-pair weight vectors, 0: support vectors
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv = weights ? svm_.w : svm_.sv;
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv =
+        weights ? svm_.w : svm_.sv;
     o.u64(sv.rows());
     o.f64s(sv.data(), sv.size());
     o.u64(svm_.pairs.size());
@@ -356,12 +405,15 @@ void Classifier::save(const std::string& path) const {
 namespace {
 // Every number of a model must be finite: a NaN or Inf weight would turn
 // every score into NaN.
-void check_finite(const BinaryReader& in, const double* values, std::size_t n, const std::string& field) {
+void check_finite(const BinaryReader& in, const double* values, std::size_t n,
+                  const std::string& field) {
   for (std::size_t i = 0; i < n; ++i)
     if (!std::isfinite(values[i]))
-      in.fail(cat("damaged classifier model: ", field, " value ", i + 1, " of ", n, " is ", values[i]));
+      in.fail(
+          cat("damaged classifier model: ", field, " value ", i + 1, " of ", n, " is ", values[i]));
 }
-void check_finite(const BinaryReader& in, const std::vector<double>& values, const std::string& field) {
+void check_finite(const BinaryReader& in, const std::vector<double>& values,
+                  const std::string& field) {
   check_finite(in, values.data(), values.size(), field);
 }
 }  // namespace
@@ -372,7 +424,9 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
   const std::string head(magic, static_cast<std::size_t>(is.gcount()));
   if (head.size() < 8 || std::memcmp(magic, kMagic, 8) != 0) {
     if (head.rfind("FGTABLE", 0) == 0)
-      throw Error(cat(name, ": this is a feature table (.fgt), not a classifier model; did you swap the arguments?"));
+      throw Error(cat(
+          name,
+          ": this is a feature table (.fgt), not a classifier model; did you swap the arguments?"));
     if (head.rfind("FG", 0) == 0)
       throw Error(cat(name, ": not a classifier model (it is another finegrain file, starting '",
                       head.substr(0, head.find('\n')), "'); expected a model written by fg-train"));
@@ -389,12 +443,14 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
       if (text == k) return text;
       list += (list.empty() ? "" : ", ") + std::string(k);
     }
-    in.fail(cat("damaged classifier model: field '", field, "' is '", shown(text), "', expected one of ", list));
+    in.fail(cat("damaged classifier model: field '", field, "' is '", shown(text),
+                "', expected one of ", list));
   };
   const std::uint32_t version = in.u32();
   if (version != kClassifierVersion)
-    throw Error(cat(name, ": classifier model format version ", version, ", this program reads version ",
-                    kClassifierVersion, "; retrain with this fg-train"));
+    throw Error(cat(name, ": classifier model format version ", version,
+                    ", this program reads version ", kClassifierVersion,
+                    "; retrain with this fg-train"));
   Classifier c;
   c.path_ = name;
   c.type_ = parse_classifier_type(word("type", {"svm", "logreg"}));
@@ -420,15 +476,18 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
     damaged(cat("scale range ", c.scaler_.lower, ",", c.scaler_.upper));
   c.scaler_.a = in.vec(c.dim_, "scaler value");
   c.scaler_.b = in.vec(c.dim_, "scaler value");
-  const bool per_feature = c.scaler_.kind == ScaleKind::standard || c.scaler_.kind == ScaleKind::minmax;
+  const bool per_feature =
+      c.scaler_.kind == ScaleKind::standard || c.scaler_.kind == ScaleKind::minmax;
   if (per_feature ? (c.scaler_.a.size() != c.dim_ || c.scaler_.b.size() != c.dim_)
                   : (!c.scaler_.a.empty() || !c.scaler_.b.empty()))
     damaged("scaler size does not match the dimension");
   check_finite(in, c.scaler_.a, "scaler");
   check_finite(in, c.scaler_.b, "scaler");
   for (std::size_t j = 0; j < c.scaler_.b.size(); ++j) {
-    const bool ok = c.scaler_.kind == ScaleKind::minmax ? c.scaler_.a[j] <= c.scaler_.b[j] : c.scaler_.b[j] >= 0;
-    if (!ok) damaged(cat("scaler of feature ", j + 1, " (", c.scaler_.a[j], ", ", c.scaler_.b[j], ")"));
+    const bool ok = c.scaler_.kind == ScaleKind::minmax ? c.scaler_.a[j] <= c.scaler_.b[j]
+                                                        : c.scaler_.b[j] >= 0;
+    if (!ok)
+      damaged(cat("scaler of feature ", j + 1, " (", c.scaler_.a[j], ", ", c.scaler_.b[j], ")"));
   }
   const std::uint64_t pair_count = std::uint64_t(k) * (k - 1) / 2;
   if (c.type_ == ClassifierType::svm) {
@@ -443,8 +502,10 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
     m.classes = static_cast<int>(k);
     const std::uint32_t weights = in.u32();
     if (weights > 1) damaged("unknown svm representation");
-    if (weights && m.kernel != KernelType::linear) damaged("weight vectors for a non-linear kernel");
-    const std::uint64_t nsv = in.check_count(in.u64(), 1u << 26, c.dim_ * sizeof(double), "support vector");
+    if (weights && m.kernel != KernelType::linear)
+      damaged("weight vectors for a non-linear kernel");
+    const std::uint64_t nsv =
+        in.check_count(in.u64(), 1u << 26, c.dim_ * sizeof(double), "support vector");
     std::vector<double> values;
     in.f64s(values, nsv * c.dim_, "support vector value");
     check_finite(in, values, weights ? "weight vector" : "support vector");
@@ -453,7 +514,8 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
             values.data(), static_cast<Eigen::Index>(nsv), static_cast<Eigen::Index>(c.dim_));
     values = {};
     const std::uint64_t np = in.u64();
-    if (np != pair_count) damaged(cat(np, " class pairs, expected ", pair_count, " for ", k, " classes"));
+    if (np != pair_count)
+      damaged(cat(np, " class pairs, expected ", pair_count, " for ", k, " classes"));
     in.check_count(np, pair_count, 40, "class pair");
     if (weights) {
       if (nsv != np) damaged("weight vector count does not match the pairs");
@@ -472,8 +534,8 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
       p.a = static_cast<int>(in.u32());
       p.b = static_cast<int>(in.u32());
       if (p.a != want_a || p.b != want_b)
-        damaged(cat("class pair ", pi + 1, " is (", p.a, ",", p.b, "), expected (", want_a, ",", want_b,
-                    ") (pairs missing or repeated)"));
+        damaged(cat("class pair ", pi + 1, " is (", p.a, ",", p.b, "), expected (", want_a, ",",
+                    want_b, ") (pairs missing or repeated)"));
       if (++want_b == static_cast<int>(k)) want_b = ++want_a + 1;
       p.rho = in.f64();
       p.prob_A = in.f64();
@@ -484,16 +546,20 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
       // one trained with it has one per pair.
       const bool has_sigmoid = p.prob_A != 0 || p.prob_B != 0;
       if (has_sigmoid != m.probability)
-        damaged(m.probability ? cat("probability flag set, but class pair ", pi + 1, " has no sigmoid")
-                              : cat("class pair ", pi + 1, " has a probability sigmoid, but the flag is not set"));
-      const std::uint64_t ns = in.check_count(in.u64(), weights ? 0 : nsv, 12, "pair support vector");
+        damaged(m.probability
+                    ? cat("probability flag set, but class pair ", pi + 1, " has no sigmoid")
+                    : cat("class pair ", pi + 1,
+                          " has a probability sigmoid, but the flag is not set"));
+      const std::uint64_t ns =
+          in.check_count(in.u64(), weights ? 0 : nsv, 12, "pair support vector");
       // LIBSVM keeps at least one support vector per pair (so the vectors
       // also bound the dimension by the file size).
       if (!weights && ns == 0) damaged(cat("class pair ", pi + 1, " has no support vectors"));
       p.sv.resize(ns);
       for (auto& s : p.sv) {
         const std::uint32_t index = in.u32();
-        if (index >= nsv) damaged(cat("class pair ", pi + 1, ": support vector index ", index, " out of range"));
+        if (index >= nsv)
+          damaged(cat("class pair ", pi + 1, ": support vector index ", index, " out of range"));
         if (used[index] == pi + 1)
           damaged(cat("class pair ", pi + 1, ": support vector ", index, " listed twice"));
         used[index] = pi + 1;
@@ -506,8 +572,9 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
     std::vector<double> values;
     in.f64s(values, std::uint64_t(k) * c.dim_, "weight");
     check_finite(in, values, "weight");
-    c.logreg_.W = Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        values.data(), static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(c.dim_));
+    c.logreg_.W =
+        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            values.data(), static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(c.dim_));
     in.f64s(values, k, "bias");
     check_finite(in, values, "bias");
     c.logreg_.b = Eigen::Map<Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(k));
@@ -539,7 +606,8 @@ std::string prediction_line(const std::string& key, const std::string& truth,
                             const std::vector<Prediction>& predictions,
                             const std::vector<std::string>& classes) {
   std::string line = clean_field(key) + "\t" + clean_field(truth);
-  for (const auto& p : predictions) line += "\t" + clean_field(classes[p.cls]) + "\t" + format_float(static_cast<float>(p.score));
+  for (const auto& p : predictions)
+    line += "\t" + clean_field(classes[p.cls]) + "\t" + format_float(static_cast<float>(p.score));
   return line + "\n";
 }
 

@@ -2,7 +2,6 @@
 
 #include "finegrain/core/random.hpp"
 
-
 namespace fg {
 
 std::vector<int> stratified_folds(const std::vector<int>& y, int classes, int folds,

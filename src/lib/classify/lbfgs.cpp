@@ -93,7 +93,8 @@ LbfgsResult minimize_lbfgs(const Objective& objective, Eigen::VectorXd& x,
     // or NaN end is bisected instead of interpolated.
     auto zoom = [&](Point lo, Point hi) {
       for (int z = 0; z < 40; ++z) {
-        double tz = std::isfinite(hi.f) ? cubic_min(lo.t, lo.f, lo.g, hi.t, hi.f, hi.g) : 0.5 * (lo.t + hi.t);
+        double tz = std::isfinite(hi.f) ? cubic_min(lo.t, lo.f, lo.g, hi.t, hi.f, hi.g)
+                                        : 0.5 * (lo.t + hi.t);
         Point q = evaluate(tz);
         if (!std::isfinite(q.f) || q.f > f + opt.c1 * q.t * p0.g || q.f >= lo.f) {
           hi = q;

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
 #include "finegrain/classify/gram.hpp"
+#include "finegrain/core/common.hpp"
 
 namespace fg {
 namespace {
@@ -62,7 +62,8 @@ class Problem {
         const double wi = weight_.empty() ? 1.0 : weight_[i];
         row_loss_[i] = wi * (lse - (double(L_(i, yi)) + b[yi]));
         for (Eigen::Index c = 0; c < k; ++c) {
-          const double r = wi * inv_n * (std::exp(double(L_(i, c)) + b[c] - lse) - (c == yi ? 1.0 : 0.0));
+          const double r =
+              wi * inv_n * (std::exp(double(L_(i, c)) + b[c] - lse) - (c == yi ? 1.0 : 0.0));
           L_(i, c) = Scalar(r);
           gb[c] += r;
         }
@@ -124,7 +125,8 @@ double logreg_objective(const MatrixXd& Z, const std::vector<int>& y, int classe
                         const std::vector<double>& sample_weight, double lambda,
                         const VectorXd& theta, VectorXd& gradient, bool single_precision) {
   gradient.resize(theta.size());
-  if (single_precision) return Problem<float>(Z, y, classes, sample_weight, lambda)(theta, gradient);
+  if (single_precision)
+    return Problem<float>(Z, y, classes, sample_weight, lambda)(theta, gradient);
   return Problem<double>(Z, y, classes, sample_weight, lambda)(theta, gradient);
 }
 
@@ -153,20 +155,24 @@ LogregModel fit(const MatrixXd& Z, const std::vector<int>& y, int classes,
   LbfgsResult result;
   if (options.single_precision) {
     Problem<float> problem(Z, y, classes, weight, lambda);
-    result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, lo);
+    result =
+        minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, lo);
   }
   // Double precision from the start, or to finish when float products hit
   // their rounding floor before the gradient tolerance.
-  if (!options.single_precision || (result.gradient_max > lo.gtol && result.iterations < lo.max_iterations)) {
+  if (!options.single_precision ||
+      (result.gradient_max > lo.gtol && result.iterations < lo.max_iterations)) {
     Problem<double> problem(Z, y, classes, weight, lambda);
     LbfgsOptions rest = lo;
     rest.max_iterations = lo.max_iterations - result.iterations;
     const LbfgsResult first = result;
-    result = minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, rest);
+    result =
+        minimize_lbfgs([&](const VectorXd& t, VectorXd& g) { return problem(t, g); }, theta, rest);
     result.iterations += first.iterations;
     result.evaluations += first.evaluations;
   }
-  if (report) report->lbfgs = result, report->lambda = lambda, report->C = options.lambda > 0.0 ? 0.0 : C;
+  if (report)
+    report->lbfgs = result, report->lambda = lambda, report->C = options.lambda > 0.0 ? 0.0 : C;
   LogregModel model;
   model.W = Eigen::Map<const MatrixXd>(theta.data(), classes, d);
   model.b = Eigen::Map<const VectorXd>(theta.data() + classes * d, classes);
@@ -196,9 +202,12 @@ std::size_t count_correct(const LogregModel& model, const MatrixXd& Z, const std
 
 std::string to_string(LogregSolver solver) {
   switch (solver) {
-    case LogregSolver::automatic: return "auto";
-    case LogregSolver::primal: return "primal";
-    case LogregSolver::basis: return "basis";
+    case LogregSolver::automatic:
+      return "auto";
+    case LogregSolver::primal:
+      return "primal";
+    case LogregSolver::basis:
+      return "basis";
   }
   return "?";
 }
@@ -207,7 +216,8 @@ LogregSolver parse_logreg_solver(const std::string& text) {
   if (text == "auto") return LogregSolver::automatic;
   if (text == "primal") return LogregSolver::primal;
   if (text == "basis") return LogregSolver::basis;
-  throw UsageError(cat("--solver: unknown logreg solver '", text, "' (expected auto, primal or basis)"));
+  throw UsageError(
+      cat("--solver: unknown logreg solver '", text, "' (expected auto, primal or basis)"));
 }
 
 bool logreg_uses_basis(const LogregOptions& options, std::size_t rows, std::size_t dim) {
@@ -267,7 +277,8 @@ double cross_validate(const std::vector<int>& y, int classes, const LogregOption
   for (std::size_t g = 0; g < options.c_grid.size(); ++g) {
     const double acc = double(correct[g]) / double(n);
     rep.grid.push_back({options.c_grid[g], 0.0, acc});
-    log::info(cat("cv ", options.cv_folds, "-fold: C ", options.c_grid[g], ": accuracy ", 100.0 * acc, " %"));
+    log::info(cat("cv ", options.cv_folds, "-fold: C ", options.c_grid[g], ": accuracy ",
+                  100.0 * acc, " %"));
     if (acc > best) best = acc, C = options.c_grid[g];  // ties: the first
   }
   log::info(cat("cv: best C ", C, ": accuracy ", 100.0 * best, " %"));
@@ -283,8 +294,11 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
   if (!(options.lambda > 0.0) && !(options.C > 0.0))
     throw UsageError(cat("-c must be positive (got ", options.C, ")"));
   if (options.cv_folds > 1) {
-    if (options.lambda > 0.0) throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
-    if (options.cv_folds > n) throw UsageError(cat("--cv ", options.cv_folds, ": more folds than the ", n, " training rows"));
+    if (options.lambda > 0.0)
+      throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
+    if (options.cv_folds > n)
+      throw UsageError(
+          cat("--cv ", options.cv_folds, ": more folds than the ", n, " training rows"));
     if (options.c_grid.empty()) throw UsageError("--c-grid: no values");
     for (double c : options.c_grid)
       if (!(c > 0)) throw UsageError(cat("--c-grid: C must be positive (got ", c, ")"));
@@ -295,25 +309,27 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
   if (basis) {
     const MatrixXd G = gram_matrix(Z);
     if (options.cv_folds > 1)
-      C = cross_validate(y, classes, options, rep, [&](const std::vector<int>& train,
-                                                       const std::vector<int>& y_train,
-                                                       const std::vector<int>& test) {
-        const RowBasis fold_basis = row_basis(G(train, train));
-        const MatrixXd cross = G(train, test);  // kernel values of the held-out rows
-        std::vector<std::size_t> correct;
-        for (double c : options.c_grid) {
-          const KernelModel m = fit_on_basis(fold_basis, y_train, classes, options, c, nullptr);
-          const MatrixXd scores = (m.A * cross).colwise() + m.b;
-          std::size_t hits = 0;
-          for (std::size_t t = 0; t < test.size(); ++t) {
-            Eigen::Index best;
-            scores.col(Eigen::Index(t)).maxCoeff(&best);  // ties: the lower class, as predict_row
-            hits += best == y[test[t]];
-          }
-          correct.push_back(hits);
-        }
-        return correct;
-      });
+      C = cross_validate(
+          y, classes, options, rep,
+          [&](const std::vector<int>& train, const std::vector<int>& y_train,
+              const std::vector<int>& test) {
+            const RowBasis fold_basis = row_basis(G(train, train));
+            const MatrixXd cross = G(train, test);  // kernel values of the held-out rows
+            std::vector<std::size_t> correct;
+            for (double c : options.c_grid) {
+              const KernelModel m = fit_on_basis(fold_basis, y_train, classes, options, c, nullptr);
+              const MatrixXd scores = (m.A * cross).colwise() + m.b;
+              std::size_t hits = 0;
+              for (std::size_t t = 0; t < test.size(); ++t) {
+                Eigen::Index best;
+                scores.col(Eigen::Index(t))
+                    .maxCoeff(&best);  // ties: the lower class, as predict_row
+                hits += best == y[test[t]];
+              }
+              correct.push_back(hits);
+            }
+            return correct;
+          });
     const KernelModel m = fit_on_basis(row_basis(G), y, classes, options, C, &rep);
     LogregModel model;
     model.W = m.A * Z;
@@ -322,15 +338,17 @@ LogregModel train_logreg(const MatrixXd& Z, const std::vector<int>& y, int class
     return model;
   }
   if (options.cv_folds > 1)
-    C = cross_validate(y, classes, options, rep, [&](const std::vector<int>& train,
-                                                     const std::vector<int>& y_train,
-                                                     const std::vector<int>& test) {
-      const MatrixXd Z_train = rows_of(Z, train);  // one fold's training rows in memory at a time
-      std::vector<std::size_t> correct;
-      for (double c : options.c_grid)
-        correct.push_back(count_correct(fit(Z_train, y_train, classes, options, c, nullptr), Z, y, test));
-      return correct;
-    });
+    C = cross_validate(y, classes, options, rep,
+                       [&](const std::vector<int>& train, const std::vector<int>& y_train,
+                           const std::vector<int>& test) {
+                         const MatrixXd Z_train =
+                             rows_of(Z, train);  // one fold's training rows in memory at a time
+                         std::vector<std::size_t> correct;
+                         for (double c : options.c_grid)
+                           correct.push_back(count_correct(
+                               fit(Z_train, y_train, classes, options, c, nullptr), Z, y, test));
+                         return correct;
+                       });
   LogregModel model = fit(Z, y, classes, options, C, &rep);
   if (report) *report = std::move(rep);
   return model;

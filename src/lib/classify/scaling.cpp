@@ -9,10 +9,14 @@ namespace fg {
 
 std::string to_string(ScaleKind kind) {
   switch (kind) {
-    case ScaleKind::none: return "none";
-    case ScaleKind::l2: return "l2";
-    case ScaleKind::standard: return "standard";
-    case ScaleKind::minmax: return "minmax";
+    case ScaleKind::none:
+      return "none";
+    case ScaleKind::l2:
+      return "l2";
+    case ScaleKind::standard:
+      return "standard";
+    case ScaleKind::minmax:
+      return "minmax";
   }
   return "?";
 }
@@ -22,7 +26,8 @@ ScaleKind parse_scale_kind(const std::string& text) {
   if (text == "l2") return ScaleKind::l2;
   if (text == "standard") return ScaleKind::standard;
   if (text == "minmax") return ScaleKind::minmax;
-  throw UsageError(cat("--scale: unknown scaling '", text, "' (expected none, l2, standard or minmax)"));
+  throw UsageError(
+      cat("--scale: unknown scaling '", text, "' (expected none, l2, standard or minmax)"));
 }
 
 void Scaler::fit(ScaleKind k, const float* rows, std::size_t n, std::size_t dim, double lo,
@@ -33,7 +38,8 @@ void Scaler::fit(ScaleKind k, const float* rows, std::size_t n, std::size_t dim,
   a.clear();
   b.clear();
   if (kind == ScaleKind::minmax) {
-    if (!(lower < upper)) throw UsageError(cat("--scale-range: lower ", lower, " must be below upper ", upper));
+    if (!(lower < upper))
+      throw UsageError(cat("--scale-range: lower ", lower, " must be below upper ", upper));
     a.assign(dim, std::numeric_limits<double>::infinity());
     b.assign(dim, -std::numeric_limits<double>::infinity());
     for (std::size_t i = 0; i < n; ++i)
@@ -79,10 +85,14 @@ void Scaler::apply(const float* x, std::size_t dim, double* z) const {
     case ScaleKind::minmax:
       for (std::size_t j = 0; j < dim; ++j) {
         double v = x[j];
-        if (a[j] == b[j]) z[j] = 0.0;  // svm-scale drops constant features
-        else if (v == a[j]) z[j] = lower;
-        else if (v == b[j]) z[j] = upper;
-        else z[j] = lower + (upper - lower) * (v - a[j]) / (b[j] - a[j]);
+        if (a[j] == b[j])
+          z[j] = 0.0;  // svm-scale drops constant features
+        else if (v == a[j])
+          z[j] = lower;
+        else if (v == b[j])
+          z[j] = upper;
+        else
+          z[j] = lower + (upper - lower) * (v - a[j]) / (b[j] - a[j]);
       }
       break;
   }

@@ -8,9 +8,9 @@
 #include <memory>
 #include <random>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
 #include "finegrain/classify/gram.hpp"
+#include "finegrain/core/common.hpp"
 #include "finegrain/core/random.hpp"
 
 namespace fg {
@@ -106,8 +106,8 @@ PairFit train_pair(const MatrixXd& K, const std::vector<int>& rows_a,
   return fit;
 }
 
-std::vector<double> class_weights(const std::vector<int>& y, const std::vector<int>& rows,
-                                  int k, bool balanced) {
+std::vector<double> class_weights(const std::vector<int>& y, const std::vector<int>& rows, int k,
+                                  bool balanced) {
   std::vector<double> w(k, 1.0);
   if (!balanced) return w;
   std::vector<double> count(k, 0.0);
@@ -168,7 +168,8 @@ void decisions(const std::vector<PairFit>& fits, const KernelRow& kr, std::vecto
   dec.resize(fits.size());
   for (std::size_t p = 0; p < fits.size(); ++p) {
     double s = 0.0;
-    for (std::size_t i = 0; i < fits[p].rows.size(); ++i) s += fits[p].coef[i] * kr(fits[p].rows[i]);
+    for (std::size_t i = 0; i < fits[p].rows.size(); ++i)
+      s += fits[p].coef[i] * kr(fits[p].rows[i]);
     dec[p] = s - fits[p].rho;
   }
 }
@@ -274,7 +275,8 @@ void SvmModel::collapse_linear() {
   const Eigen::Index d = sv.cols();
   w = MatrixXd::Zero(static_cast<Eigen::Index>(pairs.size()), d);
   for (std::size_t p = 0; p < pairs.size(); ++p) {
-    for (std::size_t i = 0; i < pairs[p].sv.size(); ++i) w.row(p) += pairs[p].coef[i] * sv.row(pairs[p].sv[i]);
+    for (std::size_t i = 0; i < pairs[p].sv.size(); ++i)
+      w.row(p) += pairs[p].coef[i] * sv.row(pairs[p].sv[i]);
     pairs[p].sv.clear();
     pairs[p].coef.clear();
   }
@@ -355,7 +357,8 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
   auto t0 = std::chrono::steady_clock::now();
   const MatrixXd G = gram_matrix(Z);
   log::detail(cat("svm: Gram matrix ", n, " x ", n, " in ",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                  " s"));
   const double gamma0 = opt.gamma > 0 ? opt.gamma : default_gamma(Z);
   std::vector<double> gammas{gamma0};
   double C = opt.C, gamma = gamma0;
@@ -365,7 +368,8 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
   SvmReport rep;
 
   if (opt.cv_folds > 1) {
-    if (opt.cv_folds > n) throw UsageError(cat("--cv ", opt.cv_folds, ": more folds than the ", n, " training rows"));
+    if (opt.cv_folds > n)
+      throw UsageError(cat("--cv ", opt.cv_folds, ": more folds than the ", n, " training rows"));
     if (opt.kernel == KernelType::rbf) {
       gammas = opt.gamma_grid;
       if (gammas.empty())
@@ -374,7 +378,8 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
     const std::vector<int> fold = stratified_folds(y, k, opt.cv_folds, opt.seed);
     double best_acc = -1;
     for (double g : gammas) {
-      const MatrixXd Kg = opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, g) : MatrixXd();
+      const MatrixXd Kg =
+          opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, g) : MatrixXd();
       const MatrixXd& K = opt.kernel == KernelType::rbf ? Kg : G;
       setup.gamma = g;
       for (double c : opt.c_grid) {
@@ -390,7 +395,8 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
             std::vector<double> dec;
             std::vector<int> votes;
             const int r = test[t];
-            decisions(fits, [&](int s) { return K(r, s); }, dec);
+            decisions(
+                fits, [&](int s) { return K(r, s); }, dec);
             hits[t] = vote(dec, k, votes) == y[r];
           }
           for (int h : hits) correct += h;
@@ -398,23 +404,27 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
         const double acc = double(correct) / double(n);
         rep.grid.push_back({c, g, acc});
         if (opt.kernel == KernelType::rbf)
-          log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, " gamma ", g, ": accuracy ", 100.0 * acc, " %"));
+          log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, " gamma ", g, ": accuracy ",
+                        100.0 * acc, " %"));
         else
           log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, ": accuracy ", 100.0 * acc, " %"));
         if (acc > best_acc) best_acc = acc, C = c, gamma = g;  // ties: first (smaller C)
       }
     }
-    log::info(cat("cv: best C ", C, opt.kernel == KernelType::rbf ? cat(" gamma ", gamma) : std::string(),
+    log::info(cat("cv: best C ", C,
+                  opt.kernel == KernelType::rbf ? cat(" gamma ", gamma) : std::string(),
                   ": accuracy ", 100.0 * best_acc, " %"));
   }
 
   setup.gamma = gamma;
-  const MatrixXd Kg = opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, gamma) : MatrixXd();
+  const MatrixXd Kg =
+      opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, gamma) : MatrixXd();
   const MatrixXd& K = opt.kernel == KernelType::rbf ? Kg : G;
   t0 = std::chrono::steady_clock::now();
   const auto fits = train_pairs(K, y, all, k, C, opt.balanced, setup);
   log::detail(cat("svm: ", k * (k - 1) / 2, " pairs trained in ",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                  " s"));
 
   SvmModel model;
   model.kernel = opt.kernel;
@@ -447,39 +457,40 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
     for (int i = 0; i < n; ++i) by_class[y[i]].push_back(i);
     for (auto& members : by_class) {
       seeded_shuffle(members, rng);
-      for (std::size_t i = 0; i < members.size(); ++i) fold[members[i]] = static_cast<int>(i % folds);
+      for (std::size_t i = 0; i < members.size(); ++i)
+        fold[members[i]] = static_cast<int>(i % folds);
     }
     const std::vector<double> w = class_weights(y, all, k, opt.balanced);
     svm_set_print_string_function(&silent_print);
     std::string error;
 #pragma omp parallel for schedule(dynamic)
     for (std::size_t q = 0; q < model.pairs.size(); ++q) {
-     try {
-      SvmPair& pair = model.pairs[q];
-      const auto& A = by_class[pair.a];
-      const auto& B = by_class[pair.b];
-      std::vector<double> dec;
-      std::vector<int> lab;
-      for (int f = 0; f < folds; ++f) {
-        std::vector<int> ta, tb, test;
-        for (int i : A) (fold[i] == f ? test : ta).push_back(i);
-        for (int i : B) (fold[i] == f ? test : tb).push_back(i);
-        if (test.empty()) continue;
-        std::sort(ta.begin(), ta.end());
-        std::sort(tb.begin(), tb.end());
-        PairFit fit = train_pair(K, ta, tb, C * w[pair.a], C * w[pair.b], setup);
-        for (int r : test) {
-          double s = 0;
-          for (std::size_t i = 0; i < fit.rows.size(); ++i) s += fit.coef[i] * K(r, fit.rows[i]);
-          dec.push_back(s - fit.rho);
-          lab.push_back(y[r] == pair.a ? +1 : -1);
+      try {
+        SvmPair& pair = model.pairs[q];
+        const auto& A = by_class[pair.a];
+        const auto& B = by_class[pair.b];
+        std::vector<double> dec;
+        std::vector<int> lab;
+        for (int f = 0; f < folds; ++f) {
+          std::vector<int> ta, tb, test;
+          for (int i : A) (fold[i] == f ? test : ta).push_back(i);
+          for (int i : B) (fold[i] == f ? test : tb).push_back(i);
+          if (test.empty()) continue;
+          std::sort(ta.begin(), ta.end());
+          std::sort(tb.begin(), tb.end());
+          PairFit fit = train_pair(K, ta, tb, C * w[pair.a], C * w[pair.b], setup);
+          for (int r : test) {
+            double s = 0;
+            for (std::size_t i = 0; i < fit.rows.size(); ++i) s += fit.coef[i] * K(r, fit.rows[i]);
+            dec.push_back(s - fit.rho);
+            lab.push_back(y[r] == pair.a ? +1 : -1);
+          }
         }
-      }
-      fit_sigmoid(dec, lab, pair.prob_A, pair.prob_B);
-     } catch (const std::exception& e) {
+        fit_sigmoid(dec, lab, pair.prob_A, pair.prob_B);
+      } catch (const std::exception& e) {
 #pragma omp critical
-      error = e.what();
-     }
+        error = e.what();
+      }
     }
     if (!error.empty()) throw Error(error);
     model.probability = true;
@@ -488,7 +499,8 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
   std::size_t coefs = 0;
   for (const auto& pair : model.pairs) coefs += pair.sv.size();
   if (opt.kernel == KernelType::linear &&
-      double(model.pairs.size()) * double(Z.cols()) < double(sv_rows.size()) * double(Z.cols()) + double(coefs))
+      double(model.pairs.size()) * double(Z.cols()) <
+          double(sv_rows.size()) * double(Z.cols()) + double(coefs))
     model.collapse_linear();
   rep.C = C;
   rep.gamma = model.gamma;

@@ -31,8 +31,9 @@ std::string asset_path(const std::string& relative) {
   fs::path path = fs::path(root) / relative;
   std::error_code error;
   if (!fs::exists(path, error))
-    throw Error(cat("asset ", relative, " not found in ", root,
-                    " (FINEGRAIN_ASSETS); get it with data/fetch.sh or point FINEGRAIN_ASSETS elsewhere"));
+    throw Error(
+        cat("asset ", relative, " not found in ", root,
+            " (FINEGRAIN_ASSETS); get it with data/fetch.sh or point FINEGRAIN_ASSETS elsewhere"));
   return path.string();
 }
 

@@ -56,16 +56,17 @@ void BinaryReader::bytes(void* data, std::size_t n) {
   if (got != n) fail(context_.empty() ? cat("truncated ", kind_) : cat(context_, ": truncated"));
 }
 
-std::uint64_t BinaryReader::check_count(std::uint64_t n, std::uint64_t limit, std::uint64_t item_bytes,
-                                        const std::string& what) {
+std::uint64_t BinaryReader::check_count(std::uint64_t n, std::uint64_t limit,
+                                        std::uint64_t item_bytes, const std::string& what) {
   if (n > limit) fail(cat("damaged ", kind_, ": implausible ", what, " count ", n));
   const auto left = remaining();
   if (left && item_bytes > 0 && n > *left / item_bytes) {
-    const std::string why = cat(what, " count ", n, " needs at least ", n * item_bytes, " bytes, the file has ",
-                                *left, " left");
+    const std::string why = cat(what, " count ", n, " needs at least ", n * item_bytes,
+                                " bytes, the file has ", *left, " left");
     if (context_.empty()) fail(cat("truncated or damaged ", kind_, ": ", why));
     // In a context ("record 5"), the same words as a short read there.
-    fail(context_.rfind("truncated", 0) == 0 ? cat(context_, " (", why, ")") : cat(context_, ": truncated (", why, ")"));
+    fail(context_.rfind("truncated", 0) == 0 ? cat(context_, " (", why, ")")
+                                             : cat(context_, ": truncated (", why, ")"));
   }
   return n;
 }

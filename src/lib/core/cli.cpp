@@ -61,11 +61,9 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
   try {
     check_cpu_baseline();
     po::options_description common("Common options");
-    common.add_options()
-        ("help,h", "print this help and exit")
-        ("version", "print the version and exit")
-        ("quiet,q", "print nothing but errors on stderr")
-        ("verbose,v", "print more detail on stderr");
+    common.add_options()("help,h", "print this help and exit")(
+        "version", "print the version and exit")("quiet,q", "print nothing but errors on stderr")(
+        "verbose,v", "print more detail on stderr");
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>()->composing(), "positional");
     po::options_description all;
@@ -89,8 +87,9 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
     }
     if (vm.count("version")) {
       std::cout << usage.name << " (finegrain) " << version() << "\n"
-                << "kernels: " << isa_name(kernel_isa()) << " (this CPU: "
-                << isa_name(cpu_features().best()) << "; built for " << build_baseline() << ")\n";
+                << "kernels: " << isa_name(kernel_isa())
+                << " (this CPU: " << isa_name(cpu_features().best()) << "; built for "
+                << build_baseline() << ")\n";
       return 0;
     }
     if (vm.count("quiet")) log::set_level(log::Level::quiet);
@@ -128,11 +127,12 @@ int run(int argc, char** argv, const Usage& usage, const po::options_description
 
 void require_args(const std::vector<std::string>& args, std::size_t min, std::size_t max) {
   if (args.size() < min)
-    throw UsageError(cat("expected ", min == max ? "" : "at least ", min, " argument", min == 1 ? "" : "s",
-                         ", got ", args.size()));
+    throw UsageError(cat("expected ", min == max ? "" : "at least ", min, " argument",
+                         min == 1 ? "" : "s", ", got ", args.size()));
   if (args.size() > max)
-    throw UsageError(cat("expected ", min == max ? "" : "at most ", max, " argument", max == 1 ? "" : "s",
-                         ", got ", args.size(), " (unexpected: ", args[max], ")"));
+    throw UsageError(cat("expected ", min == max ? "" : "at most ", max, " argument",
+                         max == 1 ? "" : "s", ", got ", args.size(), " (unexpected: ", args[max],
+                         ")"));
 }
 
 void add_threads_option(po::options_description& options) {
@@ -147,6 +147,5 @@ void apply_threads(const po::variables_map& vm) {
     cv::setNumThreads(threads);
   }
 }
-
 
 }  // namespace fg::cli

@@ -19,7 +19,8 @@ std::string one_line(const std::string& text) {
     const char ch = text[i];
     if (ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ') {
       space = !out.empty();
-      if (ch == '\n' && i + 1 < text.size() && text[i + 1] == '>') ++i;  // OpenCV's "> " continuation
+      if (ch == '\n' && i + 1 < text.size() && text[i + 1] == '>')
+        ++i;  // OpenCV's "> " continuation
       continue;
     }
     if (space) out += ' ';

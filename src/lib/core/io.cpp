@@ -99,7 +99,8 @@ void remove_stale_temps(const fs::path& dir, const std::string& name) {
     if (its_host != host || !parse_int(pid_text, pid) || !process_is_dead(pid)) continue;
     std::error_code ignored;
     if (fs::remove_all(it->path(), ignored) > 0)
-      log::detail(cat(it->path().string(), ": removed, the temporary of a run that died (pid ", pid, ")"));
+      log::detail(
+          cat(it->path().string(), ": removed, the temporary of a run that died (pid ", pid, ")"));
   }
 }
 
@@ -110,7 +111,8 @@ std::string temp_path_beside(const std::string& path) {
   remove_stale_temps(target.parent_path(), target.filename().string());
   std::random_device device;
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".%d.%08x", static_cast<int>(::getpid()), static_cast<unsigned>(device()));
+  std::snprintf(suffix, sizeof suffix, ".%d.%08x", static_cast<int>(::getpid()),
+                static_cast<unsigned>(device()));
   const std::string name = "." + target.filename().string() + ".tmp." + host_name() + suffix;
   return (target.parent_path() / name).string();
 }
@@ -131,8 +133,7 @@ std::string output_target(const std::string& path) {
   return path;
 }
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 namespace {
 // A device or pipe: may we write it? access() rather than open(), which on a
@@ -183,7 +184,8 @@ AtomicOutput::~AtomicOutput() {
 
 void AtomicOutput::open_direct() {
   if (file_->is_open() || finished_) return;
-  file_->open(path_, std::ios::out | std::ios::trunc | (binary_ ? std::ios::binary : std::ios::openmode{}));
+  file_->open(
+      path_, std::ios::out | std::ios::trunc | (binary_ ? std::ios::binary : std::ios::openmode{}));
   if (!*file_) throw Error(cat(path_, ": cannot write here (", std::strerror(errno), ")"));
 }
 
@@ -205,7 +207,8 @@ void AtomicOutput::finish() {
   file_->flush();
   bool ok = static_cast<bool>(*file_);
   file_->close();
-  if (!ok || file_->fail()) throw Error(cat(path_, direct_ ? ": write failed" : ": write failed (disk full?)"));
+  if (!ok || file_->fail())
+    throw Error(cat(path_, direct_ ? ": write failed" : ": write failed (disk full?)"));
   finished_ = true;
 }
 
@@ -237,21 +240,25 @@ OutputSet::~OutputSet() {
 
 std::string OutputSet::add(const std::string& path, const std::string& what) {
   const std::string name = what.empty() ? path : cat(path, " (", what, ")");
-  if (path.empty()) throw UsageError(cat(what.empty() ? std::string("an output") : what, ": empty path"));
+  if (path.empty())
+    throw UsageError(cat(what.empty() ? std::string("an output") : what, ": empty path"));
   Stage s;
   s.path = path;
   s.what = what;
   if (path != "-") {
     std::error_code error;
-    if (fs::is_directory(fs::status(path, error))) throw Error(cat(path, ": is a directory, expected a file path"));
+    if (fs::is_directory(fs::status(path, error)))
+      throw Error(cat(path, ": is a directory, expected a file path"));
     s.target = writes_through(path) ? path : output_target(path);
     for (const Stage& other : stages_) {
       std::error_code ignored;
-      const bool same = other.target == s.target || (fs::exists(s.target, ignored) && fs::exists(other.target, ignored) &&
-                                                     fs::equivalent(other.target, s.target, ignored));
+      const bool same = other.target == s.target ||
+                        (fs::exists(s.target, ignored) && fs::exists(other.target, ignored) &&
+                         fs::equivalent(other.target, s.target, ignored));
       if (same && !other.target.empty())
-        throw UsageError(cat(path, ": given for two outputs of the run (", other.what.empty() ? other.path : other.what,
-                             " and ", what.empty() ? path : what, ")"));
+        throw UsageError(cat(path, ": given for two outputs of the run (",
+                             other.what.empty() ? other.path : other.what, " and ",
+                             what.empty() ? path : what, ")"));
     }
   }
   if (writes_through(path)) {
@@ -320,7 +327,8 @@ std::string describe_content(const std::string& bytes) {
   if (!printable) return "binary data of an unknown kind";
   if (line.find(':') != std::string::npos && line.find(',') == std::string::npos)
     return "a LIBSVM text file (convert it with fg-convert --from libsvm)";
-  if (line.find(',') != std::string::npos) return "a CSV text file (convert it with fg-convert --from csv)";
+  if (line.find(',') != std::string::npos)
+    return "a CSV text file (convert it with fg-convert --from csv)";
   if (line.find('\t') != std::string::npos) return "a tab-separated text file";
   return "a text file";
 }
@@ -379,4 +387,3 @@ std::vector<std::string> read_lines(const std::string& path) {
 }
 
 }  // namespace fg
-

@@ -56,7 +56,8 @@ double memory_budget() {
   }
   if (const char* cap = std::getenv("FG_MAX_MEMORY"); cap && *cap) {
     const auto bytes = parse_byte_size(cap);
-    if (!bytes) throw UsageError(cat("FG_MAX_MEMORY: expected a size such as 8G or 512M, got '", cap, "'"));
+    if (!bytes)
+      throw UsageError(cat("FG_MAX_MEMORY: expected a size such as 8G or 512M, got '", cap, "'"));
     if (*bytes < available) available = *bytes;
   }
   return available;

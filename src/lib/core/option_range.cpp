@@ -35,7 +35,8 @@ std::string NumberRange::text() const {
   return cat(low_open ? "(" : "[", lo, ", ", hi, high_open ? ")" : "]");
 }
 
-bool parse_number_token(const std::string& token, bool integer, bool is_unsigned, long double& value) {
+bool parse_number_token(const std::string& token, bool integer, bool is_unsigned,
+                        long double& value) {
   if (token.empty()) return false;
   if (integer) {
     if (is_unsigned) {

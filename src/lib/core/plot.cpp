@@ -28,13 +28,14 @@ cv::Size text_size(const std::string& text, double scale, int thickness, int* ba
 
 // Draws text with its box anchored at (x, y): ax/ay in {0, 0.5, 1} select
 // left/centre/right and top/middle/bottom.
-void put_text(cv::Mat& image, const std::string& text, cv::Point at, double ax, double ay, double scale,
-              const cv::Scalar& color, int thickness = 1) {
+void put_text(cv::Mat& image, const std::string& text, cv::Point at, double ax, double ay,
+              double scale, const cv::Scalar& color, int thickness = 1) {
   int base = 0;
   cv::Size size = text_size(text, scale, thickness, &base);
   int x = at.x - static_cast<int>(std::lround(ax * size.width));
   int top = at.y - static_cast<int>(std::lround(ay * size.height));
-  cv::putText(image, text, cv::Point(x, top + size.height), kFont, scale, color, thickness, cv::LINE_AA);
+  cv::putText(image, text, cv::Point(x, top + size.height), kFont, scale, color, thickness,
+              cv::LINE_AA);
 }
 
 // Text rotated 90 degrees counter-clockwise (reads bottom to top), with the
@@ -44,7 +45,8 @@ void put_text_vertical(cv::Mat& image, const std::string& text, cv::Point at, do
   int base = 0;
   cv::Size size = text_size(text, scale, thickness, &base);
   cv::Mat strip(size.height + base + 4, size.width + 4, image.type(), kWhite);
-  cv::putText(strip, text, cv::Point(2, size.height + 2), kFont, scale, color, thickness, cv::LINE_AA);
+  cv::putText(strip, text, cv::Point(2, size.height + 2), kFont, scale, color, thickness,
+              cv::LINE_AA);
   cv::Mat rotated;
   cv::rotate(strip, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
   int x = at.x - static_cast<int>(std::lround(ax * rotated.cols));
@@ -59,7 +61,8 @@ void put_text_vertical(cv::Mat& image, const std::string& text, cv::Point at, do
 }
 
 void dashed_vline(cv::Mat& image, int x, int y0, int y1, const cv::Scalar& color) {
-  for (int y = y0; y < y1; y += 10) cv::line(image, {x, y}, {x, std::min(y + 5, y1)}, color, 1, cv::LINE_AA);
+  for (int y = y0; y < y1; y += 10)
+    cv::line(image, {x, y}, {x, std::min(y + 5, y1)}, color, 1, cv::LINE_AA);
 }
 
 std::string shorten(const std::string& text, std::size_t max_chars) {
@@ -74,7 +77,8 @@ cv::Scalar heat_color(double v) {
   if (v > 1) v = 1;
   // Piecewise-linear ramp (BGR) from a pale blue, so that even a small
   // non-zero share stands out from the white empty cells, to dark blue.
-  static const double stops[][3] = {{246, 226, 206}, {225, 185, 130}, {200, 130, 60}, {150, 60, 20}, {90, 20, 8}};
+  static const double stops[][3] = {
+      {246, 226, 206}, {225, 185, 130}, {200, 130, 60}, {150, 60, 20}, {90, 20, 8}};
   const int n = 4;
   double t = v * n;
   int i = std::min(n - 1, static_cast<int>(t));
@@ -95,7 +99,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
     if (step >= raw) break;
   }
   double first = std::ceil(lo / step - 1e-9) * step;
-  for (double t = first; t <= hi + step * 1e-9; t += step) ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+  for (double t = first; t <= hi + step * 1e-9; t += step)
+    ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;
 }
 
@@ -117,11 +122,13 @@ cv::Mat draw(const LineChart& chart) {
   const int left = 95, right = 30, top = chart.note.empty() ? 60 : 80, bottom = 75;
   const cv::Rect area(left, top, chart.width - left - right, chart.height - top - bottom);
   auto px = [&](double x) {
-    return area.x + static_cast<int>(std::lround((x - chart.x_min) / (chart.x_max - chart.x_min) * area.width));
+    return area.x + static_cast<int>(
+                        std::lround((x - chart.x_min) / (chart.x_max - chart.x_min) * area.width));
   };
   auto py = [&](double y) {
     return area.y + area.height -
-           static_cast<int>(std::lround((y - chart.y_min) / (chart.y_max - chart.y_min) * area.height));
+           static_cast<int>(
+               std::lround((y - chart.y_min) / (chart.y_max - chart.y_min) * area.height));
   };
 
   put_text(image, chart.title, {chart.width / 2, 18}, 0.5, 0, title_scale, kBlack, 2);
@@ -141,8 +148,10 @@ cv::Mat draw(const LineChart& chart) {
     put_text(image, format_tick(t), {area.x - 10, y}, 1, 0.5, tick_scale, kBlack);
   }
   cv::rectangle(image, area, kAxisColor, 1);
-  put_text(image, chart.x_label, {area.x + area.width / 2, chart.height - 30}, 0.5, 0, label_scale, kBlack);
-  put_text_vertical(image, chart.y_label, {18, area.y + area.height / 2}, 0, 0.5, label_scale, kBlack);
+  put_text(image, chart.x_label, {area.x + area.width / 2, chart.height - 30}, 0.5, 0, label_scale,
+           kBlack);
+  put_text_vertical(image, chart.y_label, {18, area.y + area.height / 2}, 0, 0.5, label_scale,
+                    kBlack);
 
   // Data, clipped to the plot area.
   cv::Mat plot_area = image(area);
@@ -151,7 +160,8 @@ cv::Mat draw(const LineChart& chart) {
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       points.emplace_back(px(s.x[i]) - area.x, py(s.y[i]) - area.y);
     if (points.size() == 1) cv::circle(plot_area, points[0], 3, s.color, cv::FILLED, cv::LINE_AA);
-    if (points.size() > 1) cv::polylines(plot_area, points, false, s.color, s.thickness, cv::LINE_AA);
+    if (points.size() > 1)
+      cv::polylines(plot_area, points, false, s.color, s.thickness, cv::LINE_AA);
   }
   for (const Marker& m : chart.markers) {
     int x = px(m.x);
@@ -159,8 +169,8 @@ cv::Mat draw(const LineChart& chart) {
     // Text right of the line, unless it would leave the area.
     cv::Size size = text_size(m.text, label_scale, 1);
     bool fits_right = x + 8 + size.width < area.x + area.width - 4;
-    put_text(image, m.text, {fits_right ? x + 8 : x - 8, area.y + area.height / 2}, fits_right ? 0 : 1, 0.5,
-             label_scale, kRed, 1);
+    put_text(image, m.text, {fits_right ? x + 8 : x - 8, area.y + area.height / 2},
+             fits_right ? 0 : 1, 0.5, label_scale, kRed, 1);
   }
 
   // Legend, bottom right inside the plot.
@@ -168,10 +178,11 @@ cv::Mat draw(const LineChart& chart) {
   for (const Series& s : chart.series) named += s.name.empty() ? 0 : 1;
   if (named > 0) {
     int width = 0;
-    for (const Series& s : chart.series) width = std::max(width, text_size(s.name, tick_scale, 1).width);
+    for (const Series& s : chart.series)
+      width = std::max(width, text_size(s.name, tick_scale, 1).width);
     const int row_h = 22;
-    cv::Rect box(area.x + area.width - width - 60, area.y + area.height - named * row_h - 16, width + 50,
-                 named * row_h + 8);
+    cv::Rect box(area.x + area.width - width - 60, area.y + area.height - named * row_h - 16,
+                 width + 50, named * row_h + 8);
     cv::rectangle(image, box, kWhite, cv::FILLED);
     cv::rectangle(image, box, kGrey, 1);
     int y = box.y + 4 + row_h / 2;
@@ -206,10 +217,12 @@ HeatStyle heat_style(const HeatMap& map) {
   s.text_height = text_size("Ag", s.label_scale, 1).height;
   s.row_label_width = 0;
   for (const auto& name : map.row_names)
-    s.row_label_width = std::max(s.row_label_width, text_size(shorten(name, 40), s.label_scale, 1).width);
+    s.row_label_width =
+        std::max(s.row_label_width, text_size(shorten(name, 40), s.label_scale, 1).width);
   s.col_label_height = 0;
   for (const auto& name : map.col_names)
-    s.col_label_height = std::max(s.col_label_height, text_size(shorten(name, 40), s.label_scale, 1).width);
+    s.col_label_height =
+        std::max(s.col_label_height, text_size(shorten(name, 40), s.label_scale, 1).width);
   return s;
 }
 
@@ -217,7 +230,8 @@ HeatStyle heat_style(const HeatMap& map) {
 
 HeatMapLayout layout(const HeatMap& map) {
   HeatStyle s = heat_style(map);
-  const int rows = static_cast<int>(map.row_names.size()), cols = static_cast<int>(map.col_names.size());
+  const int rows = static_cast<int>(map.row_names.size()),
+            cols = static_cast<int>(map.col_names.size());
   const int left = 50 + s.row_label_width + 12;  // rotated y label, names, gap
   const int top = 70;
   const int grid_w = cols * s.cell, grid_h = rows * s.cell;
@@ -235,7 +249,8 @@ HeatMapLayout layout(const HeatMap& map) {
 cv::Mat draw(const HeatMap& map) {
   HeatStyle s = heat_style(map);
   HeatMapLayout l = layout(map);
-  const int rows = static_cast<int>(map.row_names.size()), cols = static_cast<int>(map.col_names.size());
+  const int rows = static_cast<int>(map.row_names.size()),
+            cols = static_cast<int>(map.col_names.size());
   cv::Mat image(l.size, CV_8UC3, kWhite);
   const int grid_w = cols * s.cell, grid_h = rows * s.cell;
 
@@ -249,7 +264,8 @@ cv::Mat draw(const HeatMap& map) {
       cv::rectangle(image, cell, heat_color(v), cv::FILLED);
       if (i < map.cell_text.size() && !map.cell_text[i].empty()) {
         const cv::Scalar ink = v > 0.5 ? kWhite : kBlack;
-        put_text(image, map.cell_text[i], {cell.x + s.cell / 2, cell.y + s.cell / 2}, 0.5, 0.5, s.cell_scale, ink);
+        put_text(image, map.cell_text[i], {cell.x + s.cell / 2, cell.y + s.cell / 2}, 0.5, 0.5,
+                 s.cell_scale, ink);
       }
     }
   }
@@ -257,20 +273,25 @@ cv::Mat draw(const HeatMap& map) {
   const cv::Scalar line(235, 235, 235);
   if (s.cell >= 24) {
     for (int r = 1; r < rows; ++r)
-      cv::line(image, {l.origin.x, l.origin.y + r * s.cell}, {l.origin.x + grid_w - 1, l.origin.y + r * s.cell}, line);
+      cv::line(image, {l.origin.x, l.origin.y + r * s.cell},
+               {l.origin.x + grid_w - 1, l.origin.y + r * s.cell}, line);
     for (int c = 1; c < cols; ++c)
-      cv::line(image, {l.origin.x + c * s.cell, l.origin.y}, {l.origin.x + c * s.cell, l.origin.y + grid_h - 1}, line);
+      cv::line(image, {l.origin.x + c * s.cell, l.origin.y},
+               {l.origin.x + c * s.cell, l.origin.y + grid_h - 1}, line);
   }
-  cv::rectangle(image, cv::Rect(l.origin.x - 1, l.origin.y - 1, grid_w + 2, grid_h + 2), kAxisColor, 1);
+  cv::rectangle(image, cv::Rect(l.origin.x - 1, l.origin.y - 1, grid_w + 2, grid_h + 2), kAxisColor,
+                1);
 
   // Row names (right-aligned against the grid), column names rotated below.
   for (int r = 0; r < rows; ++r)
-    put_text(image, shorten(map.row_names[r], 40), {l.origin.x - 8, l.origin.y + r * s.cell + s.cell / 2}, 1, 0.5,
-             s.label_scale, kBlack);
+    put_text(image, shorten(map.row_names[r], 40),
+             {l.origin.x - 8, l.origin.y + r * s.cell + s.cell / 2}, 1, 0.5, s.label_scale, kBlack);
   for (int c = 0; c < cols; ++c)
     put_text_vertical(image, shorten(map.col_names[c], 40),
-                      {l.origin.x + c * s.cell + s.cell / 2, l.origin.y + grid_h + 6}, 0.5, 0, s.label_scale, kBlack);
-  put_text(image, map.x_label, {l.origin.x + grid_w / 2, l.origin.y + grid_h + 12 + s.col_label_height + 18}, 0.5, 0,
+                      {l.origin.x + c * s.cell + s.cell / 2, l.origin.y + grid_h + 6}, 0.5, 0,
+                      s.label_scale, kBlack);
+  put_text(image, map.x_label,
+           {l.origin.x + grid_w / 2, l.origin.y + grid_h + 12 + s.col_label_height + 18}, 0.5, 0,
            0.65, kBlack, 1);
   put_text_vertical(image, map.y_label, {12, l.origin.y + grid_h / 2}, 0, 0.5, 0.65, kBlack, 1);
 
@@ -289,15 +310,18 @@ cv::Mat draw(const HeatMap& map) {
     put_text(image, cat(p, " %"), {bar_x + bar_w + 8, y}, 0, 0.5, 0.45, kBlack);
   }
   if (!map.legend_label.empty())
-    put_text_vertical(image, map.legend_label, {bar_x + bar_w + 60, bar_y + bar_h / 2}, 0, 0.5, 0.45, kBlack);
+    put_text_vertical(image, map.legend_label, {bar_x + bar_w + 60, bar_y + bar_h / 2}, 0, 0.5,
+                      0.45, kBlack);
   return image;
 }
 
 void write_png(const std::string& path, const cv::Mat& image) {
   std::vector<uchar> buffer;
-  if (!cv::imencode(".png", image, buffer)) throw Error(cat(path, ": could not encode the PNG image"));
+  if (!cv::imencode(".png", image, buffer))
+    throw Error(cat(path, ": could not encode the PNG image"));
   AtomicOutput out(path);
-  out.stream().write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+  out.stream().write(reinterpret_cast<const char*>(buffer.data()),
+                     static_cast<std::streamsize>(buffer.size()));
   out.commit();
 }
 

@@ -27,7 +27,8 @@ std::vector<std::string> split_fields(const std::string& line, char separator) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t end = line.find(separator, start);
-    fields.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    fields.push_back(
+        line.substr(start, end == std::string::npos ? std::string::npos : end - start));
     if (end == std::string::npos) return fields;
     start = end + 1;
   }

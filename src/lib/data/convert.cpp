@@ -1,13 +1,13 @@
 #include "finegrain/data/convert.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-#include <algorithm>
 #include <memory>
+#include <set>
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
@@ -69,7 +69,9 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim, TableReadOpti
   for (std::size_t n = 0; n < lines.size(); ++n) {
     auto tokens = tokens_of(lines[n]);
     if (tokens.empty()) continue;
-    auto where = [&](const std::string& token) { return cat(name, ":", n + 1, ": '", token, "': "); };
+    auto where = [&](const std::string& token) {
+      return cat(name, ":", n + 1, ": '", token, "': ");
+    };
     Sparse row{};
     double label_value = 0;
     if (!parse_int(tokens[0], row.label)) {
@@ -89,12 +91,14 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim, TableReadOpti
         throw Error(where(token) + "index must be an integer >= 1");
       if (static_cast<std::size_t>(index) <= previous)
         throw Error(where(token) + "indices must be ascending");
-      if (!parse_float(token.substr(colon + 1), value)) throw Error(where(token) + "value is not a number");
+      if (!parse_float(token.substr(colon + 1), value))
+        throw Error(where(token) + "value is not a number");
       check_text_value(value, options.allow_nonfinite, where(token));
       if (dim && static_cast<std::size_t>(index) > dim)
         throw Error(where(token) + cat("index beyond the dimension ", dim));
       if (!dim && static_cast<std::size_t>(index) > kMaxInferredDim)
-        throw Error(where(token) + cat("index beyond ", kMaxInferredDim, " (give --dim if the data really has so many)"));
+        throw Error(where(token) + cat("index beyond ", kMaxInferredDim,
+                                       " (give --dim if the data really has so many)"));
       previous = static_cast<std::size_t>(index);
       row.entries.emplace_back(previous - 1, value);
     }
@@ -115,7 +119,8 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim, TableReadOpti
       if (!seen.emplace(table.classes[c], c).second)
         throw Error(cat(path, ".classes:", c + 1, ": class '", table.classes[c], "' repeats line ",
                         seen[table.classes[c]] + 1, " (labels would be ambiguous)"));
-    for (std::size_t c = 0; c < table.classes.size(); ++c) label_to_class[static_cast<long long>(c)] = static_cast<int>(c);
+    for (std::size_t c = 0; c < table.classes.size(); ++c)
+      label_to_class[static_cast<long long>(c)] = static_cast<int>(c);
   } else {
     std::set<long long> labels;
     for (const auto& row : rows)
@@ -134,7 +139,8 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim, TableReadOpti
     if (row.label >= 0) {
       auto hit = label_to_class.find(row.label);
       if (hit == label_to_class.end())
-        throw Error(cat(name, ": row ", line_number, ": label ", row.label, " has no name in ", path, ".classes"));
+        throw Error(cat(name, ": row ", line_number, ": label ", row.label, " has no name in ",
+                        path, ".classes"));
       label = hit->second;
     }
     std::fill(dense.begin(), dense.end(), 0.0f);
@@ -199,7 +205,8 @@ FeatureTable read_csv(const std::string& path, TableReadOptions options) {
   if (lines.empty()) throw Error(cat(name, ": empty file"));
   auto header = csv_fields(lines[0], cat(name, ":1: "));
   if (header.size() < 3 || header[0] != "key" || header[1] != "label")
-    throw Error(cat(name, ":1: expected a header 'key,label,f1,...' (as fg-convert --to csv writes)"));
+    throw Error(
+        cat(name, ":1: expected a header 'key,label,f1,...' (as fg-convert --to csv writes)"));
   FeatureTable table;
   table.dim = header.size() - 2;
   std::map<std::string, int> class_of;
@@ -237,8 +244,10 @@ FeatureTable read_csv(const std::string& path, TableReadOptions options) {
 
 namespace {
 void write_npy_header(std::ostream& out, const char* descr, const std::string& shape) {
-  std::string dict = cat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape, ", }");
-  // Magic (6) + version (2) + length (2) + dict, padded with spaces to a multiple of 64, ending '\n'.
+  std::string dict =
+      cat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape, ", }");
+  // Magic (6) + version (2) + length (2) + dict, padded with spaces to a multiple of 64, ending
+  // '\n'.
   std::size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
   dict += '\n';
@@ -261,12 +270,14 @@ NpyArray read_npy(const std::string& path) {
     throw Error(cat(in.name(), ": not a NumPy .npy file"));
   std::size_t header_length = 0;
   if (magic[6] == 1) {
-    header_length = static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8);
+    header_length =
+        static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8);
   } else {
     char more[2];
     in.stream().read(more, 2);
-    header_length = static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8) |
-                    (static_cast<unsigned char>(more[0]) << 16) | (static_cast<unsigned char>(more[1]) << 24);
+    header_length =
+        static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8) |
+        (static_cast<unsigned char>(more[0]) << 16) | (static_cast<unsigned char>(more[1]) << 24);
   }
   std::string header(header_length, '\0');
   in.stream().read(header.data(), static_cast<std::streamsize>(header_length));
@@ -280,13 +291,16 @@ NpyArray read_npy(const std::string& path) {
   std::size_t count = 1;
   for (std::string part : split_list(header.substr(open + 1, close - open - 1))) {
     long long extent = 0;
-    if (!parse_int(part, extent) || extent < 0) throw Error(cat(in.name(), ": bad shape in header: ", header));
+    if (!parse_int(part, extent) || extent < 0)
+      throw Error(cat(in.name(), ": bad shape in header: ", header));
     array.shape.push_back(static_cast<std::size_t>(extent));
     count *= static_cast<std::size_t>(extent);
   }
   array.data.resize(count);
-  in.stream().read(reinterpret_cast<char*>(array.data.data()), static_cast<std::streamsize>(count * 4));
-  if (static_cast<std::size_t>(in.stream().gcount()) != count * 4) throw Error(cat(in.name(), ": truncated data"));
+  in.stream().read(reinterpret_cast<char*>(array.data.data()),
+                   static_cast<std::streamsize>(count * 4));
+  if (static_cast<std::size_t>(in.stream().gcount()) != count * 4)
+    throw Error(cat(in.name(), ": truncated data"));
   return array;
 }
 
@@ -315,7 +329,9 @@ class FgtSink : public RowSink {
       : writer_(path, header) {
     writer_.allow_nonfinite(allow_nonfinite);
   }
-  void write(const std::string& key, int label, const float* row) override { writer_.write(key, label, row); }
+  void write(const std::string& key, int label, const float* row) override {
+    writer_.write(key, label, row);
+  }
   void commit() override { writer_.commit(); }
 
  private:
@@ -365,7 +381,8 @@ class CsvSink : public RowSink {
     out_.stream() << line_ << '\n';
   }
   void write(const std::string& key, int label, const float* row) override {
-    line_ = csv_field(key) + "," + csv_field(label >= 0 ? header_.classes[std::size_t(label)] : std::string());
+    line_ = csv_field(key) + "," +
+            csv_field(label >= 0 ? header_.classes[std::size_t(label)] : std::string());
     for (std::size_t j = 0; j < header_.dim; ++j) {
       line_ += ',';
       line_ += format_float(row[j]);
@@ -382,13 +399,17 @@ class CsvSink : public RowSink {
 
 class TextSink : public RowSink {
  public:
-  TextSink(const std::string& path, const TableHeader& header) : header_(header), out_(path, false) {
-    out_.stream() << "# finegrain feature table: " << header_.rows.value_or(0) << " rows, dimension "
-                  << header_.dim << ", " << header_.classes.size() << " classes\n";
+  TextSink(const std::string& path, const TableHeader& header)
+      : header_(header), out_(path, false) {
+    out_.stream() << "# finegrain feature table: " << header_.rows.value_or(0)
+                  << " rows, dimension " << header_.dim << ", " << header_.classes.size()
+                  << " classes\n";
   }
   void write(const std::string& key, int label, const float* row) override {
-    out_.stream() << key << '\t' << (label >= 0 ? header_.classes[std::size_t(label)] : std::string()) << '\t';
-    for (std::size_t j = 0; j < header_.dim; ++j) out_.stream() << (j ? " " : "") << format_float(row[j]);
+    out_.stream() << key << '\t'
+                  << (label >= 0 ? header_.classes[std::size_t(label)] : std::string()) << '\t';
+    for (std::size_t j = 0; j < header_.dim; ++j)
+      out_.stream() << (j ? " " : "") << format_float(row[j]);
     out_.stream() << '\n';
   }
   void commit() override { out_.commit(); }
@@ -407,14 +428,16 @@ class NpySink : public RowSink {
     write_npy_header(labels_.stream(), "<i4", cat("(", rows, ",)"));
   }
   void write(const std::string& key, int label, const float* row) override {
-    matrix_.stream().write(reinterpret_cast<const char*>(row), static_cast<std::streamsize>(header_.dim * sizeof(float)));
+    matrix_.stream().write(reinterpret_cast<const char*>(row),
+                           static_cast<std::streamsize>(header_.dim * sizeof(float)));
     const auto value = static_cast<std::int32_t>(label);
     labels_.stream().write(reinterpret_cast<const char*>(&value), 4);
     keys_.push_back(key);
   }
   void commit() override {
     if (keys_.size() != header_.rows.value_or(0))
-      throw Error(cat(matrix_.path(), ": wrote ", keys_.size(), " rows, but the header announced ", header_.rows.value_or(0)));
+      throw Error(cat(matrix_.path(), ": wrote ", keys_.size(), " rows, but the header announced ",
+                      header_.rows.value_or(0)));
     write_lines_file(stem_ + ".classes.txt", header_.classes);
     write_lines_file(stem_ + ".keys.txt", keys_);
     labels_.commit();
@@ -424,7 +447,9 @@ class NpySink : public RowSink {
  private:
   static std::string npy_stem(const std::string& path) {
     if (path == "-") throw UsageError("--to npy writes several files; give a file path, not '-'");
-    return path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0 ? path.substr(0, path.size() - 4) : path;
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0
+               ? path.substr(0, path.size() - 4)
+               : path;
   }
   TableHeader header_;
   std::string stem_;
@@ -439,7 +464,8 @@ std::unique_ptr<RowSink> make_sink(const std::string& format, const std::string&
   if (format == "csv") return std::make_unique<CsvSink>(path, header);
   if (format == "npy") return std::make_unique<NpySink>(path, header);
   if (format == "text") return std::make_unique<TextSink>(path, header);
-  throw UsageError(cat("unknown output format '", format, "' (expected fgt, libsvm, csv, npy or text)"));
+  throw UsageError(
+      cat("unknown output format '", format, "' (expected fgt, libsvm, csv, npy or text)"));
 }
 
 }  // namespace
@@ -449,12 +475,13 @@ void write_in_format(const std::string& format, const std::string& path, const F
   TableHeader header = table.header();
   header.rows = table.rows();
   const auto sink = make_sink(format, path, header, allow_nonfinite);
-  for (std::size_t i = 0; i < table.rows(); ++i) sink->write(table.keys[i], table.labels[i], table.row(i));
+  for (std::size_t i = 0; i < table.rows(); ++i)
+    sink->write(table.keys[i], table.labels[i], table.row(i));
   sink->commit();
 }
 
 TableHeader convert_tables(const std::vector<std::string>& inputs, const std::string& out,
-                             const std::string& format, TableReadOptions options) {
+                           const std::string& format, TableReadOptions options) {
   if (inputs.empty()) throw UsageError("no input tables");
   // All headers first: the joined class list, dimension, provenance and row
   // count are known before the first record is written.
@@ -471,9 +498,11 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
       joined.dim = h.dim;
       joined.provenance = h.provenance;
     } else if (h.dim != joined.dim) {
-      throw Error(cat(name, ": dimension ", h.dim, ", expected ", joined.dim, " (as in the tables before it)"));
+      throw Error(cat(name, ": dimension ", h.dim, ", expected ", joined.dim,
+                      " (as in the tables before it)"));
     } else if (h.provenance != joined.provenance) {
-      throw Error(cat(name, ": made with other settings than the tables before it (provenance differs)"));
+      throw Error(
+          cat(name, ": made with other settings than the tables before it (provenance differs)"));
     }
     std::vector<int> map(h.classes.size());
     for (std::size_t c = 0; c < h.classes.size(); ++c) {
@@ -482,13 +511,17 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
       if (hit == joined.classes.end()) joined.classes.push_back(h.classes[c]);
     }
     remap.push_back(std::move(map));
-    if (h.rows) rows += *h.rows;
-    else rows_known = false;
+    if (h.rows)
+      rows += *h.rows;
+    else
+      rows_known = false;
   }
-  if (rows_known) joined.rows = rows;
+  if (rows_known)
+    joined.rows = rows;
   else if (format == "npy" || format == "text")
-    throw Error(cat(readers.front()->name(), ": the row count is not in the table's header (a stream?); ",
-                    format, " output needs it: write the table to a file first"));
+    throw Error(cat(readers.front()->name(),
+                    ": the row count is not in the table's header (a stream?); ", format,
+                    " output needs it: write the table to a file first"));
   const auto sink = make_sink(format, out, joined, options.allow_nonfinite);
   TableRow row;
   std::uint64_t written = 0;
@@ -500,7 +533,8 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
     }
   }
   if (rows_known && written != rows)
-    throw Error(cat(readers.front()->name(), ": the headers announced ", rows, " rows, the tables hold ", written));
+    throw Error(cat(readers.front()->name(), ": the headers announced ", rows,
+                    " rows, the tables hold ", written));
   sink->commit();
   joined.rows = written;
   return joined;

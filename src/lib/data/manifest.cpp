@@ -91,13 +91,13 @@ bool folder_id(const fs::path& dir, FolderId& id) {
 // Links are followed, to files and to folders, but each folder is listed
 // once: a link back to a folder already listed (`ln -s . loop`) is warned
 // about, counted and skipped, so a loop cannot list images again or for ever.
-void walk(const fs::path& dir, const fs::path& base, std::vector<std::string>& files, ListReport& report,
-          std::set<FolderId>& listed) {
+void walk(const fs::path& dir, const fs::path& base, std::vector<std::string>& files,
+          ListReport& report, std::set<FolderId>& listed) {
   std::error_code error;
   FolderId id;
   if (folder_id(dir, id) && !listed.insert(id).second) {
-    log::warn(cat(dir.string(), ": a link to a folder already listed (", fs::canonical(dir, error).string(),
-                  "), skipped"));
+    log::warn(cat(dir.string(), ": a link to a folder already listed (",
+                  fs::canonical(dir, error).string(), "), skipped"));
     ++report.link_loops;
     return;
   }
@@ -149,13 +149,16 @@ Manifest list_images(const std::string& root, ListReport& report, bool keep_loos
   Manifest manifest;
   if (keep_loose) {
     for (const auto& path : loose) {
-      if (looks_like_image(path) && !has_tab_or_newline(path)) manifest.push_back({path, ""});
-      else ++report.non_images;
+      if (looks_like_image(path) && !has_tab_or_newline(path))
+        manifest.push_back({path, ""});
+      else
+        ++report.non_images;
     }
     report.loose_files = 0;
   }
   if (report.loose_files)
-    log::warn(cat(root, ": ", report.loose_files, " file(s) directly under the root ignored (not in a class folder)"));
+    log::warn(cat(root, ": ", report.loose_files,
+                  " file(s) directly under the root ignored (not in a class folder)"));
   std::sort(classes.begin(), classes.end());
 
   for (const auto& cls : classes) {
@@ -167,7 +170,8 @@ Manifest list_images(const std::string& root, ListReport& report, bool keep_loos
     std::vector<std::string> files;
     std::set<FolderId> listed;  // per class: a folder linked from two classes is listed in both
     FolderId root_id;
-    if (folder_id(root, root_id)) listed.insert(root_id);  // a link back to the root lists every class
+    if (folder_id(root, root_id))
+      listed.insert(root_id);  // a link back to the root lists every class
     walk(class_dir, class_dir, files, report, listed);
     std::sort(files.begin(), files.end());
     std::size_t kept = 0;
@@ -197,8 +201,8 @@ Manifest list_images(const std::string& root, ListReport& report, bool keep_loos
   return manifest;
 }
 
-void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed, Manifest& train,
-                      Manifest& test) {
+void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed,
+                      Manifest& train, Manifest& test) {
   if (!(test_fraction > 0.0 && test_fraction < 1.0))
     throw UsageError(cat("--split must be a fraction between 0 and 1, got ", test_fraction));
   std::map<std::string, std::vector<std::size_t>> by_class;
@@ -254,16 +258,22 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
   std::string value;
   std::string first;
   for (const auto& line : lines)
-    if (!trim(line).empty()) { first = trim(line); break; }
+    if (!trim(line).empty()) {
+      first = trim(line);
+      break;
+    }
   bool flags_format = parse_id_line(first, id, value) && (value == "0" || value == "1");
 
   if (flags_format) {
     if (train_flag != 0 && train_flag != 1)
-      throw UsageError(cat(split_file, ": is an 'id, flag' split file: say which flag means train with "
+      throw UsageError(cat(split_file,
+                           ": is an 'id, flag' split file: say which flag means train with "
                            "--train-flag 0|1 (CUB-200-2011 uses 1; the cub100 subset uses 0)"));
     std::string images_txt = (fs::path(split_file).parent_path() / "images.txt").string();
     if (!fs::exists(images_txt))
-      throw Error(cat(split_file, ": an 'id, flag' split file needs images.txt beside it, not found: ", images_txt));
+      throw Error(
+          cat(split_file,
+              ": an 'id, flag' split file needs images.txt beside it, not found: ", images_txt));
     std::unordered_map<long long, std::size_t> image_of_id;
     std::vector<std::string> image_lines = read_lines(images_txt);
     for (std::size_t i = 0; i < image_lines.size(); ++i) {
@@ -272,7 +282,8 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
         throw Error(cat(images_txt, ":", i + 1, ": expected 'id, path', found: ", image_lines[i]));
       long long index = find(value);
       if (index < 0)
-        throw Error(cat(images_txt, ":", i + 1, ": ", value, " is not among the images under ", root));
+        throw Error(
+            cat(images_txt, ":", i + 1, ": ", value, " is not among the images under ", root));
       image_of_id[id] = static_cast<std::size_t>(index);
     }
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -290,7 +301,8 @@ void split_by_file(const Manifest& all, const std::string& root, const std::stri
       if (listed.empty() || listed[0] == '#') continue;
       long long index = find(listed);
       if (index < 0)
-        throw Error(cat(split_file, ":", i + 1, ": ", listed, " is not among the images under ", root));
+        throw Error(
+            cat(split_file, ":", i + 1, ": ", listed, " is not among the images under ", root));
       selected[static_cast<std::size_t>(index)] = true;
     }
   }

@@ -21,7 +21,6 @@ constexpr std::uint32_t kMaxClasses = 1u << 24;
 constexpr std::uint32_t kMaxName = 1u << 16;
 constexpr std::uint32_t kMaxKey = 1u << 20;
 
-
 template <class T>
 void put(std::ostream& out, T value) {
   out.write(reinterpret_cast<const char*>(&value), sizeof value);
@@ -64,8 +63,8 @@ void TableWriter::write(std::string_view key, int label, const float* values) {
   if (!allow_nonfinite_) {
     for (std::size_t j = 0; j < header_.dim; ++j)
       if (!std::isfinite(values[j]))
-        throw Error(cat(out_.path(), ": record ", rows_ + 1, " (", key, "): column ", j + 1, " would be ",
-                        values[j], "; nothing written"));
+        throw Error(cat(out_.path(), ": record ", rows_ + 1, " (", key, "): column ", j + 1,
+                        " would be ", values[j], "; nothing written"));
   }
   std::ostream& out = out_.stream();
   out.put(kRecordTag);
@@ -104,20 +103,23 @@ TableReader::TableReader(const std::string& path, TableReadOptions options)
       stream.read(more, sizeof more);
       first.append(more, static_cast<std::size_t>(stream.gcount()));
     }
-    throw Error(cat(name(), ": not a finegrain feature table; it looks like ", describe_content(first)));
+    throw Error(
+        cat(name(), ": not a finegrain feature table; it looks like ", describe_content(first)));
   }
   bin_ = std::make_unique<BinaryReader>(stream, name(), "feature table");
   BinaryReader& in = *bin_;
   in.set_context("truncated header");
   const std::uint32_t version = in.u32();
   if (version != kTableVersion)
-    throw Error(cat(name(), ": feature table format version ", version, ", this program reads version ",
-                    kTableVersion, " (written by a different finegrain?)"));
+    throw Error(cat(name(), ": feature table format version ", version,
+                    ", this program reads version ", kTableVersion,
+                    " (written by a different finegrain?)"));
   const std::uint32_t dim = in.u32();
   const std::uint64_t rows = in.u64();
   const std::uint32_t class_count = in.u32();
   if (dim == 0 || dim > kMaxDim) throw Error(cat(name(), ": damaged header: dimension ", dim));
-  if (class_count > kMaxClasses) throw Error(cat(name(), ": damaged header: ", class_count, " classes"));
+  if (class_count > kMaxClasses)
+    throw Error(cat(name(), ": damaged header: ", class_count, " classes"));
   in.check_count(class_count, kMaxClasses, 4, "class name");
   header_.dim = dim;
   header_.classes.resize(class_count);
@@ -168,7 +170,8 @@ bool TableReader::next(TableRow& row) {
     return false;
   }
   std::uint64_t number = record_ + 1;
-  if (tag != kRecordTag) throw Error(cat(name(), ": record ", number, ": damaged (bad record marker)"));
+  if (tag != kRecordTag)
+    throw Error(cat(name(), ": record ", number, ": damaged (bad record marker)"));
   in.set_context(cat("record ", number));
   const std::uint32_t key_length = in.u32();
   if (key_length > kMaxKey) throw Error(cat(name(), ": record ", number, ": damaged (key length)"));
@@ -178,14 +181,15 @@ bool TableReader::next(TableRow& row) {
   const std::int32_t label = in.i32();
   in.f32s(row.values, header_.dim, "value");
   if (label < -1 || label >= static_cast<std::int32_t>(header_.classes.size()))
-    throw Error(cat(name(), ": record ", number, ": label index ", label, " outside the class list of ",
-                    header_.classes.size()));
+    throw Error(cat(name(), ": record ", number, ": label index ", label,
+                    " outside the class list of ", header_.classes.size()));
   row.label = label;
   if (!options_.allow_nonfinite) {
     for (std::size_t j = 0; j < header_.dim; ++j) {
       if (!std::isfinite(row.values[j]))
         throw Error(cat(name(), ": record ", number, " (", row.key, "): column ", j + 1, " is ",
-                        row.values[j], " (only fg-convert reads such values, with --allow-nonfinite)"));
+                        row.values[j],
+                        " (only fg-convert reads such values, with --allow-nonfinite)"));
     }
   }
   record_ = number;
@@ -243,9 +247,11 @@ void append_table(FeatureTable& table, const FeatureTable& more, const std::stri
     return;
   }
   if (more.dim != table.dim)
-    throw Error(cat(more_name, ": dimension ", more.dim, ", expected ", table.dim, " (as in the tables before it)"));
+    throw Error(cat(more_name, ": dimension ", more.dim, ", expected ", table.dim,
+                    " (as in the tables before it)"));
   if (more.provenance != table.provenance)
-    throw Error(cat(more_name, ": made with other settings than the tables before it (provenance differs)"));
+    throw Error(cat(more_name,
+                    ": made with other settings than the tables before it (provenance differs)"));
   std::vector<int> remap(more.classes.size());
   for (std::size_t c = 0; c < more.classes.size(); ++c) {
     int index = table.class_index(more.classes[c]);
@@ -256,13 +262,16 @@ void append_table(FeatureTable& table, const FeatureTable& more, const std::stri
     remap[c] = index;
   }
   for (std::size_t i = 0; i < more.rows(); ++i)
-    table.add(more.keys[i], more.labels[i] < 0 ? -1 : remap[static_cast<std::size_t>(more.labels[i])], more.row(i));
+    table.add(more.keys[i],
+              more.labels[i] < 0 ? -1 : remap[static_cast<std::size_t>(more.labels[i])],
+              more.row(i));
 }
 
 void write_table(const std::string& path, const FeatureTable& table, bool allow_nonfinite) {
   TableWriter writer(path, table.header());
   writer.allow_nonfinite(allow_nonfinite);
-  for (std::size_t i = 0; i < table.rows(); ++i) writer.write(table.keys[i], table.labels[i], table.row(i));
+  for (std::size_t i = 0; i < table.rows(); ++i)
+    writer.write(table.keys[i], table.labels[i], table.row(i));
   writer.commit();
 }
 
@@ -280,14 +289,17 @@ std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::str
   for (std::size_t t = 0; t < inputs.size(); ++t) {
     const TableHeader& h = headers[t];
     if (h.dim != joined.dim)
-      throw Error(cat(inputs[t], ": dimension ", h.dim, ", expected ", joined.dim, " (as in the tables before it)"));
+      throw Error(cat(inputs[t], ": dimension ", h.dim, ", expected ", joined.dim,
+                      " (as in the tables before it)"));
     if (h.provenance != joined.provenance)
-      throw Error(cat(inputs[t], ": made with other settings than the tables before it (provenance differs)"));
+      throw Error(cat(inputs[t],
+                      ": made with other settings than the tables before it (provenance differs)"));
     std::vector<int> remap(h.classes.size());
     for (std::size_t c = 0; c < h.classes.size(); ++c) {
       const auto it = std::find(joined.classes.begin(), joined.classes.end(), h.classes[c]);
       if (it == joined.classes.end() && !classes.empty())
-        throw Error(cat(inputs[t], ": class '", h.classes[c], "' is not in the expected class list"));
+        throw Error(
+            cat(inputs[t], ": class '", h.classes[c], "' is not in the expected class list"));
       remap[c] = static_cast<int>(it - joined.classes.begin());
       if (it == joined.classes.end()) joined.classes.push_back(h.classes[c]);
     }
@@ -304,7 +316,8 @@ std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::str
     while (true) {
       if (between_rows) between_rows();
       if (!reader.next(row)) break;
-      writer.write(row.key, row.label < 0 ? -1 : remaps[t][static_cast<std::size_t>(row.label)], row.values.data());
+      writer.write(row.key, row.label < 0 ? -1 : remaps[t][static_cast<std::size_t>(row.label)],
+                   row.values.data());
     }
   }
   writer.commit();

@@ -34,11 +34,21 @@ std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -59,11 +69,14 @@ std::string json_number(double value) { return format_double(value); }
 Predictions read_predictions(const std::string& path) {
   const std::vector<std::string> lines = read_lines(path);
   const std::string name = path == "-" ? "<stdin>" : path;
-  if (lines.empty()) throw Error(cat(name, ": empty file (expected predictions written by fg-predict)"));
+  if (lines.empty())
+    throw Error(cat(name, ": empty file (expected predictions written by fg-predict)"));
   if (lines[0].rfind("#key\t", 0) != 0) {
-    throw Error(cat(name, ":1: not a predictions file: expected a '#key<TAB>true<TAB>predicted<TAB>score' header "
-                          "(as fg-predict writes); this looks like ",
-                    describe_content(lines[0].substr(0, 64))));
+    throw Error(
+        cat(name,
+            ":1: not a predictions file: expected a '#key<TAB>true<TAB>predicted<TAB>score' header "
+            "(as fg-predict writes); this looks like ",
+            describe_content(lines[0].substr(0, 64))));
   }
   // Columns by name; unknown trailing columns are ignored (the format may grow).
   const std::vector<std::string> header = split_fields(lines[0]);
@@ -79,7 +92,8 @@ Predictions read_predictions(const std::string& path) {
   for (int j = 2;; ++j) {
     int p = column(cat("pred", j)), s = column(cat("score", j));
     if (p < 0 && s < 0) break;
-    if (p < 0 || s < 0) throw Error(cat(name, ":1: column pred", j, " without score", j, " (or the reverse)"));
+    if (p < 0 || s < 0)
+      throw Error(cat(name, ":1: column pred", j, " without score", j, " (or the reverse)"));
     pred_cols.push_back(p);
     score_cols.push_back(s);
   }
@@ -179,7 +193,8 @@ Metrics evaluate(const Predictions& predictions, const std::string& source) {
     }
   }
   if (m.evaluated == 0)
-    throw Error(cat(source, ": none of the ", m.rows, " rows has a true label; nothing to evaluate"));
+    throw Error(
+        cat(source, ": none of the ", m.rows, " rows has a true label; nothing to evaluate"));
 
   m.top1 = ratio(m.correct, m.evaluated);
   for (std::uint64_t w : within) m.topk.push_back(ratio(w, m.evaluated));
@@ -189,7 +204,8 @@ Metrics evaluate(const Predictions& predictions, const std::string& source) {
   for (ClassMetrics& c : m.classes) {
     c.precision = ratio(c.correct, c.predicted);
     c.recall = ratio(c.correct, c.support);
-    c.f1 = (c.precision + c.recall) > 0 ? 2 * c.precision * c.recall / (c.precision + c.recall) : 0.0;
+    c.f1 =
+        (c.precision + c.recall) > 0 ? 2 * c.precision * c.recall / (c.precision + c.recall) : 0.0;
     if (c.support == 0 && c.predicted == 0) continue;  // occurs nowhere: not in the averages
     ++labels;
     sum_p += c.precision;
@@ -213,17 +229,19 @@ Metrics evaluate(const Predictions& predictions, const std::string& source) {
 std::string metrics_report(const Metrics& m, bool brief) {
   std::ostringstream out;
   out.imbue(std::locale::classic());
-  out << "rows                     " << m.rows << " (" << m.evaluated << " evaluated, " << m.unlabeled
-      << " unlabeled skipped)\n";
+  out << "rows                     " << m.rows << " (" << m.evaluated << " evaluated, "
+      << m.unlabeled << " unlabeled skipped)\n";
   if (m.unseen_rows > 0) {
     out << "unseen true labels       " << m.unseen_rows << " rows with " << m.unseen_labels.size()
         << " label(s) the model never saw, counted as errors:";
     for (const auto& label : m.unseen_labels) out << ' ' << label;
     out << '\n';
   }
-  out << "top-1 accuracy           " << percent(m.top1) << "  (" << m.correct << " / " << m.evaluated << ")\n";
+  out << "top-1 accuracy           " << percent(m.top1) << "  (" << m.correct << " / "
+      << m.evaluated << ")\n";
   for (std::size_t j = 1; j < m.topk.size(); ++j)
-    out << "top-" << (j + 1) << " accuracy" << std::string(j + 1 < 10 ? 11 : 10, ' ') << percent(m.topk[j]) << '\n';
+    out << "top-" << (j + 1) << " accuracy" << std::string(j + 1 < 10 ? 11 : 10, ' ')
+        << percent(m.topk[j]) << '\n';
   out << "mean per-class accuracy  " << percent(m.mean_per_class_accuracy) << '\n';
   out << "macro precision          " << fixed(m.macro_precision) << '\n';
   out << "macro recall             " << fixed(m.macro_recall) << '\n';
@@ -233,12 +251,14 @@ std::string metrics_report(const Metrics& m, bool brief) {
   if (!brief) {
     std::size_t width = 5;
     for (const auto& c : m.classes) width = std::max(width, c.name.size() + (c.seen ? 0 : 9));
-    out << '\n' << "class" << std::string(width - 5, ' ') << "  support  precision  recall      F1\n";
+    out << '\n'
+        << "class" << std::string(width - 5, ' ') << "  support  precision  recall      F1\n";
     for (const auto& c : m.classes) {
       const std::string label = c.seen ? c.name : c.name + " (unseen)";
       char buf[96];
-      std::snprintf(buf, sizeof buf, "  %7llu  %9s  %6s  %6s", static_cast<unsigned long long>(c.support),
-                    fixed(c.precision).c_str(), fixed(c.recall).c_str(), fixed(c.f1).c_str());
+      std::snprintf(buf, sizeof buf, "  %7llu  %9s  %6s  %6s",
+                    static_cast<unsigned long long>(c.support), fixed(c.precision).c_str(),
+                    fixed(c.recall).c_str(), fixed(c.f1).c_str());
       out << label << std::string(width - label.size(), ' ') << buf << '\n';
     }
   }
@@ -254,13 +274,15 @@ std::string metrics_json(const Metrics& m) {
   out << "  \"unlabeled\": " << m.unlabeled << ",\n";
   out << "  \"unseen_rows\": " << m.unseen_rows << ",\n";
   out << "  \"unseen_labels\": [";
-  for (std::size_t i = 0; i < m.unseen_labels.size(); ++i) out << (i ? ", " : "") << json_string(m.unseen_labels[i]);
+  for (std::size_t i = 0; i < m.unseen_labels.size(); ++i)
+    out << (i ? ", " : "") << json_string(m.unseen_labels[i]);
   out << "],\n";
   out << "  \"k\": " << m.k << ",\n";
   out << "  \"correct\": " << m.correct << ",\n";
   out << "  \"top1_accuracy\": " << json_number(m.top1) << ",\n";
   out << "  \"topk_accuracy\": {";
-  for (std::size_t j = 0; j < m.topk.size(); ++j) out << (j ? ", " : "") << "\"" << j + 1 << "\": " << json_number(m.topk[j]);
+  for (std::size_t j = 0; j < m.topk.size(); ++j)
+    out << (j ? ", " : "") << "\"" << j + 1 << "\": " << json_number(m.topk[j]);
   out << "},\n";
   out << "  \"mean_per_class_accuracy\": " << json_number(m.mean_per_class_accuracy) << ",\n";
   out << "  \"macro_precision\": " << json_number(m.macro_precision) << ",\n";
@@ -271,10 +293,12 @@ std::string metrics_json(const Metrics& m) {
   out << "  \"classes\": [\n";
   for (std::size_t i = 0; i < m.classes.size(); ++i) {
     const ClassMetrics& c = m.classes[i];
-    out << "    {\"class\": " << json_string(c.name) << ", \"seen\": " << (c.seen ? "true" : "false")
-        << ", \"support\": " << c.support << ", \"predicted\": " << c.predicted << ", \"correct\": " << c.correct
-        << ", \"precision\": " << json_number(c.precision) << ", \"recall\": " << json_number(c.recall)
-        << ", \"f1\": " << json_number(c.f1) << "}" << (i + 1 < m.classes.size() ? "," : "") << "\n";
+    out << "    {\"class\": " << json_string(c.name)
+        << ", \"seen\": " << (c.seen ? "true" : "false") << ", \"support\": " << c.support
+        << ", \"predicted\": " << c.predicted << ", \"correct\": " << c.correct
+        << ", \"precision\": " << json_number(c.precision)
+        << ", \"recall\": " << json_number(c.recall) << ", \"f1\": " << json_number(c.f1) << "}"
+        << (i + 1 < m.classes.size() ? "," : "") << "\n";
   }
   out << "  ]\n}\n";
   return out.str();

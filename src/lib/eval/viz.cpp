@@ -10,8 +10,8 @@
 namespace fg::viz {
 
 namespace {
-const cv::Scalar kRight(60, 160, 40);   // green (BGR)
-const cv::Scalar kWrong(40, 40, 210);   // red
+const cv::Scalar kRight(60, 160, 40);  // green (BGR)
+const cv::Scalar kWrong(40, 40, 210);  // red
 const cv::Scalar kUnknown(128, 128, 128);
 const cv::Scalar kText(20, 20, 20);
 const int kFont = cv::FONT_HERSHEY_SIMPLEX;
@@ -21,24 +21,32 @@ std::string fit(const std::string& text, double scale, int width) {
   int baseline = 0;
   if (cv::getTextSize(text, kFont, scale, 1, &baseline).width <= width) return text;
   std::string cut = text;
-  while (!cut.empty() && cv::getTextSize(cut + "...", kFont, scale, 1, &baseline).width > width) cut.pop_back();
+  while (!cut.empty() && cv::getTextSize(cut + "...", kFont, scale, 1, &baseline).width > width)
+    cut.pop_back();
   return cut + "...";
 }
 }  // namespace
 
 cv::Mat contact_sheet(const std::vector<SheetItem>& items, const SheetOptions& options) {
-  const int columns = std::max(1, std::min<int>(options.columns, static_cast<int>(std::max<std::size_t>(items.size(), 1))));
+  const int columns = std::max(
+      1, std::min<int>(options.columns, static_cast<int>(std::max<std::size_t>(items.size(), 1))));
   const int rows = (static_cast<int>(items.size()) + columns - 1) / columns;
   const int pad = 8, frame = 4, caption = 40, header = options.title.empty() ? 0 : 36;
-  const int cell_w = options.thumb + 2 * frame + pad, cell_h = options.thumb + 2 * frame + caption + pad;
-  cv::Mat sheet(header + rows * cell_h + pad, columns * cell_w + pad, CV_8UC3, cv::Scalar(255, 255, 255));
+  const int cell_w = options.thumb + 2 * frame + pad,
+            cell_h = options.thumb + 2 * frame + caption + pad;
+  cv::Mat sheet(header + rows * cell_h + pad, columns * cell_w + pad, CV_8UC3,
+                cv::Scalar(255, 255, 255));
   if (header) cv::putText(sheet, options.title, {pad, 26}, kFont, 0.7, kText, 2, cv::LINE_AA);
   const double scale = 0.42;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const SheetItem& item = items[k];
-    int x = pad + static_cast<int>(k % columns) * cell_w, y = header + pad + static_cast<int>(k / columns) * cell_h;
-    cv::Scalar colour = item.truth.empty() ? kUnknown : item.truth == item.predicted ? kRight : kWrong;
-    cv::rectangle(sheet, {x, y, options.thumb + 2 * frame, options.thumb + 2 * frame}, colour, cv::FILLED);
+    int x = pad + static_cast<int>(k % columns) * cell_w,
+        y = header + pad + static_cast<int>(k / columns) * cell_h;
+    cv::Scalar colour = item.truth.empty()             ? kUnknown
+                        : item.truth == item.predicted ? kRight
+                                                       : kWrong;
+    cv::rectangle(sheet, {x, y, options.thumb + 2 * frame, options.thumb + 2 * frame}, colour,
+                  cv::FILLED);
     std::string problem;
     cv::Mat image = load_image(item.path, kDefaultMaxPixels, problem);
     cv::Mat tile(options.thumb, options.thumb, CV_8UC3, cv::Scalar(200, 200, 200));
@@ -52,18 +60,23 @@ cv::Mat contact_sheet(const std::vector<SheetItem>& items, const SheetOptions& o
     char score[32];
     std::snprintf(score, sizeof score, " %.2f", item.score);
     std::string predicted = fit(item.predicted, scale, text_w - 40) + score;
-    cv::putText(sheet, predicted, {x, y + options.thumb + 2 * frame + 15}, kFont, scale, colour, 1, cv::LINE_AA);
-    std::string truth = item.truth.empty() ? "true: ?" : item.truth == item.predicted ? "correct" : "true: " + item.truth;
-    cv::putText(sheet, fit(truth, scale, text_w), {x, y + options.thumb + 2 * frame + 32}, kFont, scale, kText, 1,
+    cv::putText(sheet, predicted, {x, y + options.thumb + 2 * frame + 15}, kFont, scale, colour, 1,
                 cv::LINE_AA);
+    std::string truth = item.truth.empty()             ? "true: ?"
+                        : item.truth == item.predicted ? "correct"
+                                                       : "true: " + item.truth;
+    cv::putText(sheet, fit(truth, scale, text_w), {x, y + options.thumb + 2 * frame + 32}, kFont,
+                scale, kText, 1, cv::LINE_AA);
   }
   return sheet;
 }
 
-cv::Mat attention_overlay(const cv::Mat& network_view, const AttentionMap& map, const std::string& caption) {
+cv::Mat attention_overlay(const cv::Mat& network_view, const AttentionMap& map,
+                          const std::string& caption) {
   // Small inputs are enlarged so the picture and its caption stay readable.
   cv::Mat view = network_view;
-  if (view.cols < 448) cv::resize(network_view, view, cv::Size(448, 448 * network_view.rows / network_view.cols));
+  if (view.cols < 448)
+    cv::resize(network_view, view, cv::Size(448, 448 * network_view.rows / network_view.cols));
   cv::Mat activation(map.height, map.width, CV_32F, const_cast<float*>(map.activation.data()));
   double low = 0, high = 0;
   cv::minMaxLoc(activation, &low, &high);
@@ -82,13 +95,17 @@ cv::Mat attention_overlay(const cv::Mat& network_view, const AttentionMap& map, 
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(kept_big, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   cv::drawContours(blended, contours, -1, cv::Scalar(255, 255, 255), 3, cv::LINE_AA);
-  cv::Mat out(blended.rows + 56, std::max(blended.cols, 2 * view.cols), CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat out(blended.rows + 56, std::max(blended.cols, 2 * view.cols), CV_8UC3,
+              cv::Scalar(255, 255, 255));
   view.copyTo(out(cv::Rect(0, 0, view.cols, view.rows)));
   blended.copyTo(out(cv::Rect(view.cols, 0, blended.cols, blended.rows)));
-  cv::putText(out, fit(caption, 0.5, out.cols - 10), {6, blended.rows + 22}, kFont, 0.5, kText, 1, cv::LINE_AA);
-  cv::putText(out, cat("left: input; right: channel-sum activation (blue low, red high), white: kept region (",
-                       map.kept_count, " of ", map.height * map.width, " positions)"),
-              {6, blended.rows + 44}, kFont, 0.42, kText, 1, cv::LINE_AA);
+  cv::putText(out, fit(caption, 0.5, out.cols - 10), {6, blended.rows + 22}, kFont, 0.5, kText, 1,
+              cv::LINE_AA);
+  cv::putText(
+      out,
+      cat("left: input; right: channel-sum activation (blue low, red high), white: kept region (",
+          map.kept_count, " of ", map.height * map.width, " positions)"),
+      {6, blended.rows + 44}, kFont, 0.42, kText, 1, cv::LINE_AA);
   return out;
 }
 

@@ -20,9 +20,9 @@
 #include <Eigen/Core>
 #include <opencv2/imgproc.hpp>
 
-#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/text.hpp"
 
 namespace po = boost::program_options;
@@ -62,7 +62,8 @@ std::vector<double> parse_weights(const std::string& text) {
   std::vector<double> out;
   for (const auto& p : split_list(text)) {
     double v;
-    if (!parse_double(p, v) || !(v >= 0)) throw UsageError(cat("--layer-weights: '", p, "' is not a weight >= 0"));
+    if (!parse_double(p, v) || !(v >= 0))
+      throw UsageError(cat("--layer-weights: '", p, "' is not a weight >= 0"));
     out.push_back(v);
   }
   return out;
@@ -71,10 +72,14 @@ std::vector<double> parse_weights(const std::string& text) {
 void parse_augment(const std::string& text, ExtractOptions& o) {
   o.augment_flip = o.augment_crops = false;
   for (const auto& p : split_list(text)) {
-    if (p == "flip") o.augment_flip = true;
-    else if (p == "crops") o.augment_crops = true;
-    else if (p == "none") continue;
-    else throw UsageError(cat("--augment: unknown '", p, "' (flip, crops)"));
+    if (p == "flip")
+      o.augment_flip = true;
+    else if (p == "crops")
+      o.augment_crops = true;
+    else if (p == "none")
+      continue;
+    else
+      throw UsageError(cat("--augment: unknown '", p, "' (flip, crops)"));
   }
 }
 
@@ -102,7 +107,8 @@ std::uint64_t parse_seed(const std::string& text) {
     throw UsageError(cat("'", text, "' is not a seed (an integer in 0..2^64-1)"));
   for (char c : text) {
     const std::uint64_t next = v * 10 + std::uint64_t(c - '0');
-    if (next / 10 != v) throw UsageError(cat("'", text, "' is not a seed (an integer in 0..2^64-1)"));
+    if (next / 10 != v)
+      throw UsageError(cat("'", text, "' is not a seed (an integer in 0..2^64-1)"));
     v = next;
   }
   return v;
@@ -124,7 +130,8 @@ std::size_t map_positions(const cv::Mat& o) {
   return std::size_t(o.dims >= 3 ? o.size[2] : 1) * std::size_t(o.dims >= 4 ? o.size[3] : 1);
 }
 std::string map_shape(const cv::Mat& o) {
-  return cat(o.dims >= 2 ? o.size[1] : 1, "x", o.dims >= 3 ? o.size[2] : 1, "x", o.dims >= 4 ? o.size[3] : 1);
+  return cat(o.dims >= 2 ? o.size[1] : 1, "x", o.dims >= 3 ? o.size[2] : 1, "x",
+             o.dims >= 4 ? o.size[3] : 1);
 }
 }  // namespace
 
@@ -146,8 +153,8 @@ std::string ExtractOptions::to_text() const {
   if (pool.second_order()) out << "bilinear-norm=" << to_string(pool.bilinear_norm) << "\n";
   if (pool.effective() == Pooling::compact_bilinear)
     out << "sketch-dim=" << pool.sketch_dim << "\nsketch-seed=" << pool.seed << "\n";
-  out << "layer-weights=" << join<double>(layer_weights, [](const double& w) { return format_double(w); })
-      << "\n";
+  out << "layer-weights="
+      << join<double>(layer_weights, [](const double& w) { return format_double(w); }) << "\n";
   out << "norm=" << to_string(norm) << "\n";
   out << "flip=" << (flip ? 1 : 0) << "\n";
   out << "flip-merge=" << to_string(flip_merge) << "\n";
@@ -169,35 +176,53 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     const auto eq = line.find('=');
-    if (eq == std::string::npos) throw Error(cat(origin, ": line ", lineno, ": expected key=value, found '", line, "'"));
+    if (eq == std::string::npos)
+      throw Error(cat(origin, ": line ", lineno, ": expected key=value, found '", line, "'"));
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     try {
-      if (key == "model") o.model = value;
-      else if (key == "layers") o.layers = split_list(value);
+      if (key == "model")
+        o.model = value;
+      else if (key == "layers")
+        o.layers = split_list(value);
       else if (key == "size") {
         long long v;
         if (!parse_int(value, v) || v < 0 || v > 8192) throw Error("bad size");
         o.size = int(v);
-      } else if (key == "scales") o.scales = parse_sides(value, "scales");
+      } else if (key == "scales")
+        o.scales = parse_sides(value, "scales");
       else if (key == "resize") {
-        if (value == "warp") o.resize = ResizeMode::warp;
-        else if (value == "crop") o.resize = ResizeMode::crop;
-        else throw Error("resize is warp or crop");
-      } else if (key == "pooling") o.pool.pooling = parse_pooling(value);
+        if (value == "warp")
+          o.resize = ResizeMode::warp;
+        else if (value == "crop")
+          o.resize = ResizeMode::crop;
+        else
+          throw Error("resize is warp or crop");
+      } else if (key == "pooling")
+        o.pool.pooling = parse_pooling(value);
       else if (key == "gem-p") {
-        if (!parse_double(value, o.pool.gem_p) || !(o.pool.gem_p > 0)) throw Error("gem-p must be > 0");
-      } else if (key == "attn-pool") o.pool.attn_pool = parse_pooling(value);
-      else if (key == "bilinear-norm") o.pool.bilinear_norm = parse_bilinear_norm(value);
-      else if (key == "sketch-dim") o.pool.sketch_dim = parse_sketch_dim(value);
-      else if (key == "sketch-seed") o.pool.seed = parse_seed(value);
-      else if (key == "layer-weights") o.layer_weights = parse_weights(value);
-      else if (key == "norm") o.norm = parse_norm(value);
+        if (!parse_double(value, o.pool.gem_p) || !(o.pool.gem_p > 0))
+          throw Error("gem-p must be > 0");
+      } else if (key == "attn-pool")
+        o.pool.attn_pool = parse_pooling(value);
+      else if (key == "bilinear-norm")
+        o.pool.bilinear_norm = parse_bilinear_norm(value);
+      else if (key == "sketch-dim")
+        o.pool.sketch_dim = parse_sketch_dim(value);
+      else if (key == "sketch-seed")
+        o.pool.seed = parse_seed(value);
+      else if (key == "layer-weights")
+        o.layer_weights = parse_weights(value);
+      else if (key == "norm")
+        o.norm = parse_norm(value);
       else if (key == "flip") {
         if (value != "0" && value != "1") throw Error("flip is 0 or 1");
         o.flip = value == "1";
-      } else if (key == "flip-merge") o.flip_merge = parse_merge(value);
-      else if (key == "scale-merge") o.scale_merge = parse_merge(value);
-      else if (key == "augment") parse_augment(value, o);
+      } else if (key == "flip-merge")
+        o.flip_merge = parse_merge(value);
+      else if (key == "scale-merge")
+        o.scale_merge = parse_merge(value);
+      else if (key == "augment")
+        parse_augment(value, o);
       else if (key == "crop-fraction") {
         if (!parse_double(value, o.crop_fraction) || !(o.crop_fraction > 0 && o.crop_fraction <= 1))
           throw Error("crop-fraction is in (0, 1]");
@@ -296,22 +321,28 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   o.model = vm["model"].as<std::string>();
   o.layers = split_list(vm["layers"].as<std::string>());
   o.size = vm["size"].as<int>();
-  if (o.size != 0 && o.size < 16) throw UsageError(cat("--size: expected 0 (the spec's) or 16..8192, got ", o.size));
+  if (o.size != 0 && o.size < 16)
+    throw UsageError(cat("--size: expected 0 (the spec's) or 16..8192, got ", o.size));
   with("scales", [&](const std::string& v) { o.scales = parse_sides(v, "--scales"); });
   with("scale-merge", [&](const std::string& v) { o.scale_merge = parse_merge(v); });
   with("resize", [&](const std::string& v) {
-    if (v == "warp") o.resize = ResizeMode::warp;
-    else if (v == "crop") o.resize = ResizeMode::crop;
-    else throw UsageError(cat("unknown '", v, "' (warp, crop)"));
+    if (v == "warp")
+      o.resize = ResizeMode::warp;
+    else if (v == "crop")
+      o.resize = ResizeMode::crop;
+    else
+      throw UsageError(cat("unknown '", v, "' (warp, crop)"));
   });
   with("pool", [&](const std::string& v) { o.pool.pooling = parse_pooling(v); });
   o.pool.gem_p = vm["gem-p"].as<double>();
   if (!(o.pool.gem_p > 0)) throw UsageError("--gem-p must be > 0");
   with("attn-pool", [&](const std::string& v) {
     o.pool.attn_pool = parse_pooling(v);
-    if (o.pool.attn_pool == Pooling::attn) throw UsageError("avg, max, avgmax, gem, bilinear or compact-bilinear");
+    if (o.pool.attn_pool == Pooling::attn)
+      throw UsageError("avg, max, avgmax, gem, bilinear or compact-bilinear");
   });
-  with("bilinear-norm", [&](const std::string& v) { o.pool.bilinear_norm = parse_bilinear_norm(v); });
+  with("bilinear-norm",
+       [&](const std::string& v) { o.pool.bilinear_norm = parse_bilinear_norm(v); });
   with("sketch-dim", [&](const std::string& v) { o.pool.sketch_dim = parse_sketch_dim(v); });
   with("sketch-seed", [&](const std::string& v) { o.pool.seed = parse_seed(v); });
   with("layer-weights", [&](const std::string& v) { o.layer_weights = parse_weights(v); });
@@ -320,7 +351,8 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   with("flip-merge", [&](const std::string& v) { o.flip_merge = parse_merge(v); });
   with("augment", [&](const std::string& v) { parse_augment(v, o); });
   o.crop_fraction = vm["crop-fraction"].as<double>();
-  if (!(o.crop_fraction > 0 && o.crop_fraction <= 1)) throw UsageError("--crop-fraction: expected (0, 1]");
+  if (!(o.crop_fraction > 0 && o.crop_fraction <= 1))
+    throw UsageError("--crop-fraction: expected (0, 1]");
   o.max_pixels = vm["max-pixels"].as<std::uint64_t>();
   with("conv", [&](const std::string& v) { o.conv = parse_conv_impl(v); });
   return o;
@@ -328,11 +360,13 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
 
 // ---------------------------------------------------------------- extractor
 
-Extractor::Extractor(const ExtractOptions& options) : Extractor(load_model_spec(options.model), options) {}
+Extractor::Extractor(const ExtractOptions& options)
+    : Extractor(load_model_spec(options.model), options) {}
 
 // OpenCV DNN creates the layers while reading the model and at the first
 // forward pass (in setup): options.conv decides their convolutions then.
-Extractor::Extractor(const ModelSpec& spec, const ExtractOptions& options) : spec_(spec), options_(options) {
+Extractor::Extractor(const ModelSpec& spec, const ExtractOptions& options)
+    : spec_(spec), options_(options) {
   ConvImplScope conv(options_.conv);
   load_net();
   setup();
@@ -375,7 +409,8 @@ void Extractor::setup() {
   }
   // Blocks: "a" or "a*b"; each tapped node is forwarded once.
   const PoolOptions& po = options_.pool;
-  if (po.attn_pool == Pooling::attn) throw UsageError("--attn-pool: attn cannot pool its own region");
+  if (po.attn_pool == Pooling::attn)
+    throw UsageError("--attn-pool: attn cannot pool its own region");
   blocks_.clear();
   auto tap = [&](const std::string& name) {
     const std::string node = map_.resolve(name);
@@ -395,17 +430,20 @@ void Extractor::setup() {
     if (first.empty() || second.empty() || second.find('*') != std::string::npos)
       throw UsageError(cat("--layers: '", l, "': a cross-layer product is two layer names, a*b"));
     if (!po.second_order())
-      throw UsageError(cat("--layers: '", l, "' (a cross-layer product) needs --pool bilinear or compact-bilinear"));
+      throw UsageError(cat("--layers: '", l,
+                           "' (a cross-layer product) needs --pool bilinear or compact-bilinear"));
     if (po.bilinear_norm == BilinearNorm::matrix_sqrt)
-      throw UsageError(cat("--layers: '", l, "': matrix-sqrt needs a symmetric B; a cross-layer product takes "
+      throw UsageError(cat("--layers: '", l,
+                           "': matrix-sqrt needs a symmetric B; a cross-layer product takes "
                            "--bilinear-norm signed-sqrt or none"));
     blocks_.push_back({tap(first), tap(second), 0, 0});
   }
   if (po.effective() == Pooling::compact_bilinear && po.bilinear_norm == BilinearNorm::matrix_sqrt)
-    throw UsageError("--bilinear-norm matrix-sqrt needs the full B; compact-bilinear takes signed-sqrt or none");
+    throw UsageError(
+        "--bilinear-norm matrix-sqrt needs the full B; compact-bilinear takes signed-sqrt or none");
   if (!options_.layer_weights.empty() && options_.layer_weights.size() != layers_.size())
-    throw UsageError(cat("--layer-weights: ", options_.layer_weights.size(), " weights for ", layers_.size(),
-                         " layers"));
+    throw UsageError(cat("--layer-weights: ", options_.layer_weights.size(), " weights for ",
+                         layers_.size(), " layers"));
   const int size = options_.size ? options_.size : spec_.size;
   scales_ = options_.scales.empty() ? std::vector<int>{size} : options_.scales;
 
@@ -438,20 +476,24 @@ void Extractor::setup() {
   cv::Mat probe(std::vector<int>{1, 3, side, side}, CV_32F, cv::Scalar(0));
   std::vector<cv::Mat> outs;
   try {
-    if (spec_.input.empty()) net_.setInput(probe);
-    else net_.setInput(probe, spec_.input);
+    if (spec_.input.empty())
+      net_.setInput(probe);
+    else
+      net_.setInput(probe, spec_.input);
     net_.forward(outs, nodes_);
   } catch (const cv::Exception& e) {
     // A side the user chose is a usage error; the spec's own, a model error.
     if (options_.size != 0 || !options_.scales.empty())
-      throw UsageError(cat("--", options_.scales.empty() ? "size " : "scales side ", side, " is too small for ",
-                           spec_.name, " or does not suit it (OpenCV: ", one_line(e.err), ")"));
+      throw UsageError(cat("--", options_.scales.empty() ? "size " : "scales side ", side,
+                           " is too small for ", spec_.name,
+                           " or does not suit it (OpenCV: ", one_line(e.err), ")"));
     throw Error(cat(where, ": forward pass at ", side, "x", side, " failed: ", one_line(e.err)));
   }
   channels_.clear();
   for (std::size_t l = 0; l < outs.size(); ++l) {
     const cv::Mat& o = outs[l];
-    if (o.dims < 2) throw Error(cat(where, ": layer '", nodes_[l], "' output has ", o.dims, " dimensions"));
+    if (o.dims < 2)
+      throw Error(cat(where, ": layer '", nodes_[l], "' output has ", o.dims, " dimensions"));
     channels_.push_back(std::size_t(o.size[1]));
   }
   std::size_t off = 0;
@@ -461,8 +503,9 @@ void Extractor::setup() {
     const std::size_t ca = channels_[b.a], cb = channels_[b.b];
     if (b.a != b.b) {
       if (map_positions(outs[b.a]) != map_positions(outs[b.b]))
-        throw UsageError(cat("--layers: '", layers_[k], "': a cross-layer product needs maps of the same size (",
-                             map_shape(outs[b.a]), " and ", map_shape(outs[b.b]), " at ", side, "x", side, ")"));
+        throw UsageError(
+            cat("--layers: '", layers_[k], "': a cross-layer product needs maps of the same size (",
+                map_shape(outs[b.a]), " and ", map_shape(outs[b.b]), " at ", side, "x", side, ")"));
       b.dim = po.effective() == Pooling::compact_bilinear ? po.sketch_dim : ca * cb;
     } else {
       b.dim = pooled_dim(ca, po);
@@ -474,7 +517,8 @@ void Extractor::setup() {
   }
   view_dim_ = off;
   const std::size_t flips = options_.flip ? 2 : 1;
-  std::size_t per_scale = view_dim_ * (options_.flip && options_.flip_merge == Merge::concat ? flips : 1);
+  std::size_t per_scale =
+      view_dim_ * (options_.flip && options_.flip_merge == Merge::concat ? flips : 1);
   dim_ = per_scale * (options_.scale_merge == Merge::concat ? scales_.size() : 1);
 }
 
@@ -485,11 +529,22 @@ cv::Mat Extractor::make_view(const cv::Mat& image, const View& v, int side) cons
     const int h = std::max(1, int(std::lround(image.rows * options_.crop_fraction)));
     int x = 0, y = 0;
     switch (v.crop) {
-      case 0: break;
-      case 1: x = image.cols - w; break;
-      case 2: y = image.rows - h; break;
-      case 3: x = image.cols - w; y = image.rows - h; break;
-      default: x = (image.cols - w) / 2; y = (image.rows - h) / 2; break;
+      case 0:
+        break;
+      case 1:
+        x = image.cols - w;
+        break;
+      case 2:
+        y = image.rows - h;
+        break;
+      case 3:
+        x = image.cols - w;
+        y = image.rows - h;
+        break;
+      default:
+        x = (image.cols - w) / 2;
+        y = (image.rows - h) / 2;
+        break;
     }
     src = image(cv::Rect(x, y, w, h));
   }
@@ -529,8 +584,8 @@ PreparedBatch Extractor::prepare(const std::vector<cv::Mat>& images, PreparedBat
   return b;
 }
 
-void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view, double view_weight,
-                          MatrixRowF* factors) const {
+void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, float* view,
+                          double view_weight, MatrixRowF* factors) const {
   const PoolOptions& po = options_.pool;
   for (std::size_t k = 0; k < blocks_.size(); ++k) {
     const Block& b = blocks_[k];
@@ -569,7 +624,8 @@ void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, fl
       // B = M M^T with M = sqrt(weight / positions) x the kept columns: the
       // views' factors side by side give their weighted mean B.
       const std::size_t count = positions ? positions->size() : n;
-      factors[k] = gather_positions(map, c, n, positions, float(std::sqrt(view_weight / double(count))));
+      factors[k] =
+          gather_positions(map, c, n, positions, float(std::sqrt(view_weight / double(count))));
       std::fill(dst, dst + b.dim, 0.0f);
     } else {
       bilinear_pool(map, c, n, positions, dst);
@@ -577,7 +633,8 @@ void Extractor::pool_item(const std::vector<cv::Mat>& outs, std::size_t item, fl
   }
 }
 
-void Extractor::finish_second_order(float* slot, const std::vector<std::vector<const MatrixRowF*>>& factors) const {
+void Extractor::finish_second_order(
+    float* slot, const std::vector<std::vector<const MatrixRowF*>>& factors) const {
   const PoolOptions& po = options_.pool;
   for (std::size_t k = 0; k < blocks_.size(); ++k) {
     const Block& b = blocks_[k];
@@ -625,25 +682,32 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
   if (options_.flip && options_.flip_merge == Merge::mean) view_weight /= double(flips);
   if (options_.scale_merge == Merge::mean) view_weight /= double(scales_.size());
   const bool second_order = options_.pool.second_order();
-  const bool keep_factors = second_order && options_.pool.bilinear_norm == BilinearNorm::matrix_sqrt;
+  const bool keep_factors =
+      second_order && options_.pool.bilinear_norm == BilinearNorm::matrix_sqrt;
   std::vector<MatrixRowF> factors(keep_factors ? scales_.size() * items * nblocks : 0);
   std::vector<float> pooled(items * view_dim_);
   std::vector<cv::Mat> outs;
   for (std::size_t s = 0; s < scales_.size(); ++s) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (spec_.input.empty()) net_.setInput(batch.blobs[s]);
-    else net_.setInput(batch.blobs[s], spec_.input);
+    if (spec_.input.empty())
+      net_.setInput(batch.blobs[s]);
+    else
+      net_.setInput(batch.blobs[s], spec_.input);
     net_.forward(outs, nodes_);
-    forward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (std::size_t k = 0; k < nblocks; ++k)  // sizes agree at the probe's scale; check them at each
+    forward_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (std::size_t k = 0; k < nblocks;
+         ++k)  // sizes agree at the probe's scale; check them at each
       if (map_positions(outs[blocks_[k].a]) != map_positions(outs[blocks_[k].b]))
-        throw Error(cat(layers_[k], ": maps of ", map_shape(outs[blocks_[k].a]), " and ", map_shape(outs[blocks_[k].b]),
-                        " at ", scales_[s], "x", scales_[s], " (a cross-layer product needs the same size)"));
+        throw Error(cat(layers_[k], ": maps of ", map_shape(outs[blocks_[k].a]), " and ",
+                        map_shape(outs[blocks_[k].b]), " at ", scales_[s], "x", scales_[s],
+                        " (a cross-layer product needs the same size)"));
     // Pool every (image, view) item on OpenCV's threads: the same pool that
     // just ran the forward pass, so nothing else is competing for the cores.
     cv::parallel_for_(cv::Range(0, int(items)), [&](const cv::Range& range) {
       for (int item = range.start; item < range.end; ++item)
-        pool_item(outs, std::size_t(item), pooled.data() + std::size_t(item) * view_dim_, view_weight,
+        pool_item(outs, std::size_t(item), pooled.data() + std::size_t(item) * view_dim_,
+                  view_weight,
                   keep_factors ? &factors[(s * items + std::size_t(item)) * nblocks] : nullptr);
     });
     for (std::size_t i = 0; i < batch.images; ++i) {
@@ -662,7 +726,8 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
   }
   if (second_order) {
     // Normalise each merged slot (row x scale slot x flip slot), in parallel.
-    const std::size_t scale_slots = scale_concat ? scales_.size() : 1, flip_slots = flip_concat ? flips : 1;
+    const std::size_t scale_slots = scale_concat ? scales_.size() : 1,
+                      flip_slots = flip_concat ? flips : 1;
     const std::size_t slots = batch.images * rows * scale_slots * flip_slots;
     cv::parallel_for_(cv::Range(0, int(slots)), [&](const cv::Range& range) {
       std::vector<std::vector<const MatrixRowF*>> parts(nblocks);
@@ -683,12 +748,14 @@ void Extractor::compute(const PreparedBatch& batch, std::vector<float>& out) {
                 parts[k].push_back(&factors[(s * items + i * nviews + v) * nblocks + k]);
             }
           }
-        finish_second_order(out.data() + (i * rows + row) * dim_ + ss * per_scale + fs * view_dim_, parts);
+        finish_second_order(out.data() + (i * rows + row) * dim_ + ss * per_scale + fs * view_dim_,
+                            parts);
       }
     });
   }
   if (options_.norm != Norm::none)
-    for (std::size_t r = 0; r < batch.images * rows; ++r) apply_norm(out.data() + r * dim_, dim_, options_.norm);
+    for (std::size_t r = 0; r < batch.images * rows; ++r)
+      apply_norm(out.data() + r * dim_, dim_, options_.norm);
 }
 
 std::vector<float> Extractor::extract(const std::vector<cv::Mat>& images) {
@@ -704,8 +771,10 @@ AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer
   const cv::Mat seen = make_view(image, View{0, false, -1}, side);
   image_to_blob(seen, spec_, blob.ptr<float>());
   if (view) *view = seen;
-  if (spec_.input.empty()) net_.setInput(blob);
-  else net_.setInput(blob, spec_.input);
+  if (spec_.input.empty())
+    net_.setInput(blob);
+  else
+    net_.setInput(blob, spec_.input);
   cv::Mat o = net_.forward(node);
   const int h = o.dims >= 3 ? o.size[2] : 1, w = o.dims >= 4 ? o.size[3] : 1;
   return attention_map(o.ptr<float>(), std::size_t(o.size[1]), h, w);
@@ -716,9 +785,9 @@ AttentionMap Extractor::attention(const cv::Mat& image, const std::string& layer
 namespace {
 
 struct LoadedBatch {
-  std::vector<std::size_t> indexes;       // all indexes of this batch, in order
-  std::vector<std::string> problems;      // per index; empty = loaded
-  PreparedBatch prepared;                 // of the loaded ones, in order
+  std::vector<std::size_t> indexes;   // all indexes of this batch, in order
+  std::vector<std::string> problems;  // per index; empty = loaded
+  PreparedBatch prepared;             // of the loaded ones, in order
   std::exception_ptr error;
 };
 
@@ -747,8 +816,10 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
   // burst, rather than once per batch — each wake-up takes a core from the
   // forward pass in mid-layer.
   const std::size_t ahead_pixels = 32 * 224 * 224;
-  const std::size_t batch_pixels = std::max<std::size_t>(1, batch_size * extractor.input_pixels_per_image());
-  const std::size_t depth = std::max<std::size_t>(2, (ahead_pixels + batch_pixels - 1) / batch_pixels);
+  const std::size_t batch_pixels =
+      std::max<std::size_t>(1, batch_size * extractor.input_pixels_per_image());
+  const std::size_t depth =
+      std::max<std::size_t>(2, (ahead_pixels + batch_pixels - 1) / batch_pixels);
   const std::size_t refill_at = depth / 2;
 
   std::thread producer([&] {
@@ -778,7 +849,8 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
         b.error = std::current_exception();
       }
       std::unique_lock<std::mutex> lock(mu);
-      if (queue.size() >= depth) cv_space.wait(lock, [&] { return queue.size() <= refill_at || stop; });
+      if (queue.size() >= depth)
+        cv_space.wait(lock, [&] { return queue.size() <= refill_at || stop; });
       if (stop) return;
       queue.push_back(std::move(b));
       cv_ready.notify_one();
@@ -876,8 +948,8 @@ long lock_holder(dev_t device, ino_t inode) {
     if (!(fields >> number >> kind >> mode >> access >> pid >> id) || kind != "FLOCK") continue;
     unsigned major_number = 0, minor_number = 0;
     unsigned long long ino = 0;
-    if (std::sscanf(id.c_str(), "%x:%x:%llu", &major_number, &minor_number, &ino) == 3 && ino == inode &&
-        major_number == major(device) && minor_number == minor(device))
+    if (std::sscanf(id.c_str(), "%x:%x:%llu", &major_number, &minor_number, &ino) == 3 &&
+        ino == inode && major_number == major(device) && minor_number == minor(device))
       return pid;
   }
   return 0;
@@ -897,7 +969,9 @@ void ExtractCheckpoint::lock() {
   // just finished may have removed it between our open() and flock().
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(cat(path_, ": cannot create the partial extraction file (", std::strerror(errno), ")"));
+    if (fd < 0)
+      throw Error(
+          cat(path_, ": cannot create the partial extraction file (", std::strerror(errno), ")"));
     struct stat held {};
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int why = errno;
@@ -919,8 +993,8 @@ void ExtractCheckpoint::lock() {
   throw Error(cat(path_, ": cannot lock (the file keeps being replaced)"));
 }
 
-ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string& identity, std::size_t dim,
-                                     std::size_t rows_per_image, bool resume)
+ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string& identity,
+                                     std::size_t dim, std::size_t rows_per_image, bool resume)
     : path_(path), dim_(dim), rows_per_image_(rows_per_image), impl_(std::make_unique<Impl>()) {
   std::uint64_t good_end = 0;
   bool keep = false;
@@ -935,15 +1009,19 @@ ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string&
         !get(in, version))
       throw Error(cat(path, ": not a finegrain partial extraction (delete it, or drop --resume)"));
     if (version != kPartialVersion)
-      throw Error(cat(path, ": partial extraction version ", version, ", this program writes ", kPartialVersion,
-                      " (delete it, or drop --resume)"));
+      throw Error(cat(path, ": partial extraction version ", version, ", this program writes ",
+                      kPartialVersion, " (delete it, or drop --resume)"));
     std::string id;
-    if (!get(in, idlen) || idlen > (1u << 24)) throw Error(cat(path, ": damaged header (delete it)"));
+    if (!get(in, idlen) || idlen > (1u << 24))
+      throw Error(cat(path, ": damaged header (delete it)"));
     id.resize(idlen);
-    if (!in.read(&id[0], idlen) || !get(in, d) || !get(in, r)) throw Error(cat(path, ": damaged header (delete it)"));
+    if (!in.read(&id[0], idlen) || !get(in, d) || !get(in, r))
+      throw Error(cat(path, ": damaged header (delete it)"));
     if (id != identity || d != dim || r != rows_per_image)
-      throw Error(cat(path, ": made with different options, model or manifest; delete it, or drop --resume to "
-                            "start afresh"));
+      throw Error(
+          cat(path,
+              ": made with different options, model or manifest; delete it, or drop --resume to "
+              "start afresh"));
     good_end = std::uint64_t(in.tellg());
     const std::uint64_t floats = std::uint64_t(dim) * rows_per_image;
     std::vector<float> buf(floats);
@@ -953,7 +1031,8 @@ ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string&
       std::uint64_t index;
       if (!get(in, tag) || !get(in, index)) break;
       if (tag == 'R') {
-        if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(floats * sizeof(float)))) break;
+        if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(floats * sizeof(float))))
+          break;
       } else if (tag == 'S') {
         std::uint32_t len;
         if (!get(in, len) || len > (1u << 20)) break;
@@ -993,7 +1072,8 @@ void ExtractCheckpoint::add_rows(std::size_t index, const float* rows) {
   records_[index] = std::uint64_t(f.tellp());
   put(f, 'R');
   put(f, std::uint64_t(index));
-  f.write(reinterpret_cast<const char*>(rows), std::streamsize(dim_ * rows_per_image_ * sizeof(float)));
+  f.write(reinterpret_cast<const char*>(rows),
+          std::streamsize(dim_ * rows_per_image_ * sizeof(float)));
 }
 
 void ExtractCheckpoint::add_skip(std::size_t index, const std::string& problem) {
@@ -1010,8 +1090,9 @@ void ExtractCheckpoint::flush() {
   if (!impl_->file) throw Error(cat(path_, ": write error (disk full?)"));
 }
 
-void ExtractCheckpoint::replay(const std::function<void(std::size_t, const float*)>& on_rows,
-                               const std::function<void(std::size_t, const std::string&)>& on_skip) {
+void ExtractCheckpoint::replay(
+    const std::function<void(std::size_t, const float*)>& on_rows,
+    const std::function<void(std::size_t, const std::string&)>& on_skip) {
   flush();
   auto& f = impl_->file;
   std::vector<float> buf(dim_ * rows_per_image_);
@@ -1019,7 +1100,8 @@ void ExtractCheckpoint::replay(const std::function<void(std::size_t, const float
     f.seekg(std::streamoff(at));
     char tag;
     std::uint64_t idx;
-    if (!get(f, tag) || !get(f, idx) || idx != index) throw Error(cat(path_, ": damaged record (delete it)"));
+    if (!get(f, tag) || !get(f, idx) || idx != index)
+      throw Error(cat(path_, ": damaged record (delete it)"));
     if (tag == 'R') {
       if (!f.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size() * sizeof(float))))
         throw Error(cat(path_, ": damaged record (delete it)"));

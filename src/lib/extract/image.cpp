@@ -66,7 +66,8 @@ std::optional<ImageInfo> jpeg_info(const std::string& b) {
     }
     const std::uint32_t len = be16(p + i + 2);
     if (len < 2) return std::nullopt;
-    const bool sof = (marker >= 0xC0 && marker <= 0xCF) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    const bool sof =
+        (marker >= 0xC0 && marker <= 0xCF) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       if (i + 9 > b.size()) return std::nullopt;
       return ImageInfo{int(be16(p + i + 7)), int(be16(p + i + 5)), "JPEG"};
@@ -159,7 +160,8 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
   const auto info = read_image_info(bytes);
   if (info) {
     if (info->width <= 0 || info->height <= 0) {
-      problem = cat("damaged ", info->format, " header (size ", info->width, "x", info->height, ")");
+      problem =
+          cat("damaged ", info->format, " header (size ", info->width, "x", info->height, ")");
       return {};
     }
     const std::uint64_t pixels = std::uint64_t(info->width) * std::uint64_t(info->height);
@@ -196,10 +198,14 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
     return {};
   }
   // Depth to 8 bits.
-  if (img.depth() == CV_16U) img.convertTo(img, CV_8U, 1.0 / 257.0);
-  else if (img.depth() == CV_16S) img.convertTo(img, CV_8U, 1.0 / 128.0, 0);
-  else if (img.depth() == CV_32F || img.depth() == CV_64F) img.convertTo(img, CV_8U, 255.0);
-  else if (img.depth() != CV_8U) img.convertTo(img, CV_8U);
+  if (img.depth() == CV_16U)
+    img.convertTo(img, CV_8U, 1.0 / 257.0);
+  else if (img.depth() == CV_16S)
+    img.convertTo(img, CV_8U, 1.0 / 128.0, 0);
+  else if (img.depth() == CV_32F || img.depth() == CV_64F)
+    img.convertTo(img, CV_8U, 255.0);
+  else if (img.depth() != CV_8U)
+    img.convertTo(img, CV_8U);
   // Channels to BGR.
   const int ch = img.channels();
   if (ch == 1) {
@@ -212,8 +218,10 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
     planes.back().convertTo(alpha, CV_32F, 1.0 / 255.0);
     cv::Mat out(img.size(), CV_8UC3);
     std::vector<cv::Mat> colour;
-    if (ch == 2) colour = {planes[0], planes[0], planes[0]};
-    else colour = {planes[0], planes[1], planes[2]};
+    if (ch == 2)
+      colour = {planes[0], planes[0], planes[0]};
+    else
+      colour = {planes[0], planes[1], planes[2]};
     std::vector<cv::Mat> outp(3);
     for (int c = 0; c < 3; ++c) {
       cv::Mat f;
@@ -271,8 +279,10 @@ cv::Mat resize_image(const cv::Mat& bgr, int side, ResizeMode mode) {
   const int w = std::max(side, int(std::lround(bgr.cols * s)));
   const int h = std::max(side, int(std::lround(bgr.rows * s)));
   cv::Mat scaled;
-  if (w == bgr.cols && h == bgr.rows) scaled = bgr;
-  else cv::resize(bgr, scaled, cv::Size(w, h), 0, 0, interp(bgr.cols, bgr.rows, w, h));
+  if (w == bgr.cols && h == bgr.rows)
+    scaled = bgr;
+  else
+    cv::resize(bgr, scaled, cv::Size(w, h), 0, 0, interp(bgr.cols, bgr.rows, w, h));
   const int x = (w - side) / 2, y = (h - side) / 2;
   return scaled(cv::Rect(x, y, side, side)).clone();
 }

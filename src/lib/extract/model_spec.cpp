@@ -36,7 +36,8 @@ std::vector<std::string> words(const std::string& s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string lower(std::string s) {
@@ -88,8 +89,10 @@ std::string resolve_file(const ModelSpec& spec, const std::string& file, const c
   for (std::size_t i = 0; i < tried.size(); ++i) msg += cat(i ? ", " : " ", tried[i]);
   msg += ")";
   const std::string hint = fetch_hint(file);
-  if (!hint.empty()) msg += cat("; download it with: ", hint);
-  else msg += "; set FINEGRAIN_ASSETS to the folder holding it";
+  if (!hint.empty())
+    msg += cat("; download it with: ", hint);
+  else
+    msg += "; set FINEGRAIN_ASSETS to the folder holding it";
   throw Error(msg);
 }
 
@@ -112,7 +115,8 @@ std::string ModelSpec::to_text() const {
   out << "name " << name << "\nformat " << format << "\nmodel " << model << "\n";
   if (!config.empty()) out << "config " << config << "\n";
   if (!input.empty()) out << "input " << input << "\n";
-  out << "size " << size << "\nchannels " << (channels == ChannelOrder::bgr ? "bgr" : "rgb") << "\n";
+  out << "size " << size << "\nchannels " << (channels == ChannelOrder::bgr ? "bgr" : "rgb")
+      << "\n";
   out << "mean " << format_double(mean[0]) << " " << format_double(mean[1]) << " "
       << format_double(mean[2]) << "\n";
   out << "std " << format_double(std[0]) << " " << format_double(std[1]) << " "
@@ -121,7 +125,8 @@ std::string ModelSpec::to_text() const {
   for (const auto& [k, v] : layers) out << "layer " << k << " " << v << "\n";
   if (!default_layers.empty()) {
     out << "default-layers ";
-    for (std::size_t i = 0; i < default_layers.size(); ++i) out << (i ? "," : "") << default_layers[i];
+    for (std::size_t i = 0; i < default_layers.size(); ++i)
+      out << (i ? "," : "") << default_layers[i];
     out << "\n";
   }
   return out.str();
@@ -166,9 +171,11 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
       spec.name = one();
     } else if (key == "format") {
       spec.format = lower(one());
-      static const std::set<std::string> known{"auto", "caffe", "onnx", "tensorflow", "darknet", "torch"};
+      static const std::set<std::string> known{"auto",       "caffe",   "onnx",
+                                               "tensorflow", "darknet", "torch"};
       if (!known.count(spec.format))
-        fail(cat("unknown format '", spec.format, "' (caffe, onnx, tensorflow, darknet, torch, auto)"));
+        fail(cat("unknown format '", spec.format,
+                 "' (caffe, onnx, tensorflow, darknet, torch, auto)"));
     } else if (key == "model") {
       spec.model = one();
       have_model = true;
@@ -178,19 +185,24 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
       spec.input = one();
     } else if (key == "size") {
       long long v;
-      if (!parse_int(one(), v) || v < 16 || v > 8192) fail(cat("'size' expects 16..8192, found '", w[1], "'"));
+      if (!parse_int(one(), v) || v < 16 || v > 8192)
+        fail(cat("'size' expects 16..8192, found '", w[1], "'"));
       spec.size = static_cast<int>(v);
     } else if (key == "channels") {
       const std::string v = lower(one());
-      if (v == "bgr") spec.channels = ChannelOrder::bgr;
-      else if (v == "rgb") spec.channels = ChannelOrder::rgb;
-      else fail(cat("'channels' expects bgr or rgb, found '", v, "'"));
+      if (v == "bgr")
+        spec.channels = ChannelOrder::bgr;
+      else if (v == "rgb")
+        spec.channels = ChannelOrder::rgb;
+      else
+        fail(cat("'channels' expects bgr or rgb, found '", v, "'"));
     } else if (key == "mean") {
       // In 0-255 pixel units: far outside that range is a damaged spec, and
       // an infinite mean would make every feature NaN.
       parse_triple(w, spec.mean);
       for (double v : spec.mean)
-        if (!(std::fabs(v) <= kMaxMean)) fail(cat("'mean' values must be finite, within +-", kMaxMean));
+        if (!(std::fabs(v) <= kMaxMean))
+          fail(cat("'mean' values must be finite, within +-", kMaxMean));
     } else if (key == "std") {
       parse_triple(w, spec.std);
       for (double v : spec.std)
@@ -198,7 +210,8 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
           fail(cat("'std' values must be in [", kMinStd, ", ", kMaxStd, "] (pixel units)"));
     } else if (key == "names") {
       spec.names = lower(one());
-      if (spec.names != "vgg16") fail(cat("unknown naming scheme '", spec.names, "' (known: vgg16)"));
+      if (spec.names != "vgg16")
+        fail(cat("unknown naming scheme '", spec.names, "' (known: vgg16)"));
     } else if (key == "layer") {
       if (w.size() != 3) fail("'layer' expects: layer <friendly-name> <opencv-layer-name>");
       spec.layers[w[1]] = w[2];
@@ -218,7 +231,8 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
   }
   if (!have_model) throw Error(cat(origin, ": no 'model' line: a spec must name the network file"));
   if (spec.default_layers.empty())
-    throw Error(cat(origin, ": no 'default-layers' line: say which layer(s) to extract by default"));
+    throw Error(
+        cat(origin, ": no 'default-layers' line: say which layer(s) to extract by default"));
   return spec;
 }
 
@@ -227,7 +241,8 @@ std::vector<std::string> model_spec_dirs() {
   if (const char* env = std::getenv("FINEGRAIN_MODELS"); env && *env) dirs.push_back(env);
   const std::string self = self_dir();
   if (!self.empty()) {
-    dirs.push_back((fs::path(self) / ".." / "share" / "finegrain" / "models").lexically_normal().string());
+    dirs.push_back(
+        (fs::path(self) / ".." / "share" / "finegrain" / "models").lexically_normal().string());
     dirs.push_back((fs::path(self) / ".." / "data" / "models").lexically_normal().string());
   }
   return dirs;
@@ -245,7 +260,8 @@ std::vector<std::string> available_model_specs() {
 
 ModelSpec load_model_spec(const std::string& name_or_path) {
   const std::string ext = lower(fs::path(name_or_path).extension().string());
-  static const std::set<std::string> net_ext{".onnx", ".caffemodel", ".pb", ".t7", ".net", ".weights"};
+  static const std::set<std::string> net_ext{".onnx", ".caffemodel", ".pb",
+                                             ".t7",   ".net",        ".weights"};
   if (net_ext.count(ext)) {
     if (!fs::exists(name_or_path)) throw Error(cat(name_or_path, ": no such model file"));
     ModelSpec spec;
@@ -288,9 +304,10 @@ ModelSpec load_model_spec(const std::string& name_or_path) {
 }
 
 const std::vector<std::string>& vgg16_friendly_names() {
-  static const std::vector<std::string> names{
-      "conv1_1", "conv1_2", "pool1", "conv2_1", "conv2_2", "pool2", "conv3_1", "conv3_2", "conv3_3",
-      "pool3",   "conv4_1", "conv4_2", "conv4_3", "pool4",  "conv5_1", "conv5_2", "conv5_3", "pool5"};
+  static const std::vector<std::string> names{"conv1_1", "conv1_2", "pool1",   "conv2_1", "conv2_2",
+                                              "pool2",   "conv3_1", "conv3_2", "conv3_3", "pool3",
+                                              "conv4_1", "conv4_2", "conv4_3", "pool4",   "conv5_1",
+                                              "conv5_2", "conv5_3", "pool5"};
   return names;
 }
 
@@ -304,12 +321,15 @@ LayerMap::LayerMap(const ModelSpec& spec, cv::dnn::Net& net) : spec_name_(spec.n
     std::vector<std::string> relus, pools;
     for (const auto& n : names) {
       const auto layer = net.getLayer(net.getLayerId(n));
-      if (layer->type == "ReLU" && relus.size() < 13 && pools.size() < 5) relus.push_back(n);
-      else if (layer->type == "Pooling" && pools.size() < 5) pools.push_back(n);
+      if (layer->type == "ReLU" && relus.size() < 13 && pools.size() < 5)
+        relus.push_back(n);
+      else if (layer->type == "Pooling" && pools.size() < 5)
+        pools.push_back(n);
     }
     if (relus.size() != 13 || pools.size() != 5)
-      throw Error(cat(spec.origin.empty() ? spec.name : spec.origin, ": 'names vgg16' but the network has ",
-                      relus.size(), " ReLU and ", pools.size(),
+      throw Error(cat(spec.origin.empty() ? spec.name : spec.origin,
+                      ": 'names vgg16' but the network has ", relus.size(), " ReLU and ",
+                      pools.size(),
                       " pooling layers before its classifier, expected 13 and 5: is it a VGG16?"));
     std::size_t r = 0, p = 0;
     for (const auto& f : vgg16_friendly_names()) {
@@ -329,9 +349,10 @@ LayerMap::LayerMap(const ModelSpec& spec, cv::dnn::Net& net) : spec_name_(spec.n
   // Friendly names in network order (the order users read a net in).
   std::map<std::string, std::size_t> position;
   for (std::size_t i = 0; i < names.size(); ++i) position[names[i]] = i;
-  std::stable_sort(friendly_.begin(), friendly_.end(), [&](const std::string& a, const std::string& b) {
-    return position[map_[a]] < position[map_[b]];
-  });
+  std::stable_sort(friendly_.begin(), friendly_.end(),
+                   [&](const std::string& a, const std::string& b) {
+                     return position[map_[a]] < position[map_[b]];
+                   });
 }
 
 bool LayerMap::contains(const std::string& name) const {
@@ -342,7 +363,8 @@ bool LayerMap::contains(const std::string& name) const {
 std::string LayerMap::resolve(const std::string& name) const {
   if (auto it = map_.find(name); it != map_.end()) return it->second;
   if (std::find(raw_.begin(), raw_.end(), name) != raw_.end()) return name;
-  throw Error(cat("model ", spec_name_, ": no layer '", name, "'; valid names: ", describe_valid()));
+  throw Error(
+      cat("model ", spec_name_, ": no layer '", name, "'; valid names: ", describe_valid()));
 }
 
 std::string LayerMap::describe_valid() const {

@@ -21,18 +21,26 @@ Pooling parse_pooling(const std::string& name) {
   if (name == "attn") return Pooling::attn;
   if (name == "bilinear") return Pooling::bilinear;
   if (name == "compact-bilinear") return Pooling::compact_bilinear;
-  throw UsageError(cat("unknown pooling '", name, "' (avg, max, avgmax, gem, attn, bilinear, compact-bilinear)"));
+  throw UsageError(cat("unknown pooling '", name,
+                       "' (avg, max, avgmax, gem, attn, bilinear, compact-bilinear)"));
 }
 
 std::string to_string(Pooling p) {
   switch (p) {
-    case Pooling::avg: return "avg";
-    case Pooling::max: return "max";
-    case Pooling::avgmax: return "avgmax";
-    case Pooling::gem: return "gem";
-    case Pooling::attn: return "attn";
-    case Pooling::bilinear: return "bilinear";
-    case Pooling::compact_bilinear: return "compact-bilinear";
+    case Pooling::avg:
+      return "avg";
+    case Pooling::max:
+      return "max";
+    case Pooling::avgmax:
+      return "avgmax";
+    case Pooling::gem:
+      return "gem";
+    case Pooling::attn:
+      return "attn";
+    case Pooling::bilinear:
+      return "bilinear";
+    case Pooling::compact_bilinear:
+      return "compact-bilinear";
   }
   return "?";
 }
@@ -46,19 +54,26 @@ Norm parse_norm(const std::string& name) {
 
 std::string to_string(Norm n) {
   switch (n) {
-    case Norm::none: return "none";
-    case Norm::l2: return "l2";
-    case Norm::power_l2: return "power-l2";
+    case Norm::none:
+      return "none";
+    case Norm::l2:
+      return "l2";
+    case Norm::power_l2:
+      return "power-l2";
   }
   return "?";
 }
 
 std::size_t pooled_dim(std::size_t channels, const PoolOptions& o) {
   switch (o.effective()) {
-    case Pooling::avgmax: return 2 * channels;
-    case Pooling::bilinear: return channels * (channels + 1) / 2;
-    case Pooling::compact_bilinear: return o.sketch_dim;
-    default: return channels;
+    case Pooling::avgmax:
+      return 2 * channels;
+    case Pooling::bilinear:
+      return channels * (channels + 1) / 2;
+    case Pooling::compact_bilinear:
+      return o.sketch_dim;
+    default:
+      return channels;
   }
 }
 
@@ -155,7 +170,8 @@ SumMax sum_max_generic(const float* plane, std::size_t n) {
     s4[0] += plane[i];
     m4[0] = std::max(m4[0], plane[i]);
   }
-  return {(s4[0] + s4[1]) + (s4[2] + s4[3]), std::max(std::max(m4[0], m4[1]), std::max(m4[2], m4[3]))};
+  return {(s4[0] + s4[1]) + (s4[2] + s4[3]),
+          std::max(std::max(m4[0], m4[1]), std::max(m4[2], m4[3]))};
 }
 
 // Sums and maxima of `channels` planes of n floats each.
@@ -253,8 +269,8 @@ PlanesFn planes_for(Isa isa) {
 }
 
 // Pools over the positions listed in `idx` (all when idx is null).
-void pool_positions(const float* map, std::size_t channels, std::size_t n, const std::vector<std::size_t>* idx,
-                    Pooling p, double gem_p, float* out) {
+void pool_positions(const float* map, std::size_t channels, std::size_t n,
+                    const std::vector<std::size_t>* idx, Pooling p, double gem_p, float* out) {
   const std::size_t count = idx ? idx->size() : n;
   const bool want_avg = p == Pooling::avg || p == Pooling::avgmax;
   const bool want_max = p == Pooling::max || p == Pooling::avgmax;
@@ -295,8 +311,11 @@ void pool_positions(const float* map, std::size_t channels, std::size_t n, const
 
 }  // namespace
 
-void pool(const float* map, std::size_t channels, int height, int width, const PoolOptions& o, float* out) {
-  if (o.second_order()) throw Error(cat(to_string(o.effective()), " pooling is computed by the extractor (bilinear.hpp)"));
+void pool(const float* map, std::size_t channels, int height, int width, const PoolOptions& o,
+          float* out) {
+  if (o.second_order())
+    throw Error(
+        cat(to_string(o.effective()), " pooling is computed by the extractor (bilinear.hpp)"));
   const std::size_t n = std::size_t(height) * width;
   if (o.pooling != Pooling::attn) {
     pool_positions(map, channels, n, nullptr, o.pooling, o.gem_p, out);
@@ -307,8 +326,8 @@ void pool(const float* map, std::size_t channels, int height, int width, const P
   idx.reserve(a.kept_count);
   for (std::size_t i = 0; i < n; ++i)
     if (a.kept[i]) idx.push_back(i);
-  pool_positions(map, channels, n, &idx, o.attn_pool == Pooling::attn ? Pooling::avgmax : o.attn_pool, o.gem_p,
-                 out);
+  pool_positions(map, channels, n, &idx,
+                 o.attn_pool == Pooling::attn ? Pooling::avgmax : o.attn_pool, o.gem_p, out);
 }
 
 void l2_normalize(float* v, std::size_t n) {

@@ -4,16 +4,16 @@
 #include <vector>
 
 extern "C" {
-void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
-            const int* ldc);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc);
-void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
-             const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
-             double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
-             const int* liwork, int* info);
+void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+            const float* beta, float* c, const int* ldc);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc);
+void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a,
+             const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
+             const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
+             double* work, const int* lwork, int* iwork, const int* liwork, int* info);
 void openblas_set_num_threads(int count);
 int openblas_get_num_threads(void);
 char* openblas_get_corename(void);
@@ -21,11 +21,13 @@ char* openblas_get_corename(void);
 
 namespace fg::blas {
 
-SingleThreaded::SingleThreaded() : saved_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+SingleThreaded::SingleThreaded() : saved_(openblas_get_num_threads()) {
+  openblas_set_num_threads(1);
+}
 SingleThreaded::~SingleThreaded() { openblas_set_num_threads(saved_); }
 
-void gemm(char trans_a, char trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
-          int ldb, float beta, float* c, int ldc) {
+void gemm(char trans_a, char trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc) {
   if (m == 0 || n == 0) return;
   sgemm_(&trans_a, &trans_b, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
 }
@@ -44,15 +46,15 @@ bool symmetric_eigen(int n, double* a, int first, int last, double* values, doub
   double work_size = 0;
   std::vector<int> support(2 * static_cast<std::size_t>(std::max(1, n)));
   // Workspace query, then the real call.
-  dsyevr_(&jobz, &range, &uplo, &n, a, &ld, &vl, &vu, &il, &iu, &abstol, &found, values, vectors, &ld,
-          support.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
+  dsyevr_(&jobz, &range, &uplo, &n, a, &ld, &vl, &vu, &il, &iu, &abstol, &found, values, vectors,
+          &ld, support.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
   if (info != 0) return false;
   lwork = static_cast<int>(work_size) + 1;
   liwork = iwork_size;
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(std::max(1, liwork)));
-  dsyevr_(&jobz, &range, &uplo, &n, a, &ld, &vl, &vu, &il, &iu, &abstol, &found, values, vectors, &ld,
-          support.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  dsyevr_(&jobz, &range, &uplo, &n, a, &ld, &vl, &vu, &il, &iu, &abstol, &found, values, vectors,
+          &ld, support.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
   return info == 0 && found == last - first + 1;
 }
 

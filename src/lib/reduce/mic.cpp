@@ -37,9 +37,7 @@ Target parse_target(const std::string& name) {
   throw UsageError(cat("target must be classes or ordinal, got '", name, "'"));
 }
 
-const char* target_name(Target target) {
-  return target == Target::ordinal ? "ordinal" : "classes";
-}
+const char* target_name(Target target) { return target == Target::ordinal ? "ordinal" : "classes"; }
 
 Redundancy parse_redundancy(const std::string& name) {
   if (name == "none") return Redundancy::none;
@@ -50,9 +48,12 @@ Redundancy parse_redundancy(const std::string& name) {
 
 const char* redundancy_name(Redundancy redundancy) {
   switch (redundancy) {
-    case Redundancy::mic: return "mic";
-    case Redundancy::corr: return "corr";
-    case Redundancy::none: break;
+    case Redundancy::mic:
+      return "mic";
+    case Redundancy::corr:
+      return "corr";
+    case Redundancy::none:
+      break;
   }
   return "none";
 }
@@ -100,9 +101,8 @@ int equipartition(const std::uint32_t* sizes, std::size_t groups, std::size_t n,
   int bin = 0;
   for (std::size_t g = 0; g < groups; ++g) {
     const std::size_t s = sizes[g];
-    if (current > 0 &&
-        std::fabs(static_cast<double>(current + s) - target) >=
-            std::fabs(static_cast<double>(current) - target)) {
+    if (current > 0 && std::fabs(static_cast<double>(current + s) - target) >=
+                           std::fabs(static_cast<double>(current) - target)) {
       ++bin;
       current = 0;
       target = static_cast<double>(n - assigned) / static_cast<double>(k - bin);
@@ -142,7 +142,7 @@ int Axis::partition(int k, std::uint32_t* bin_of_point, std::uint32_t* bin_sizes
 
 namespace {
 
-constexpr std::size_t kLanes = 8;     // DP rows are padded to a multiple of this
+constexpr std::size_t kLanes = 8;      // DP rows are padded to a multiple of this
 constexpr std::size_t kMaxBlockT = 8;  // most DP rows finished together (sharing loads)
 constexpr double kNone = -std::numeric_limits<double>::infinity();
 
@@ -283,9 +283,9 @@ __attribute__((target("avx2,fma"))) void relax_avx2(double* const* acc, const do
 // accumulators stay in registers while the rows s stream by.
 constexpr std::size_t kAvx512Rows = 4;
 __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const double* const* w,
-                                                      std::size_t nb, const double* g,
-                                                      std::size_t stride, std::size_t s0,
-                                                      std::size_t s1, std::size_t m) {
+                                                     std::size_t nb, const double* g,
+                                                     std::size_t stride, std::size_t s0,
+                                                     std::size_t s1, std::size_t m) {
   if (nb == kAvx512Rows) {
     std::size_t i = 0;
     for (; i + 32 <= m; i += 32) {
@@ -328,8 +328,8 @@ __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const d
     for (std::size_t i = 0; i < m; i += 8) {
       __m512d a = _mm512_loadu_pd(acc[b] + i);
       for (std::size_t s = s0; s < s1; ++s)
-        a = _mm512_max_pd(a, _mm512_sub_pd(_mm512_loadu_pd(g + s * stride + i),
-                                           _mm512_set1_pd(w[b][s])));
+        a = _mm512_max_pd(
+            a, _mm512_sub_pd(_mm512_loadu_pd(g + s * stride + i), _mm512_set1_pd(w[b][s])));
       _mm512_storeu_pd(acc[b] + i, a);
     }
   }
@@ -366,8 +366,8 @@ Relax relax_for(Isa isa) {
 }  // namespace
 
 void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t* row_sizes,
-                   const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h,
-                   Work& work, double* out) {
+                   const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h, Work& work,
+                   double* out) {
   const std::size_t n = clump_axis.n;
   const int L = max_cols;
   if (L < 2) return;
@@ -481,7 +481,8 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
     for (std::size_t b = 0; b < nb; ++b) {
       double* wb = w.data() + b * cstride;
       const std::size_t t = t0 + b;
-      segment_costs(htab, total.data(), cum.data(), present.data(), present_upto[t], cstride, t, wb);
+      segment_costs(htab, total.data(), cum.data(), present.data(), present_upto[t], cstride, t,
+                    wb);
       // wb[s] for s >= 1 pairs with g row s-1: shift the view by one.
       ws[b] = wb + 1;
       accs[b] = acc.data() + b * m;
@@ -507,9 +508,7 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
   }
 }
 
-int max_clumps(double c, int max_cols) {
-  return std::max(static_cast<int>(c * max_cols), 1);
-}
+int max_clumps(double c, int max_cols) { return std::max(static_cast<int>(c * max_cols), 1); }
 
 void fill_orientation(const Axis& equi_axis, const Axis& clump_axis, const Params& params,
                       bool transposed, PairWork& pw, CharacteristicMatrix& m,
@@ -710,10 +709,10 @@ struct LabelScorer::Impl {
   Target target = Target::classes;
   double budget = 0;
   detail::NLogN h;
-  int k = 0;                                // classes present
-  std::vector<std::uint32_t> class_of;      // remapped class of every sample
+  int k = 0;                            // classes present
+  std::vector<std::uint32_t> class_of;  // remapped class of every sample
   std::vector<std::uint32_t> class_sizes;
-  int class_cols = 2;                       // class-aware: columns optimised
+  int class_cols = 2;                                // class-aware: columns optimised
   std::unique_ptr<detail::ReferenceScorer> ordinal;  // the label axis, prepared once
 };
 
@@ -788,7 +787,8 @@ Statistics LabelScorer::ordinal_statistics(const float* feature, Workspace& ws) 
   return d.ordinal->statistics(feature, ws.fw);
 }
 
-double class_aware_mic(const double* feature, const int* labels, std::size_t n, const Params& params) {
+double class_aware_mic(const double* feature, const int* labels, std::size_t n,
+                       const Params& params) {
   check_finite(feature, n, "feature");
   LabelScorer scorer(labels, n, params, Target::classes);
   std::vector<float> values(feature, feature + n);
@@ -815,8 +815,8 @@ void check_table_for_scoring(const FeatureTable& table, const std::string& name)
     }
   }
   if (distinct < 2)
-    throw Error(cat(name, ": all ", n, " rows have the same class (",
-                    table.label_name(0), "); MIC against the label needs at least two classes"));
+    throw Error(cat(name, ": all ", n, " rows have the same class (", table.label_name(0),
+                    "); MIC against the label needs at least two classes"));
   for (std::size_t i = 0; i < n; ++i) {
     const float* row = table.row(i);
     for (std::size_t j = 0; j < table.dim; ++j)
@@ -848,7 +848,8 @@ std::vector<double> score_features(const FeatureTable& table, const Params& para
           const float* row = table.row(i) + first;
           for (std::size_t j = 0; j < count; ++j) columns[j * n + i] = row[j];
         }
-        for (std::size_t j = 0; j < count; ++j) scores[first + j] = scorer.score(&columns[j * n], *ws);
+        for (std::size_t j = 0; j < count; ++j)
+          scores[first + j] = scorer.score(&columns[j * n], *ws);
       } catch (...) {
 #pragma omp critical
         if (!failure) failure = std::current_exception();

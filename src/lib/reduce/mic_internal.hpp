@@ -52,8 +52,8 @@ struct Work {
 // `clump_axis`, for 2 .. max_cols columns, normalised by log(min(columns, q)):
 // out[l - 2]. At most max_clumps superclumps.
 void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t* row_sizes,
-                   const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h,
-                   Work& work, double* out);
+                   const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h, Work& work,
+                   double* out);
 
 // floor(c * max_cols), at least 1.
 int max_clumps(double c, int max_cols);
@@ -61,10 +61,10 @@ int max_clumps(double c, int max_cols);
 // An axis with its equipartitions for every row count 2 .. Y computed once.
 struct PreparedAxis {
   Axis axis;
-  CharacteristicMatrix shape;          // the grid shape for this n and alpha
-  std::vector<std::uint32_t> bins;     // (Y - 1) x n: bin of every point, per count
-  std::vector<int> q;                  // bins produced, per count
-  std::vector<std::uint32_t> sizes;    // (Y - 1) x (Y + 1): bin sizes, per count
+  CharacteristicMatrix shape;        // the grid shape for this n and alpha
+  std::vector<std::uint32_t> bins;   // (Y - 1) x n: bin of every point, per count
+  std::vector<int> q;                // bins produced, per count
+  std::vector<std::uint32_t> sizes;  // (Y - 1) x (Y + 1): bin sizes, per count
   void prepare(const std::vector<double>& values, double budget);
 };
 

@@ -10,11 +10,11 @@
 #include <set>
 #include <sstream>
 
-#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
-#include "finegrain/reduce/mic.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/data/table.hpp"
+#include "finegrain/reduce/mic.hpp"
 #include "mic_internal.hpp"
 
 namespace fg::mic {
@@ -22,26 +22,26 @@ namespace fg::mic {
 namespace po = boost::program_options;
 
 void SelectOptions::add_options(po::options_description& options) {
-  options.add_options()
-      ("k", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
-       "keep the N best features (0 = use --min-score)")
-      ("min-score", ranged<double>(0, 1)->default_value(-1, "none"),
-       "keep every feature scoring at least T (used when --k is 0)")
-      ("est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")
-      ("alpha", ranged<double>(0, 1e9, Ends::open_low)->default_value(0.6, "0.6"),
-       "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")
-      ("c", ranged<double>(0, 1e9, Ends::open_low)->default_value(15), "at most c * columns superclumps")
-      ("target", po::value<std::string>()->default_value("classes"),
-       "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
-       "(minepy: the class number as a value)")
-      ("redundancy", po::value<std::string>()->default_value("none"),
-       "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
-       "feature maximises score - mean MIC with those already selected; slow) | corr "
-       "(score - W * max |Pearson r| with those already selected; fast)")
-      ("redundancy-weight", ranged<double>(0, 1e9)->default_value(0.3, "0.3"),
-       "W for --redundancy corr")
-      ("pool", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
-       "with --redundancy: candidates = the N best-scoring features (0 = all)");
+  options.add_options()("k", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
+                        "keep the N best features (0 = use --min-score)")(
+      "min-score", ranged<double>(0, 1)->default_value(-1, "none"),
+      "keep every feature scoring at least T (used when --k is 0)")(
+      "est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")(
+      "alpha", ranged<double>(0, 1e9, Ends::open_low)->default_value(0.6, "0.6"),
+      "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")(
+      "c", ranged<double>(0, 1e9, Ends::open_low)->default_value(15),
+      "at most c * columns superclumps")(
+      "target", po::value<std::string>()->default_value("classes"),
+      "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
+      "(minepy: the class number as a value)")(
+      "redundancy", po::value<std::string>()->default_value("none"),
+      "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
+      "feature maximises score - mean MIC with those already selected; slow) | corr "
+      "(score - W * max |Pearson r| with those already selected; fast)")(
+      "redundancy-weight", ranged<double>(0, 1e9)->default_value(0.3, "0.3"),
+      "W for --redundancy corr")(
+      "pool", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
+      "with --redundancy: candidates = the N best-scoring features (0 = all)");
 }
 
 SelectOptions SelectOptions::from(const po::variables_map& vm) {
@@ -55,7 +55,8 @@ SelectOptions SelectOptions::from(const po::variables_map& vm) {
   o.redundancy = parse_redundancy(vm["redundancy"].as<std::string>());
   o.redundancy_weight = vm["redundancy-weight"].as<double>();
   if (!(o.redundancy_weight >= 0) || !std::isfinite(o.redundancy_weight))
-    throw UsageError(cat("--redundancy-weight must be a finite number >= 0, got ", o.redundancy_weight));
+    throw UsageError(
+        cat("--redundancy-weight must be a finite number >= 0, got ", o.redundancy_weight));
   o.pool = vm["pool"].as<std::size_t>();
   check_params(o.params);
   return o;
@@ -84,11 +85,12 @@ namespace {
 std::string selected_provenance(const std::string& before, const SelectionModel& m) {
   std::string out = before;
   if (!out.empty() && out.back() != '\n') out += '\n';
-  out += cat("mic_selection=", m.output_dim(), " of ", m.input_dim, " columns, target ",
-             target_name(m.target), ", estimator ", estimator_name(m.params.est), ", alpha ",
-             format_double(m.params.alpha), ", c ", format_double(m.params.c),
-             m.redundancy == Redundancy::none ? "" : cat(", redundancy ", redundancy_name(m.redundancy)),
-             "\n");
+  out += cat(
+      "mic_selection=", m.output_dim(), " of ", m.input_dim, " columns, target ",
+      target_name(m.target), ", estimator ", estimator_name(m.params.est), ", alpha ",
+      format_double(m.params.alpha), ", c ", format_double(m.params.c),
+      m.redundancy == Redundancy::none ? "" : cat(", redundancy ", redundancy_name(m.redundancy)),
+      "\n");
   return out;
 }
 }  // namespace
@@ -132,10 +134,9 @@ SelectionModel SelectionModel::load(const std::string& path) {
   const std::string name = in.name();
   std::string line;
   std::size_t line_no = 0;
-  auto bad = [&](const std::string& what) {
-    return Error(cat(name, ":", line_no, ": ", what));
-  };
-  if (!std::getline(is, line)) throw Error(cat(name, ": empty file, expected a MIC selection model"));
+  auto bad = [&](const std::string& what) { return Error(cat(name, ":", line_no, ": ", what)); };
+  if (!std::getline(is, line))
+    throw Error(cat(name, ": empty file, expected a MIC selection model"));
   ++line_no;
   {
     std::istringstream first(line);
@@ -146,8 +147,8 @@ SelectionModel SelectionModel::load(const std::string& path) {
       throw Error(cat(name, ": not a MIC selection model (", kMagic, "); it looks like ",
                       describe_content(line.substr(0, 64))));
     if (version != kVersion)
-      throw Error(cat(name, ": MIC selection model version ", version, ", this program reads version ",
-                      kVersion));
+      throw Error(cat(name, ": MIC selection model version ", version,
+                      ", this program reads version ", kVersion));
   }
   SelectionModel m;
   std::size_t output_dim = 0;
@@ -180,26 +181,36 @@ SelectionModel SelectionModel::load(const std::string& path) {
     std::istringstream fields(line);
     std::string key, value, extra;
     fields >> key >> value;
-    if (value.empty() || (fields >> extra)) throw bad(cat("expected 'name value', got '", line, "'"));
+    if (value.empty() || (fields >> extra))
+      throw bad(cat("expected 'name value', got '", line, "'"));
     if (key == "input_dim") {
       m.input_dim = number(value), have_input = true;
       if (m.input_dim == 0 || m.input_dim > (std::size_t(1) << 28))  // a feature table's limits
         throw bad(cat("implausible input_dim ", m.input_dim));
-    }
-    else if (key == "output_dim") output_dim = number(value), have_output = true;
-    else if (key == "estimator") m.params.est = word(key, value, parse_estimator);
-    else if (key == "alpha") m.params.alpha = real(value);
-    else if (key == "c") m.params.c = real(value);
-    else if (key == "target") m.target = word(key, value, parse_target);
+    } else if (key == "output_dim")
+      output_dim = number(value), have_output = true;
+    else if (key == "estimator")
+      m.params.est = word(key, value, parse_estimator);
+    else if (key == "alpha")
+      m.params.alpha = real(value);
+    else if (key == "c")
+      m.params.c = real(value);
+    else if (key == "target")
+      m.target = word(key, value, parse_target);
     else if (key == "redundancy") {
       // Files from before the corr form say 0 (none) or 1 (mic).
-      if (value == "0" || value == "1") m.redundancy = value == "1" ? Redundancy::mic : Redundancy::none;
-      else if (value == "none" || value == "mic" || value == "corr") m.redundancy = parse_redundancy(value);
-      else throw bad(cat("redundancy must be none, mic or corr, got '", value, "'"));
-    }
-    else if (key == "redundancy_weight") m.redundancy_weight = real(value);
-    else if (key == "samples") m.samples = number(value);
-    else if (key == "classes") m.classes = static_cast<int>(number(value));
+      if (value == "0" || value == "1")
+        m.redundancy = value == "1" ? Redundancy::mic : Redundancy::none;
+      else if (value == "none" || value == "mic" || value == "corr")
+        m.redundancy = parse_redundancy(value);
+      else
+        throw bad(cat("redundancy must be none, mic or corr, got '", value, "'"));
+    } else if (key == "redundancy_weight")
+      m.redundancy_weight = real(value);
+    else if (key == "samples")
+      m.samples = number(value);
+    else if (key == "classes")
+      m.classes = static_cast<int>(number(value));
     else {
       if (!have_input || !have_output) throw bad("columns before input_dim/output_dim");
       const std::size_t column = number(key);
@@ -207,17 +218,20 @@ SelectionModel SelectionModel::load(const std::string& path) {
         throw bad(cat("column ", column, " outside the input dimension ", m.input_dim));
       if (!seen_columns.insert(static_cast<std::uint32_t>(column)).second)
         throw bad(cat("column ", column, " selected twice"));
-      if (m.columns.size() >= output_dim) throw bad(cat("more columns than output_dim ", output_dim));
+      if (m.columns.size() >= output_dim)
+        throw bad(cat("more columns than output_dim ", output_dim));
       m.columns.push_back(static_cast<std::uint32_t>(column));
       m.scores.push_back(real(value));
-      if (!std::isfinite(m.scores.back())) throw bad(cat("score of column ", column, " is ", value));
+      if (!std::isfinite(m.scores.back()))
+        throw bad(cat("score of column ", column, " is ", value));
     }
   }
-  if (!have_input || !have_output) throw Error(cat(name, ": truncated MIC selection model (no header)"));
+  if (!have_input || !have_output)
+    throw Error(cat(name, ": truncated MIC selection model (no header)"));
   if (output_dim == 0) throw Error(cat(name, ": MIC selection model selects no columns"));
   if (m.columns.size() != output_dim)
-    throw Error(cat(name, ": truncated MIC selection model: ", m.columns.size(), " columns, header says ",
-                    output_dim));
+    throw Error(cat(name, ": truncated MIC selection model: ", m.columns.size(),
+                    " columns, header says ", output_dim));
   return m;
 }
 
@@ -261,8 +275,8 @@ SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_
                                 const ColumnGather& gather) {
   check_params(options.params);
   if (options.k > relevance.size())
-    throw UsageError(cat("--k ", options.k, " but the table has only ", relevance.size(),
-                         " features"));
+    throw UsageError(
+        cat("--k ", options.k, " but the table has only ", relevance.size(), " features"));
   if (options.k == 0 && options.min_score < 0)
     throw UsageError("give --k N or --min-score T (how many features to keep)");
   SelectionModel model;
@@ -351,7 +365,8 @@ SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_
     std::size_t pick = pool;
     for (std::size_t j = 0; j < pool; ++j) {
       if (taken[j]) continue;
-      const double penalty = corr ? options.redundancy_weight * redundancy[j] : redundancy[j] / selected;
+      const double penalty =
+          corr ? options.redundancy_weight * redundancy[j] : redundancy[j] / selected;
       const double value = relevance[candidates[j]] - penalty;
       if (value > best) best = value, pick = j;
     }
@@ -400,27 +415,32 @@ std::vector<VectorPair> read_vector_pairs(const std::string& path) {
     std::size_t start = 0;
     while (true) {
       std::size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      fields.push_back(
+          line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
       if (tab == std::string::npos) break;
       start = tab + 1;
     }
     if (fields.size() < 4)
-      throw Error(cat(name, ":", line_no, ": expected 'case<TAB>kind<TAB>n<TAB>axis<TAB>values...'"));
+      throw Error(
+          cat(name, ":", line_no, ": expected 'case<TAB>kind<TAB>n<TAB>axis<TAB>values...'"));
     long long count = 0;
     if (!parse_int(fields[2], count) || count < 0)
       throw Error(cat(name, ":", line_no, ": bad sample count '", fields[2], "'"));
     if (fields.size() != static_cast<std::size_t>(count) + 4)
-      throw Error(cat(name, ":", line_no, ": ", fields.size() - 4, " values, expected n = ", count));
+      throw Error(
+          cat(name, ":", line_no, ": ", fields.size() - 4, " values, expected n = ", count));
     std::vector<double> values(count);
     for (long long i = 0; i < count; ++i)
       if (!parse_double(fields[4 + i], values[i]))
-        throw Error(cat(name, ":", line_no, ": value ", i + 1, ": not a number: '", fields[4 + i], "'"));
+        throw Error(
+            cat(name, ":", line_no, ": value ", i + 1, ": not a number: '", fields[4 + i], "'"));
     const std::string& axis = fields[3];
     if (axis == "x") {
       pairs.push_back(VectorPair{fields[0], fields[1], std::move(values), {}});
     } else if (axis == "y") {
       if (pairs.empty() || pairs.back().name != fields[0] || !pairs.back().y.empty())
-        throw Error(cat(name, ":", line_no, ": axis y of case ", fields[0], " without its x line before it"));
+        throw Error(cat(name, ":", line_no, ": axis y of case ", fields[0],
+                        " without its x line before it"));
       if (values.size() != pairs.back().x.size())
         throw Error(cat(name, ":", line_no, ": case ", fields[0], ": y has ", values.size(),
                         " values, x has ", pairs.back().x.size()));

@@ -13,13 +13,13 @@
 #include <limits>
 #include <random>
 
+#include "blas.hpp"
 #include "finegrain/core/binary.hpp"
-#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/core/plot.hpp"
 #include "finegrain/data/table.hpp"
-#include "blas.hpp"
 
 namespace fg {
 
@@ -38,7 +38,8 @@ using Decomposition = PcaDecomposition;
 
 using MatrixD = Eigen::MatrixXd;
 using MatrixF = Eigen::MatrixXf;
-using RowMapF = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using RowMapF =
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
 // Variance ratios below this fraction of the largest are treated as zero.
 constexpr double kZeroVariance = 1e-12;
@@ -83,7 +84,8 @@ Matrix centred_matrix(const float* rows, std::size_t n, std::size_t dim,
       const std::size_t j1 = std::min(dim, j0 + tile);
       for (std::size_t j = j0; j < j1; ++j) {
         Scalar* col = x.data() + j * n;
-        for (std::size_t i = i0; i < i1; ++i) col[i] = static_cast<Scalar>(rows[i * dim + j] - mean[j]);
+        for (std::size_t i = i0; i < i1; ++i)
+          col[i] = static_cast<Scalar>(rows[i * dim + j] - mean[j]);
       }
     }
   }
@@ -109,7 +111,8 @@ enum class Part { full, lower_mirrored };
 template <class Scalar>
 Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> multiply(
     const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& a, bool transpose_a,
-    const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& b, bool transpose_b, Part part = Part::full) {
+    const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& b, bool transpose_b,
+    Part part = Part::full) {
   const Eigen::Index m = transpose_a ? a.cols() : a.rows();
   const Eigen::Index n = transpose_b ? b.rows() : b.cols();
   const Eigen::Index depth = transpose_a ? a.rows() : a.cols();
@@ -129,9 +132,10 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> multiply(
     const Eigen::Index rows = std::min(kTile, m - i0), cols = std::min(kTile, n - j0);
     const Scalar* pa = transpose_a ? a.data() + i0 * a.rows() : a.data() + i0;
     const Scalar* pb = transpose_b ? b.data() + j0 : b.data() + j0 * b.rows();
-    blas::gemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', static_cast<int>(rows), static_cast<int>(cols),
-               static_cast<int>(depth), Scalar(1), pa, static_cast<int>(a.rows()), pb, static_cast<int>(b.rows()),
-               Scalar(0), c.data() + i0 + j0 * m, static_cast<int>(m));
+    blas::gemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', static_cast<int>(rows),
+               static_cast<int>(cols), static_cast<int>(depth), Scalar(1), pa,
+               static_cast<int>(a.rows()), pb, static_cast<int>(b.rows()), Scalar(0),
+               c.data() + i0 + j0 * m, static_cast<int>(m));
   }
   if (part == Part::lower_mirrored) {
     const std::ptrdiff_t cols = static_cast<std::ptrdiff_t>(n);
@@ -230,8 +234,10 @@ std::uint64_t available_memory() {
 
 std::string gigabytes(double bytes) {
   char buf[32];
-  if (bytes >= 1e9) std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
-  else std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
+  if (bytes >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
   return buf;
 }
 
@@ -242,17 +248,21 @@ void check_memory(double bytes, const std::string& what, const std::string& hint
   double limit = static_cast<double>(available_memory());
   if (const char* env = std::getenv("FG_PCA_MEMORY_LIMIT")) limit = std::strtod(env, nullptr);
   if (limit <= 0 || bytes <= limit) return;
-  throw Error(cat("PCA: ", what, " needs about ", gigabytes(bytes), " of memory, but only ", gigabytes(limit),
-                  " are available", hint.empty() ? "" : "; ", hint));
+  throw Error(cat("PCA: ", what, " needs about ", gigabytes(bytes), " of memory, but only ",
+                  gigabytes(limit), " are available", hint.empty() ? "" : "; ", hint));
 }
 
 // What each method holds at its peak, beyond the input rows (doubles unless said).
 double method_bytes(PcaMethod method, double n, double dim, double k, double oversample) {
   switch (method) {
-    case PcaMethod::cov: return 8 * (n * dim + dim * dim + dim * std::max(k, std::min(dim, 1024.0)));
-    case PcaMethod::gram: return 8 * (n * dim + n * n + (n + dim) * std::max(k, std::min(n, 1024.0)));
-    case PcaMethod::randomized: return 4 * n * dim + 8 * 4 * (n + dim) * (k + oversample);
-    case PcaMethod::automatic: break;
+    case PcaMethod::cov:
+      return 8 * (n * dim + dim * dim + dim * std::max(k, std::min(dim, 1024.0)));
+    case PcaMethod::gram:
+      return 8 * (n * dim + n * n + (n + dim) * std::max(k, std::min(n, 1024.0)));
+    case PcaMethod::randomized:
+      return 4 * n * dim + 8 * 4 * (n + dim) * (k + oversample);
+    case PcaMethod::automatic:
+      break;
   }
   return 0;
 }
@@ -267,8 +277,8 @@ void top_eigenpairs(MatrixD& s, Eigen::Index count, std::vector<double>& values,
   MatrixD z(n, count);
   {
     blas::SingleThreaded single;
-    if (!blas::symmetric_eigen(static_cast<int>(n), s.data(), static_cast<int>(n - count), static_cast<int>(n - 1),
-                               increasing.data(), z.data()))
+    if (!blas::symmetric_eigen(static_cast<int>(n), s.data(), static_cast<int>(n - count),
+                               static_cast<int>(n - 1), increasing.data(), z.data()))
       throw Error("PCA: the symmetric eigen-decomposition (LAPACK dsyevr) failed");
   }
   values.assign(increasing.rbegin(), increasing.rend());
@@ -296,7 +306,9 @@ Decomposition from_covariance(MatrixD& cov, std::size_t k, std::size_t rank) {
   for (std::size_t c = 0; c < computed; ++c) d.spectrum.push_back(std::max(0.0, values[c]));
   d.components.resize(computed * dim);
   for (std::size_t c = 0; c < computed; ++c)
-    for (std::size_t j = 0; j < dim; ++j) d.components[c * dim + j] = vectors(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c));
+    for (std::size_t j = 0; j < dim; ++j)
+      d.components[c * dim + j] =
+          vectors(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c));
   return d;
 }
 
@@ -332,14 +344,16 @@ Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
   while (usable < computed && values[usable] > kZeroVariance * top) ++usable;
   MatrixD u(n, usable);
   for (std::size_t c = 0; c < usable; ++c)
-    u.col(static_cast<Eigen::Index>(c)) = vectors.col(static_cast<Eigen::Index>(c)) / std::sqrt(values[c]);
+    u.col(static_cast<Eigen::Index>(c)) =
+        vectors.col(static_cast<Eigen::Index>(c)) / std::sqrt(values[c]);
   MatrixD v = multiply(x, true, u, false);  // D x usable
   d.count = usable;
   d.components.resize(usable * dim);
   for (std::size_t c = 0; c < usable; ++c) {
     Eigen::VectorXd col = v.col(static_cast<Eigen::Index>(c));
     col.normalize();
-    for (std::size_t j = 0; j < dim; ++j) d.components[c * dim + j] = col(static_cast<Eigen::Index>(j));
+    for (std::size_t j = 0; j < dim; ++j)
+      d.components[c * dim + j] = col(static_cast<Eigen::Index>(j));
   }
   return d;
 }
@@ -352,7 +366,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   const std::size_t rank_max = std::min(n, dim);
   const std::size_t l = std::min(k + options.oversample, rank_max);
   int iterations = options.power_iterations;
-  if (iterations < 0) iterations = (static_cast<double>(k) < 0.1 * static_cast<double>(rank_max)) ? 7 : 4;
+  if (iterations < 0)
+    iterations = (static_cast<double>(k) < 0.1 * static_cast<double>(rank_max)) ? 7 : 4;
 
   auto start = std::chrono::steady_clock::now();
   MatrixF x = centred_matrix<MatrixF>(rows, n, dim, mean);
@@ -360,7 +375,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   Gaussian gauss(options.seed);
   for (std::size_t j = 0; j < l; ++j)
     for (std::size_t i = 0; i < dim; ++i) omega(i, j) = static_cast<float>(gauss.next());
-  log::detail(cat("PCA randomized: centred data and sample (", l, " directions) in ", seconds_since(start), " s"));
+  log::detail(cat("PCA randomized: centred data and sample (", l, " directions) in ",
+                  seconds_since(start), " s"));
 
   start = std::chrono::steady_clock::now();
   MatrixF q = orthonormalise(multiply(x, false, omega, false), iterations > 0 ? 1 : 2);
@@ -368,8 +384,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
     MatrixF z = orthonormalise(multiply(x, true, q, false), 1);
     q = orthonormalise(multiply(x, false, z, false), it + 1 < iterations ? 1 : 2);
   }
-  log::detail(cat("PCA randomized: range found with ", iterations, " power iterations in ", seconds_since(start),
-                  " s"));
+  log::detail(cat("PCA randomized: range found with ", iterations, " power iterations in ",
+                  seconds_since(start), " s"));
   start = std::chrono::steady_clock::now();
   const MatrixD bt = multiply(x, true, q, false).cast<double>();  // (Q^T X)^T, D x l
   x.resize(0, 0);
@@ -378,7 +394,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   Eigen::setNbThreads(1);
   Eigen::BDCSVD<MatrixD> svd(bt, Eigen::ComputeThinU);  // X^T Q = U S V^T
   Eigen::setNbThreads(eigen_threads == omp_get_max_threads() ? 0 : eigen_threads);
-  log::detail(cat("PCA randomized: projection and SVD of ", l, " x ", dim, " in ", seconds_since(start), " s"));
+  log::detail(cat("PCA randomized: projection and SVD of ", l, " x ", dim, " in ",
+                  seconds_since(start), " s"));
   Decomposition d;
   d.complete = l >= std::min(n - 1, dim);
   const double scale = 1.0 / static_cast<double>(n - 1);
@@ -408,10 +425,14 @@ void put(std::ostream& out, const T& value) {
 
 const char* pca_method_name(PcaMethod method) {
   switch (method) {
-    case PcaMethod::automatic: return "auto";
-    case PcaMethod::cov: return "cov";
-    case PcaMethod::gram: return "gram";
-    case PcaMethod::randomized: return "randomized";
+    case PcaMethod::automatic:
+      return "auto";
+    case PcaMethod::cov:
+      return "cov";
+    case PcaMethod::gram:
+      return "gram";
+    case PcaMethod::randomized:
+      return "randomized";
   }
   return "?";
 }
@@ -421,41 +442,46 @@ PcaMethod parse_pca_method(const std::string& name) {
   if (name == "cov") return PcaMethod::cov;
   if (name == "gram") return PcaMethod::gram;
   if (name == "randomized") return PcaMethod::randomized;
-  throw UsageError(cat("--method: unknown PCA method '", name, "' (expected auto, cov, gram or randomized)"));
+  throw UsageError(
+      cat("--method: unknown PCA method '", name, "' (expected auto, cov, gram or randomized)"));
 }
 
 void PcaFitOptions::register_options(po::options_description& options) {
-  options.add_options()
-      ("dim,k",
-       ranged<long long>(0, 1000000)->default_value(static_cast<long long>(dim))->notifier([this](long long value) {
-         dim = static_cast<std::size_t>(value);
-       }),
-       "number of components to keep (0: use --variance)")
-      ("variance", ranged_into<double>(&variance, 0, 1)->default_value(variance),
-       "keep the fewest components explaining at least this fraction of the variance, in (0, 1]")
-      ("whiten", po::bool_switch(&whiten),
-       "divide each output by its component's standard deviation (unit variance)")
-      ("method", po::value<std::string>(&method)->default_value(method),
-       "auto | cov (DxD covariance) | gram (nxn Gram) | randomized (randomized SVD); "
-       "auto: randomized when K < min(n,D)/4 and min(n,D) > 1500, else cov when D <= n, else gram")
-      ("seed", ranged_into<std::uint64_t>(&seed, 0, unbounded<std::uint64_t>())->default_value(seed), "random seed (randomized method)")
-      ("oversample",
-       ranged<long long>(0, 100000)->default_value(static_cast<long long>(oversample))->notifier([this](long long value) {
-         oversample = static_cast<std::size_t>(value);
-       }),
-       "randomized: extra directions sampled beyond K")
-      ("power-iterations", ranged_into<int>(&power_iterations, -1, 100)->default_value(power_iterations),
-       "randomized: power iterations (-1: 7 when K < min(n,D)/10, else 4)");
+  options.add_options()(
+      "dim,k",
+      ranged<long long>(0, 1000000)
+          ->default_value(static_cast<long long>(dim))
+          ->notifier([this](long long value) { dim = static_cast<std::size_t>(value); }),
+      "number of components to keep (0: use --variance)")(
+      "variance", ranged_into<double>(&variance, 0, 1)->default_value(variance),
+      "keep the fewest components explaining at least this fraction of the variance, in (0, 1]")(
+      "whiten", po::bool_switch(&whiten),
+      "divide each output by its component's standard deviation (unit variance)")(
+      "method", po::value<std::string>(&method)->default_value(method),
+      "auto | cov (DxD covariance) | gram (nxn Gram) | randomized (randomized SVD); "
+      "auto: randomized when K < min(n,D)/4 and min(n,D) > 1500, else cov when D <= n, else gram")(
+      "seed", ranged_into<std::uint64_t>(&seed, 0, unbounded<std::uint64_t>())->default_value(seed),
+      "random seed (randomized method)")(
+      "oversample",
+      ranged<long long>(0, 100000)
+          ->default_value(static_cast<long long>(oversample))
+          ->notifier([this](long long value) { oversample = static_cast<std::size_t>(value); }),
+      "randomized: extra directions sampled beyond K")(
+      "power-iterations",
+      ranged_into<int>(&power_iterations, -1, 100)->default_value(power_iterations),
+      "randomized: power iterations (-1: 7 when K < min(n,D)/10, else 4)");
 }
 
 void PcaFitOptions::check() const {
   parse_pca_method(method);
-  if (dim == 0 && variance == 0.0) throw UsageError("give --dim K or --variance F (e.g. --dim 256 or --variance 0.95)");
+  if (dim == 0 && variance == 0.0)
+    throw UsageError("give --dim K or --variance F (e.g. --dim 256 or --variance 0.95)");
   if (dim != 0 && variance != 0.0) throw UsageError("give either --dim or --variance, not both");
   if (variance != 0.0 && !(variance > 0.0 && variance <= 1.0))
     throw UsageError(cat("--variance ", variance, ": expected a fraction in (0, 1]"));
   if (variance != 0.0 && parse_pca_method(method) == PcaMethod::randomized)
-    throw UsageError("--variance needs the whole spectrum: use --method auto, cov or gram, or give --dim");
+    throw UsageError(
+        "--variance needs the whole spectrum: use --method auto, cov or gram, or give --dim");
   if (power_iterations < -1) throw UsageError("--power-iterations: expected -1 or a count >= 0");
 }
 
@@ -470,8 +496,9 @@ void check_rank(std::size_t n, std::size_t dim, const PcaFitOptions& options) {
   if (n < 2) throw Error(cat("PCA: needs at least 2 rows to estimate variances, got ", n));
   const std::size_t rank = std::min(n - 1, dim);
   if (options.dim > rank)
-    throw Error(cat("PCA: --dim ", options.dim, " is more than the data supports: min(rows - 1, dimension) = min(",
-                    n - 1, ", ", dim, ") = ", rank));
+    throw Error(cat("PCA: --dim ", options.dim,
+                    " is more than the data supports: min(rows - 1, dimension) = min(", n - 1, ", ",
+                    dim, ") = ", rank));
 }
 
 }  // namespace
@@ -488,13 +515,15 @@ PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
     bool randomized = options.dim != 0 && small > 1500 && options.dim * 4 < small;
     method = randomized ? PcaMethod::randomized : (dim <= n ? PcaMethod::cov : PcaMethod::gram);
   }
-  const double need = method_bytes(method, static_cast<double>(n), static_cast<double>(dim),
-                                   static_cast<double>(options.dim), static_cast<double>(options.oversample));
+  const double need =
+      method_bytes(method, static_cast<double>(n), static_cast<double>(dim),
+                   static_cast<double>(options.dim), static_cast<double>(options.oversample));
   std::string hint;
   if (method == PcaMethod::cov && dim > n)
-    hint = cat("--method gram needs ", gigabytes(method_bytes(PcaMethod::gram, static_cast<double>(n),
-                                                              static_cast<double>(dim),
-                                                              static_cast<double>(options.dim), 0)));
+    hint =
+        cat("--method gram needs ",
+            gigabytes(method_bytes(PcaMethod::gram, static_cast<double>(n),
+                                   static_cast<double>(dim), static_cast<double>(options.dim), 0)));
   check_memory(need, cat("the ", pca_method_name(method), " method on ", n, " x ", dim), hint);
 
   Centered stats = centre_stats(rows, n, dim);
@@ -505,21 +534,24 @@ PcaModel PcaModel::fit(const float* rows, std::size_t n, std::size_t dim,
     d = fit_gram(rows, n, dim, stats.mean, options.dim);
   else
     d = fit_randomized(rows, n, dim, stats.mean, options.dim, options);
-  return finish(d, std::move(stats.mean), stats.total_variance, n, method, options, started, report);
+  return finish(d, std::move(stats.mean), stats.total_variance, n, method, options, started,
+                report);
 }
 
 PcaModel PcaModel::fit(const PcaStats& stats, const PcaFitOptions& options, PcaFitReport* report) {
   options.check();
   const PcaMethod asked = parse_pca_method(options.method);
   if (asked == PcaMethod::gram || asked == PcaMethod::randomized)
-    throw UsageError(cat("--method ", pca_method_name(asked),
-                         " needs the rows; a fit from statistics uses the exact covariance method (auto or cov)"));
+    throw UsageError(cat(
+        "--method ", pca_method_name(asked),
+        " needs the rows; a fit from statistics uses the exact covariance method (auto or cov)"));
   const double started = clock_seconds();
   const std::size_t n = static_cast<std::size_t>(stats.rows()), dim = stats.dim();
   check_rank(n, dim, options);
   const double d2 = static_cast<double>(dim) * static_cast<double>(dim);
-  check_memory(8 * (d2 + static_cast<double>(dim) * std::min<double>(static_cast<double>(dim), 1024.0)),
-               cat("a fit from statistics of dimension ", dim), "");
+  check_memory(
+      8 * (d2 + static_cast<double>(dim) * std::min<double>(static_cast<double>(dim), 1024.0)),
+      cat("a fit from statistics of dimension ", dim), "");
   MatrixD cov = Eigen::Map<const MatrixD>(stats.scatter().data(), static_cast<Eigen::Index>(dim),
                                           static_cast<Eigen::Index>(dim)) /
                 static_cast<double>(n - 1);
@@ -531,8 +563,8 @@ PcaModel PcaModel::fit(const PcaStats& stats, const PcaFitOptions& options, PcaF
 }
 
 PcaModel PcaModel::finish(PcaDecomposition& d, std::vector<double> mean, double total_variance,
-                          std::uint64_t samples, PcaMethod method, const PcaFitOptions& options, double started,
-                          PcaFitReport* report) {
+                          std::uint64_t samples, PcaMethod method, const PcaFitOptions& options,
+                          double started, PcaFitReport* report) {
   const std::size_t dim = mean.size();
   std::size_t k = options.dim;
   if (k == 0) {
@@ -545,8 +577,9 @@ PcaModel PcaModel::finish(PcaDecomposition& d, std::vector<double> mean, double 
     }
   }
   if (k > d.count) {
-    throw Error(cat("PCA: only ", d.count, " components have non-zero variance; lower --dim/--variance (asked for ",
-                    k, ")"));
+    throw Error(cat("PCA: only ", d.count,
+                    " components have non-zero variance; lower --dim/--variance (asked for ", k,
+                    ")"));
   }
 
   PcaModel model;
@@ -579,7 +612,8 @@ PcaModel PcaModel::finish(PcaDecomposition& d, std::vector<double> mean, double 
   return model;
 }
 
-PcaModel PcaModel::fit(const FeatureTable& table, const PcaFitOptions& options, PcaFitReport* report) {
+PcaModel PcaModel::fit(const FeatureTable& table, const PcaFitOptions& options,
+                       PcaFitReport* report) {
   return fit(table.values.data(), table.rows(), table.dim, options, report);
 }
 
@@ -593,7 +627,8 @@ constexpr std::uint32_t kStatsVersion = 1;
 void check_stats_memory(std::size_t dim, double extra, const std::string& what) {
   const double d = static_cast<double>(dim);
   check_memory(8 * (2 * d * d) + extra, what,
-               "PCA statistics hold a D x D matrix; reduce the dimension first (e.g. fg-pca fit --method gram on a "
+               "PCA statistics hold a D x D matrix; reduce the dimension first (e.g. fg-pca fit "
+               "--method gram on a "
                "sample, or fg-mic)");
 }
 
@@ -618,7 +653,9 @@ PcaStats PcaStats::compute(const float* rows, std::size_t n, std::size_t dim) {
   return s;
 }
 
-PcaStats PcaStats::compute(const FeatureTable& table) { return compute(table.values.data(), table.rows(), table.dim); }
+PcaStats PcaStats::compute(const FeatureTable& table) {
+  return compute(table.values.data(), table.rows(), table.dim);
+}
 
 void PcaStats::merge(const PcaStats& other, const std::string& other_name) {
   if (other.dim() != dim()) {
@@ -641,7 +678,8 @@ void PcaStats::merge(const PcaStats& other, const std::string& other_name) {
     double* out = scatter_.data() + static_cast<std::size_t>(j) * d;
     const double* in = other.scatter_.data() + static_cast<std::size_t>(j) * d;
     const double dj = delta[static_cast<std::size_t>(j)];
-    // weight * (d_i d_j): the same bits for (i, j) and (j, i), so the scatter stays exactly symmetric.
+    // weight * (d_i d_j): the same bits for (i, j) and (j, i), so the scatter stays exactly
+    // symmetric.
     for (std::size_t i = 0; i < d; ++i) out[i] += in[i] + weight * (delta[i] * dj);
   }
   for (std::size_t j = 0; j < d; ++j) sum_[j] += other.sum_[j];
@@ -659,7 +697,8 @@ void PcaStats::save(const std::string& path) const {
   put(s, kStatsVersion);
   put(s, static_cast<std::uint32_t>(d));
   put(s, static_cast<std::uint64_t>(rows_));
-  s.write(reinterpret_cast<const char*>(sum_.data()), static_cast<std::streamsize>(d * sizeof(double)));
+  s.write(reinterpret_cast<const char*>(sum_.data()),
+          static_cast<std::streamsize>(d * sizeof(double)));
   for (std::size_t j = 0; j < d; ++j)
     s.write(reinterpret_cast<const char*>(scatter_.data() + j * d + j),
             static_cast<std::streamsize>((d - j) * sizeof(double)));
@@ -683,8 +722,9 @@ PcaStats PcaStats::load(const std::string& path) {
   in.read(magic, sizeof magic);
   const std::size_t got = static_cast<std::size_t>(in.gcount());
   if (got < sizeof magic || std::memcmp(magic, kStatsMagic, sizeof magic) != 0) {
-    throw Error(cat(name, ": not PCA statistics (expected a file written by fg-pca stats; this looks like ",
-                    describe_content(std::string(magic, got)), ")"));
+    throw Error(
+        cat(name, ": not PCA statistics (expected a file written by fg-pca stats; this looks like ",
+            describe_content(std::string(magic, got)), ")"));
   }
   auto read = [&](auto& value, const char* what) {
     in.read(reinterpret_cast<char*>(&value), sizeof value);
@@ -694,8 +734,8 @@ PcaStats PcaStats::load(const std::string& path) {
   std::uint64_t rows = 0;
   read(version, "version");
   if (version != kStatsVersion)
-    throw Error(cat(name, ": PCA statistics format version ", version, "; this program reads version ",
-                    kStatsVersion));
+    throw Error(cat(name, ": PCA statistics format version ", version,
+                    "; this program reads version ", kStatsVersion));
   read(d, "dimension");
   read(rows, "row count");
   if (d == 0) throw Error(cat(name, ": corrupt PCA statistics (dimension 0)"));
@@ -708,7 +748,8 @@ PcaStats PcaStats::load(const std::string& path) {
   for (std::size_t j = 0; j < d && in; ++j)
     in.read(reinterpret_cast<char*>(s.scatter_.data() + j * d + j),
             static_cast<std::streamsize>((d - j) * sizeof(double)));
-  if (!in) throw Error(cat(name, ": truncated PCA statistics (while reading the sums and scatter)"));
+  if (!in)
+    throw Error(cat(name, ": truncated PCA statistics (while reading the sums and scatter)"));
   std::uint32_t end = 0;
   read(end, "end marker");
   if (end != kEndMarker) throw Error(cat(name, ": corrupt PCA statistics (bad end marker)"));
@@ -742,10 +783,12 @@ void PcaModel::prepare() {
   }
 }
 
-void PcaModel::check_input_dim(std::size_t dim, const std::string& source, const std::string& model_name) const {
+void PcaModel::check_input_dim(std::size_t dim, const std::string& source,
+                               const std::string& model_name) const {
   if (dim != input_dim()) {
-    throw Error(cat(source, ": dimension ", dim, ", but the PCA model", model_name.empty() ? "" : " ", model_name,
-                    " was fitted on dimension ", input_dim()));
+    throw Error(cat(source, ": dimension ", dim, ", but the PCA model",
+                    model_name.empty() ? "" : " ", model_name, " was fitted on dimension ",
+                    input_dim()));
   }
 }
 
@@ -793,7 +836,8 @@ void PcaModel::save(const std::string& path) const {
   put(s, total_variance_);
   put(s, static_cast<std::uint32_t>(method_.size()));
   s.write(method_.data(), static_cast<std::streamsize>(method_.size()));
-  s.write(reinterpret_cast<const char*>(mean_.data()), static_cast<std::streamsize>(mean_.size() * sizeof(double)));
+  s.write(reinterpret_cast<const char*>(mean_.data()),
+          static_cast<std::streamsize>(mean_.size() * sizeof(double)));
   s.write(reinterpret_cast<const char*>(variances_.data()),
           static_cast<std::streamsize>(variances_.size() * sizeof(double)));
   s.write(reinterpret_cast<const char*>(components_.data()),
@@ -810,16 +854,20 @@ PcaModel PcaModel::load(const std::string& path) {
   stream.read(magic, sizeof magic);
   const std::size_t got = static_cast<std::size_t>(stream.gcount());
   if (got < sizeof magic || std::memcmp(magic, kMagic, 6) != 0) {
-    throw Error(cat(name, ": not a PCA model (expected a file written by fg-pca fit; this looks like ",
+    throw Error(cat(name,
+                    ": not a PCA model (expected a file written by fg-pca fit; this looks like ",
                     describe_content(std::string(magic, got)), ")"));
   }
   BinaryReader in(stream, name, "PCA model");
-  auto field = [&](const char* what) { in.set_context(cat("truncated PCA model (while reading ", what, ")")); };
+  auto field = [&](const char* what) {
+    in.set_context(cat("truncated PCA model (while reading ", what, ")"));
+  };
   auto corrupt = [&](const std::string& what) { in.fail(cat("corrupt PCA model (", what, ")")); };
   field("version");
   const std::uint32_t version = in.u32();
   if (version != kPcaVersion)
-    throw Error(cat(name, ": PCA model format version ", version, "; this program reads version ", kPcaVersion));
+    throw Error(cat(name, ": PCA model format version ", version, "; this program reads version ",
+                    kPcaVersion));
   field("dimension");
   const std::uint32_t dim = in.u32();
   field("component count");
@@ -837,8 +885,9 @@ PcaModel PcaModel::load(const std::string& path) {
   // The header's counts must fit in the file before anything is sized by them.
   const std::uint64_t doubles = std::uint64_t(dim) + k + std::uint64_t(k) * dim;
   if (in.remaining() && *in.remaining() < method_length + doubles * sizeof(double) + 4)
-    throw Error(cat(name, ": truncated PCA model (the header says ", dim, " x ", k, ", which needs ",
-                    method_length + doubles * sizeof(double) + 4, " more bytes; the file has ", *in.remaining(), ")"));
+    throw Error(cat(name, ": truncated PCA model (the header says ", dim, " x ", k,
+                    ", which needs ", method_length + doubles * sizeof(double) + 4,
+                    " more bytes; the file has ", *in.remaining(), ")"));
   PcaModel model;
   model.method_.resize(method_length);
   in.bytes(model.method_.data(), method_length);
@@ -860,7 +909,8 @@ PcaModel PcaModel::load(const std::string& path) {
   // mean beyond float range, components that are not unit vectors.
   constexpr double kFloatMax = std::numeric_limits<float>::max();
   for (std::size_t j = 0; j < dim; ++j)
-    if (!(std::fabs(model.mean_[j]) <= kFloatMax)) corrupt(cat("mean ", j + 1, " is ", model.mean_[j]));
+    if (!(std::fabs(model.mean_[j]) <= kFloatMax))
+      corrupt(cat("mean ", j + 1, " is ", model.mean_[j]));
   for (double v : model.variances_)
     if (!std::isfinite(v) || v < 0 || (model.whiten_ && v <= 0))
       corrupt(cat("bad component variance ", v));
@@ -871,7 +921,8 @@ PcaModel PcaModel::load(const std::string& path) {
       if (!std::isfinite(v)) corrupt(cat("component ", c + 1, " value ", j + 1, " is ", v));
       norm += v * v;
     }
-    if (std::fabs(norm - 1.0) > 1e-4) corrupt(cat("component ", c + 1, " has length ", std::sqrt(norm), ", not 1"));
+    if (std::fabs(norm - 1.0) > 1e-4)
+      corrupt(cat("component ", c + 1, " has length ", std::sqrt(norm), ", not 1"));
   }
   model.prepare();
   for (float v : model.projection_f_)
@@ -905,7 +956,8 @@ void write_pca_variance_plot(const std::string& path, const PcaFitReport& report
   cumulative.x.push_back(0);
   cumulative.y.push_back(0);
   for (std::size_t k = 0; k < report.spectrum.size(); ++k) {
-    const double ratio = report.total_variance > 0 ? report.spectrum[k] / report.total_variance : 0.0;
+    const double ratio =
+        report.total_variance > 0 ? report.spectrum[k] / report.total_variance : 0.0;
     sum += ratio;
     cumulative.x.push_back(static_cast<double>(k + 1));
     cumulative.y.push_back(100.0 * sum);

@@ -42,7 +42,8 @@ TrainOptions options(ClassifierType type, ScaleKind scale) {
   return o;
 }
 
-std::string quiet_train_and_save(const FeatureTable& t, const TrainOptions& o, const std::string& path) {
+std::string quiet_train_and_save(const FeatureTable& t, const TrainOptions& o,
+                                 const std::string& path) {
   const auto level = log::level();
   log::set_level(log::Level::quiet);
   Classifier c = Classifier::train(t, o, "train.fgt");
@@ -63,7 +64,8 @@ TEST_CASE("classifier: save/load round trip is exact and predictions are identic
     KernelType kernel = KernelType::linear;
   };
   // linear svm with 4 classes is stored as weight vectors, rbf as support vectors
-  for (Case cs : {Case{ClassifierType::svm, ScaleKind::minmax, false}, Case{ClassifierType::svm, ScaleKind::l2, true},
+  for (Case cs : {Case{ClassifierType::svm, ScaleKind::minmax, false},
+                  Case{ClassifierType::svm, ScaleKind::l2, true},
                   Case{ClassifierType::svm, ScaleKind::standard, false, KernelType::rbf},
                   Case{ClassifierType::logreg, ScaleKind::standard, false}}) {
     TrainOptions o = options(cs.type, cs.scale);
@@ -104,7 +106,8 @@ TEST_CASE("classifier: training is deterministic (byte-identical model files)") 
   for (ClassifierType type : {ClassifierType::svm, ClassifierType::logreg}) {
     TrainOptions o = options(type, ScaleKind::l2);
     o.svm.cv_folds = o.logreg.cv_folds = 3;
-    CHECK(quiet_train_and_save(train, o, dir.file("a")) == quiet_train_and_save(train, o, dir.file("b")));
+    CHECK(quiet_train_and_save(train, o, dir.file("a")) ==
+          quiet_train_and_save(train, o, dir.file("b")));
   }
 }
 
@@ -112,7 +115,8 @@ TEST_CASE("classifier: bad training data gives one clear error") {
   FeatureTable empty;
   empty.dim = 4;
   empty.classes = {"a", "b"};
-  CHECK_THROWS_WITH_AS(Classifier::train(empty, TrainOptions{}, "e.fgt"), doctest::Contains("e.fgt: empty table"), Error);
+  CHECK_THROWS_WITH_AS(Classifier::train(empty, TrainOptions{}, "e.fgt"),
+                       doctest::Contains("e.fgt: empty table"), Error);
   FeatureTable one = blobs(1, 5, 4, 1);
   one.classes.push_back("never seen");
   log::set_level(log::Level::quiet);
@@ -124,17 +128,22 @@ TEST_CASE("classifier: bad training data gives one clear error") {
 TEST_CASE("classifier: wrong files, versions and truncation are named") {
   TempDir dir;
   const std::string model = dir.file("m.model");
-  const std::string bytes = quiet_train_and_save(blobs(3, 6, 4, 1), options(ClassifierType::logreg, ScaleKind::none), model);
+  const std::string bytes = quiet_train_and_save(
+      blobs(3, 6, 4, 1), options(ClassifierType::logreg, ScaleKind::none), model);
   write_table(dir.file("t.fgt"), blobs(2, 2, 4, 1));
-  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("t.fgt")), doctest::Contains("feature table (.fgt), not a classifier model"), Error);
+  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("t.fgt")),
+                       doctest::Contains("feature table (.fgt), not a classifier model"), Error);
   write_bytes(dir.file("x.txt"), "svm_type c_svc\nkernel_type linear\n");
-  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("x.txt")), doctest::Contains("not a classifier model"), Error);
+  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("x.txt")),
+                       doctest::Contains("not a classifier model"), Error);
   write_bytes(dir.file("short.model"), bytes.substr(0, bytes.size() - 10));
-  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("short.model")), doctest::Contains("truncated"), Error);
+  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("short.model")), doctest::Contains("truncated"),
+                       Error);
   std::string v2 = bytes;
   v2[8] = 2;
   write_bytes(dir.file("v2.model"), v2);
-  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("v2.model")), doctest::Contains("format version 2, this program reads version 1"), Error);
+  CHECK_THROWS_WITH_AS(Classifier::load(dir.file("v2.model")),
+                       doctest::Contains("format version 2, this program reads version 1"), Error);
   CHECK_THROWS_AS(Classifier::load(dir.file("missing.model")), Error);
 }
 
@@ -145,21 +154,26 @@ TEST_CASE("classifier: test tables are checked and mapped by class name") {
   const Classifier c = Classifier::load(path);
   TableHeader h;
   h.dim = 5;
-  const std::string message = "test.fgt: dimension 5, but the model " + path + " was trained on dimension 4";
+  const std::string message =
+      "test.fgt: dimension 5, but the model " + path + " was trained on dimension 4";
   CHECK_THROWS_WITH_AS(c.map_classes(h, "test.fgt"), doctest::Contains(message.c_str()), Error);
   h.dim = 4;
   h.classes = {"class 2", "rose", "class 0"};
   CHECK(c.map_classes(h, "test.fgt") == std::vector<int>{2, -1, 0});
   h.classes = {"rose", "tulip"};
-  CHECK_THROWS_WITH_AS(c.map_classes(h, "test.fgt"), doctest::Contains("none of its classes (rose, tulip)"), Error);
+  CHECK_THROWS_WITH_AS(c.map_classes(h, "test.fgt"),
+                       doctest::Contains("none of its classes (rose, tulip)"), Error);
   h.classes.clear();  // unlabelled table: fine
   CHECK(c.map_classes(h, "test.fgt").empty());
 }
 
 TEST_CASE("classifier: the predictions.tsv lines") {
   const std::vector<std::string> classes = {"daisy", "iris", "tulip"};
-  CHECK(predictions_header(classes, 1) == "#key\ttrue\tpredicted\tscore\n#classes\tdaisy\tiris\ttulip\n");
-  CHECK(predictions_header(classes, 5) ==
-        "#key\ttrue\tpredicted\tscore\tpred2\tscore2\tpred3\tscore3\n#classes\tdaisy\tiris\ttulip\n");
-  CHECK(prediction_line("a\tb.jpg", "", {{2, 0.75}, {0, 0.25}}, classes) == "a b.jpg\t\ttulip\t0.75\tdaisy\t0.25\n");
+  CHECK(predictions_header(classes, 1) ==
+        "#key\ttrue\tpredicted\tscore\n#classes\tdaisy\tiris\ttulip\n");
+  CHECK(
+      predictions_header(classes, 5) ==
+      "#key\ttrue\tpredicted\tscore\tpred2\tscore2\tpred3\tscore3\n#classes\tdaisy\tiris\ttulip\n");
+  CHECK(prediction_line("a\tb.jpg", "", {{2, 0.75}, {0, 0.25}}, classes) ==
+        "a b.jpg\t\ttulip\t0.75\tdaisy\t0.25\n");
 }

@@ -112,15 +112,20 @@ TEST_CASE("classifier file: damaged names are data errors naming the file and fi
   HandSvm type, scale, kernel;
   type.type = "sxm";
   scale.scale = "minmux";
-  kernel.kernel = "lin\x01" "ar";
+  kernel.kernel =
+      "lin\x01"
+      "ar";
   CHECK(load_failure(save(dir, "t.model", type.bytes())) ==
-        "error: " + dir.file("t.model") + ": damaged classifier model: field 'type' is 'sxm', expected one of svm, logreg");
+        "error: " + dir.file("t.model") +
+            ": damaged classifier model: field 'type' is 'sxm', expected one of svm, logreg");
   CHECK(load_failure(save(dir, "s.model", scale.bytes())) ==
         "error: " + dir.file("s.model") +
-            ": damaged classifier model: field 'scale' is 'minmux', expected one of none, l2, standard, minmax");
+            ": damaged classifier model: field 'scale' is 'minmux', expected one of none, l2, "
+            "standard, minmax");
   CHECK(load_failure(save(dir, "k.model", kernel.bytes())) ==
         "error: " + dir.file("k.model") +
-            ": damaged classifier model: field 'kernel' is 'lin\\x01ar', expected one of linear, rbf");
+            ": damaged classifier model: field 'kernel' is 'lin\\x01ar', expected one of linear, "
+            "rbf");
 }
 
 TEST_CASE("classifier file: inconsistent structure is refused (issue 14.10)") {
@@ -129,20 +134,23 @@ TEST_CASE("classifier file: inconsistent structure is refused (issue 14.10)") {
   SUBCASE("probability flag on a model without sigmoids") {
     HandSvm m;
     m.probability = 1;
-    CHECK(failure(m) == "error: " + dir.file("m.model") +
-                            ": damaged classifier model: probability flag set, but class pair 1 has no sigmoid");
+    CHECK(failure(m) ==
+          "error: " + dir.file("m.model") +
+              ": damaged classifier model: probability flag set, but class pair 1 has no sigmoid");
   }
   SUBCASE("sigmoids without the flag") {
     HandSvm m;
     m.pairs[1].prob_a = -2;
-    CHECK(failure(m).find("class pair 2 has a probability sigmoid, but the flag is not set") != std::string::npos);
+    CHECK(failure(m).find("class pair 2 has a probability sigmoid, but the flag is not set") !=
+          std::string::npos);
   }
   SUBCASE("a repeated pair (and so a missing one)") {
     HandSvm m;
     m.pairs[2].a = 0;
     m.pairs[2].b = 1;
     CHECK(failure(m) == "error: " + dir.file("m.model") +
-                            ": damaged classifier model: class pair 3 is (0,1), expected (1,2) (pairs missing or repeated)");
+                            ": damaged classifier model: class pair 3 is (0,1), expected (1,2) "
+                            "(pairs missing or repeated)");
   }
   SUBCASE("a support vector listed twice in one pair") {
     HandSvm m;
@@ -162,23 +170,29 @@ TEST_CASE("classifier file: inconsistent structure is refused (issue 14.10)") {
   }
 }
 
-TEST_CASE("classifier file: non-finite numbers are refused, overflowing scores are errors (issue 14.4)") {
+TEST_CASE(
+    "classifier file: non-finite numbers are refused, overflowing scores are errors (issue 14.4)") {
   TempDir dir;
   HandSvm nan_sv;
   nan_sv.sv[3] = std::numeric_limits<double>::quiet_NaN();
   CHECK(load_failure(save(dir, "n.model", nan_sv.bytes())) ==
-        "error: " + dir.file("n.model") + ": damaged classifier model: support vector value 4 of 6 is nan");
+        "error: " + dir.file("n.model") +
+            ": damaged classifier model: support vector value 4 of 6 is nan");
   HandSvm inf_rho;
   inf_rho.pairs[0].rho = std::numeric_limits<double>::infinity();
-  CHECK(load_failure(save(dir, "r.model", inf_rho.bytes())).find("class pair 1: non-finite rho") != std::string::npos);
+  CHECK(load_failure(save(dir, "r.model", inf_rho.bytes())).find("class pair 1: non-finite rho") !=
+        std::string::npos);
 }
 
-TEST_CASE("classifier file: counts are checked against the file size before allocating (issue 14.9)") {
+TEST_CASE(
+    "classifier file: counts are checked against the file size before allocating (issue 14.9)") {
   TempDir dir;
   HandSvm m;
   m.sv_count_override = 40'000'000;  // 40e6 x 2 doubles = 640 MB claimed by a file of ~400 bytes
   const std::string failure = load_failure(save(dir, "big.model", m.bytes()));
-  CHECK(failure == "error: " + dir.file("big.model") +
-                       ": truncated or damaged classifier model: support vector count 40000000 needs at least "
-                       "640000000 bytes, the file has " + std::to_string(m.bytes().size() - 154) + " left");
+  CHECK(failure ==
+        "error: " + dir.file("big.model") +
+            ": truncated or damaged classifier model: support vector count 40000000 needs at least "
+            "640000000 bytes, the file has " +
+            std::to_string(m.bytes().size() - 154) + " left");
 }

@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
 #include "finegrain/classify/lbfgs.hpp"
 #include "finegrain/classify/logreg.hpp"
+#include "finegrain/core/common.hpp"
 
 using namespace fg;
 
@@ -25,10 +25,11 @@ TEST_CASE("cv: stratified folds spread every class evenly, reproducibly per seed
     std::vector<int> count(3, 0);
     for (std::size_t i = 0; i < y.size(); ++i)
       if (y[i] == c) ++count[fold[i]], ++per_fold[fold[i]];
-    CHECK(*std::max_element(count.begin(), count.end()) - *std::min_element(count.begin(), count.end()) <= 1);
+    CHECK(*std::max_element(count.begin(), count.end()) -
+              *std::min_element(count.begin(), count.end()) <=
+          1);
   }
   CHECK(per_fold == std::vector<int>{11, 11, 10});  // 32 rows dealt round-robin across classes
   CHECK(stratified_folds(y, 4, 3, 5) == fold);
   CHECK(stratified_folds(y, 4, 3, 6) != fold);
 }
-

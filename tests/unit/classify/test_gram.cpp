@@ -73,8 +73,8 @@ TEST_CASE("gram: row_basis gives orthonormal coordinates of the rows (Cholesky, 
 
 TEST_CASE("gram: row_basis of linearly dependent rows drops the null directions (eigen route)") {
   Eigen::MatrixXd Z = normal_matrix(10, 30, 4);
-  Z.row(7) = Z.row(2);                    // a duplicate row
-  Z.row(9) = 0.5 * Z.row(0) - Z.row(1);   // a combination
+  Z.row(7) = Z.row(2);                   // a duplicate row
+  Z.row(9) = 0.5 * Z.row(0) - Z.row(1);  // a combination
   const Eigen::MatrixXd G = gram_matrix(Z);
   const RowBasis b = row_basis(G);
   CHECK_FALSE(b.cholesky);

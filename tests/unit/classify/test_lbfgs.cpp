@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
 #include "finegrain/classify/lbfgs.hpp"
 #include "finegrain/classify/logreg.hpp"
+#include "finegrain/core/common.hpp"
 
 using namespace fg;
 
@@ -33,4 +33,3 @@ TEST_CASE("lbfgs: minimises the Rosenbrock function to (1, 1)") {
   CHECK(x[1] == doctest::Approx(1.0).epsilon(1e-6));
   CHECK(r.iterations < 100);
 }
-

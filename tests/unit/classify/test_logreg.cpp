@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/cross_validation.hpp"
 #include "finegrain/classify/lbfgs.hpp"
 #include "finegrain/classify/logreg.hpp"
+#include "finegrain/core/common.hpp"
 
 using namespace fg;
 
@@ -43,7 +43,8 @@ TEST_CASE("logreg: the gradient equals central finite differences (with sample w
     p[t] += h;
     m[t] -= h;
     const double fd = (logreg_objective(Z, y, k, w, lambda, p, g2, false) -
-                       logreg_objective(Z, y, k, w, lambda, m, g2, false)) / (2 * h);
+                       logreg_objective(Z, y, k, w, lambda, m, g2, false)) /
+                      (2 * h);
     CHECK(g[t] == doctest::Approx(fd).epsilon(1e-6).scale(1e-3));
   }
   // single precision products: the same values to float accuracy
@@ -74,7 +75,8 @@ TEST_CASE("logreg: converges to the analytic optimum of a symmetric two-point pr
     LogregReport rep;
     LogregModel m = train_logreg(Z, y, 2, o, &rep);
     CHECK(rep.lbfgs.converged);
-    INFO("single ", single, ": ", rep.lbfgs.reason, ", ", rep.lbfgs.iterations, " iterations, max |g| ", rep.lbfgs.gradient_max);
+    INFO("single ", single, ": ", rep.lbfgs.reason, ", ", rep.lbfgs.iterations,
+         " iterations, max |g| ", rep.lbfgs.gradient_max);
     CHECK(m.W(0, 0) == doctest::Approx(lo).epsilon(single ? 1e-6 : 1e-9));
     CHECK(m.W(1, 0) == doctest::Approx(-lo).epsilon(single ? 1e-6 : 1e-9));
     CHECK(std::fabs(m.b[0]) < 1e-8);
@@ -86,7 +88,8 @@ TEST_CASE("logreg: converges to the analytic optimum of a symmetric two-point pr
   }
 }
 
-TEST_CASE("logreg: -c C is scikit-learn's C (lambda = 1/(C n)) and the gradient vanishes at the end") {
+TEST_CASE(
+    "logreg: -c C is scikit-learn's C (lambda = 1/(C n)) and the gradient vanishes at the end") {
   const int n = 90, d = 6, k = 3;
   Eigen::MatrixXd Z = random_inputs(n, d, 11);
   std::vector<int> y(n);
@@ -172,5 +175,6 @@ TEST_CASE("logreg: --cv scores each C by K-fold accuracy and trains the best on 
   CHECK(train_logreg(Z, y, k, plain).W == m.W);  // the final model: a plain fit at the best C
   LogregOptions with_lambda = o;
   with_lambda.lambda = 0.01;
-  CHECK_THROWS_WITH_AS(train_logreg(Z, y, k, with_lambda), doctest::Contains("--lambda"), UsageError);
+  CHECK_THROWS_WITH_AS(train_logreg(Z, y, k, with_lambda), doctest::Contains("--lambda"),
+                       UsageError);
 }

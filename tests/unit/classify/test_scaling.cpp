@@ -5,8 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/scaling.hpp"
+#include "finegrain/core/common.hpp"
 
 using namespace fg;
 

@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "finegrain/core/common.hpp"
 #include "finegrain/classify/svm.hpp"
+#include "finegrain/core/common.hpp"
 
 using namespace fg;
 
@@ -18,8 +18,8 @@ void quiet(const char*) {}
 
 // k overlapping Gaussian classes in d dimensions, rows ordered by class (so
 // LIBSVM's label order, by first appearance, is the class order).
-void make_problem(int k, int per_class, int d, unsigned seed, Eigen::MatrixXd& Z, std::vector<int>& y,
-                  std::vector<int> sizes = {}) {
+void make_problem(int k, int per_class, int d, unsigned seed, Eigen::MatrixXd& Z,
+                  std::vector<int>& y, std::vector<int> sizes = {}) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal;
   std::vector<std::vector<double>> mean(k, std::vector<double>(d));
@@ -54,8 +54,8 @@ struct PlainLibsvm {
     v.push_back({-1, 0.0});
     return v;
   }
-  PlainLibsvm(const Eigen::MatrixXd& Z, const std::vector<int>& y, int kernel, double C, double gamma,
-              const std::vector<double>& class_weight) {
+  PlainLibsvm(const Eigen::MatrixXd& Z, const std::vector<int>& y, int kernel, double C,
+              double gamma, const std::vector<double>& class_weight) {
     const int n = static_cast<int>(Z.rows()), d = static_cast<int>(Z.cols());
     for (int i = 0; i < n; ++i) {
       Eigen::VectorXd z = Z.row(i).transpose();
@@ -73,7 +73,8 @@ struct PlainLibsvm {
     param.eps = 1e-3;
     param.cache_size = 100;
     param.shrinking = 1;
-    for (std::size_t c = 0; c < class_weight.size(); ++c) weight_label.push_back(int(c)), weight.push_back(class_weight[c]);
+    for (std::size_t c = 0; c < class_weight.size(); ++c)
+      weight_label.push_back(int(c)), weight.push_back(class_weight[c]);
     param.nr_weight = static_cast<int>(weight.size());
     param.weight_label = weight_label.data();
     param.weight = weight.data();
@@ -115,7 +116,8 @@ void check_same_as_libsvm(KernelType kernel, bool balanced) {
     m.decision_values(z.data(), dec.data());
     auto nodes = PlainLibsvm::nodes(z.data(), d);
     const double ref_label = svm_predict_values(ref.model, nodes.data(), ref_dec.data());
-    for (std::size_t p = 0; p < dec.size(); ++p) max_diff = std::max(max_diff, std::fabs(dec[p] - ref_dec[p]));
+    for (std::size_t p = 0; p < dec.size(); ++p)
+      max_diff = std::max(max_diff, std::fabs(dec[p] - ref_dec[p]));
     m.class_scores(z.data(), scores.data());
     int best = 0;
     for (int c = 1; c < k; ++c)

@@ -90,17 +90,16 @@ TEST_CASE("io: a named pipe or a link is written through, never replaced") {
 }
 
 TEST_CASE("io: an unwritable output fails at once with the path") {
-  CHECK_THROWS_WITH_AS(AtomicOutput("/nonexistent-dir/x.fgt"), doctest::Contains("/nonexistent-dir/x.fgt: cannot write"),
-                       Error);
+  CHECK_THROWS_WITH_AS(AtomicOutput("/nonexistent-dir/x.fgt"),
+                       doctest::Contains("/nonexistent-dir/x.fgt: cannot write"), Error);
 }
 
 TEST_CASE("io: describe_content recognises common mistakes") {
   CHECK(describe_content("\x1f\x8b\x08") == "gzip data (decompress it first)");
   CHECK(describe_content("\xff\xd8\xff\xe0") == "a JPEG image");
-  CHECK(describe_content("key,label,f1\n") .find("CSV") != std::string::npos);
+  CHECK(describe_content("key,label,f1\n").find("CSV") != std::string::npos);
   CHECK(describe_content("1 1:0.5\n").find("LIBSVM") != std::string::npos);
 }
-
 
 TEST_CASE("io: an output set replaces nothing until every output was written") {
   TempDir dir;
@@ -143,7 +142,8 @@ TEST_CASE("io: an output set replaces nothing until every output was written") {
   }
   OutputSet twice;
   twice.add(a, "--table");
-  CHECK_THROWS_WITH_AS(twice.add(a, "the model"), doctest::Contains("given for two outputs"), UsageError);
+  CHECK_THROWS_WITH_AS(twice.add(a, "the model"), doctest::Contains("given for two outputs"),
+                       UsageError);
 }
 
 TEST_CASE("io: checking a named pipe does not open it") {
@@ -170,7 +170,8 @@ TEST_CASE("io: temporaries of dead processes are removed, others kept") {
   const std::string live = dir.file(cat(".t.fgt.tmp.", host, ".", ::getpid(), ".00c0ffee"));
   const std::string elsewhere = dir.file(cat(".t.fgt.tmp.no-such-host.", child, ".00c0ffee"));
   const std::string other_target = dir.file(cat(".u.fgt.tmp.", host, ".", child, ".00c0ffee"));
-  for (const auto& path : {dead, old_style, live, elsewhere, other_target}) write_bytes(path, "partial");
+  for (const auto& path : {dead, old_style, live, elsewhere, other_target})
+    write_bytes(path, "partial");
   AtomicOutput out(dir.file("t.fgt"));
   CHECK(!fs::exists(dead));
   CHECK(!fs::exists(old_style));

@@ -43,11 +43,12 @@ TEST_CASE("memory: the budget is MemAvailable, capped by FG_MAX_MEMORY") {
     MemoryCap cap("100M");
     CHECK(memory_budget() == doctest::Approx(std::min(machine * 1.5, 100.0 * 1024 * 1024)));
     CHECK_NOTHROW(check_memory(50e6, "t.fgt", "training"));
-    CHECK_THROWS_WITH_AS(check_memory(3e9, "t.fgt", "training svm on 3000 rows x 131328 dims"),
-                         "t.fgt: training svm on 3000 rows x 131328 dims needs about 3 GB of memory, "
-                         "only 105 MB available (MemAvailable, capped by FG_MAX_MEMORY); use fewer rows "
-                         "or dimensions (fg-pca, fg-mic) or a bigger machine",
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        check_memory(3e9, "t.fgt", "training svm on 3000 rows x 131328 dims"),
+        "t.fgt: training svm on 3000 rows x 131328 dims needs about 3 GB of memory, "
+        "only 105 MB available (MemAvailable, capped by FG_MAX_MEMORY); use fewer rows "
+        "or dimensions (fg-pca, fg-mic) or a bigger machine",
+        Error);
   }
   {
     MemoryCap cap("lots");

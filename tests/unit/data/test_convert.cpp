@@ -3,13 +3,14 @@
 #include <filesystem>
 
 #include "finegrain/core/common.hpp"
-#include "finegrain/data/convert.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/data/convert.hpp"
 #include "test_util.hpp"
 
 using namespace fg;
 
-TEST_CASE("convert: fgt -> libsvm -> fgt and fgt -> csv -> fgt keep every value exactly (720 x 4096)") {
+TEST_CASE(
+    "convert: fgt -> libsvm -> fgt and fgt -> csv -> fgt keep every value exactly (720 x 4096)") {
   TempDir dir;
   FeatureTable table = random_table(720, 4096, 12, 42);
   // The last column zero in every row: the LIBSVM export must still keep the dimension.
@@ -26,7 +27,8 @@ TEST_CASE("convert: fgt -> libsvm -> fgt and fgt -> csv -> fgt keep every value 
   FeatureTable from_csv = read_csv(dir.file("t.csv"));
   CHECK(from_csv.values == table.values);
   CHECK(from_csv.keys == table.keys);
-  for (std::size_t i = 0; i < table.rows(); ++i) CHECK(from_csv.label_name(i) == table.label_name(i));
+  for (std::size_t i = 0; i < table.rows(); ++i)
+    CHECK(from_csv.label_name(i) == table.label_name(i));
 }
 
 TEST_CASE("convert: CSV quotes keys with commas and quotes") {
@@ -47,7 +49,8 @@ TEST_CASE("convert: strict LIBSVM reading names file, line and token") {
   TempDir dir;
   auto check = [&](const std::string& text, const std::string& expected) {
     write_bytes(dir.file("bad.svm"), text);
-    CHECK_THROWS_WITH_AS(read_libsvm(dir.file("bad.svm")), doctest::Contains(expected.c_str()), Error);
+    CHECK_THROWS_WITH_AS(read_libsvm(dir.file("bad.svm")), doctest::Contains(expected.c_str()),
+                         Error);
   };
   check("1 1:0.5 2:1\n1 2:0.5 1:1\n", "bad.svm:2: '1:1': indices must be ascending");
   check("1 1:0.5 2:x\n", "bad.svm:1: '2:x': value is not a number");
@@ -84,11 +87,13 @@ TEST_CASE("convert: reads the shared model fixture .npy") {
   CHECK(input.shape == std::vector<std::size_t>{1, 3, 224, 224});
 }
 
-TEST_CASE("convert: convert_tables streams a join into every format with the in-memory writers' bytes") {
+TEST_CASE(
+    "convert: convert_tables streams a join into every format with the in-memory writers' bytes") {
   TempDir dir;
   FeatureTable a = random_table(30, 40, 3, 7), b = random_table(20, 40, 4, 8);
-  std::swap(b.classes[0], b.classes[3]);  // b's classes in another order: the join maps them by name
-  b.labels[5] = -1;                       // an unlabelled row
+  std::swap(b.classes[0],
+            b.classes[3]);  // b's classes in another order: the join maps them by name
+  b.labels[5] = -1;         // an unlabelled row
   write_table(dir.file("a.fgt"), a);
   write_table(dir.file("b.fgt"), b);
   FeatureTable joined;
@@ -96,7 +101,8 @@ TEST_CASE("convert: convert_tables streams a join into every format with the in-
   append_table(joined, b, "b");
   for (const std::string format : {"fgt", "libsvm", "csv", "npy", "text"}) {
     INFO(format);
-    const TableHeader h = convert_tables({dir.file("a.fgt"), dir.file("b.fgt")}, dir.file("s." + format), format);
+    const TableHeader h =
+        convert_tables({dir.file("a.fgt"), dir.file("b.fgt")}, dir.file("s." + format), format);
     CHECK(*h.rows == 50);
     CHECK(h.classes == joined.classes);
     write_in_format(format, dir.file("m." + format), joined);
@@ -111,7 +117,8 @@ TEST_CASE("convert: convert_tables streams a join into every format with the in-
   FeatureTable other = random_table(5, 40, 3, 9);
   other.provenance = "other=1\n";
   write_table(dir.file("o.fgt"), other);
-  CHECK_THROWS_WITH_AS(convert_tables({dir.file("a.fgt"), dir.file("o.fgt")}, dir.file("x.fgt"), "fgt"),
-                       doctest::Contains("provenance differs"), Error);
+  CHECK_THROWS_WITH_AS(
+      convert_tables({dir.file("a.fgt"), dir.file("o.fgt")}, dir.file("x.fgt"), "fgt"),
+      doctest::Contains("provenance differs"), Error);
   CHECK_FALSE(std::filesystem::exists(dir.file("x.fgt")));
 }

@@ -20,7 +20,9 @@ std::map<std::string, int> count_by_label(const Manifest& manifest) {
 const std::string kJpegHead = "\xff\xd8\xff\xe0 not really decodable, but a JPEG by its magic";
 }  // namespace
 
-TEST_CASE("manifest: flowers12/train lists 720 images in 12 classes, split 45/15 per class, reproducibly") {
+TEST_CASE(
+    "manifest: flowers12/train lists 720 images in 12 classes, split 45/15 per class, "
+    "reproducibly") {
   ListReport report;
   Manifest all = list_images(test_assets() + "/data/flowers12/train", report);
   CHECK(all.size() == 720);
@@ -57,7 +59,8 @@ TEST_CASE("manifest: the cub100 official split gives 2,999 train and 2,903 test 
   split_by_file(all, root, test_assets() + "/data/cub100/train_test_split.txt", 0, train2, test2);
   REQUIRE(train2.size() == train.size());
   for (std::size_t i = 0; i < train.size(); ++i) CHECK(train2[i].path == train[i].path);
-  CHECK_THROWS_WITH_AS(split_by_file(all, root, test_assets() + "/data/cub100/train_test_split.txt", -1, train2, test2),
+  CHECK_THROWS_WITH_AS(split_by_file(all, root, test_assets() + "/data/cub100/train_test_split.txt",
+                                     -1, train2, test2),
                        doctest::Contains("--train-flag"), UsageError);
 }
 
@@ -100,7 +103,8 @@ TEST_CASE("manifest: a split-file line that matches no image is an error naming 
   ListReport report;
   Manifest all = list_images(dir.path.string(), report), train, test;
   CHECK_THROWS_WITH_AS(split_by_file(all, dir.path.string(), dir.file("list.txt"), -1, train, test),
-                       doctest::Contains("list.txt:2: images/c/2.jpg is not among the images"), Error);
+                       doctest::Contains("list.txt:2: images/c/2.jpg is not among the images"),
+                       Error);
 }
 
 TEST_CASE("manifest: reading rejects malformed lines") {
@@ -108,7 +112,8 @@ TEST_CASE("manifest: reading rejects malformed lines") {
   write_bytes(dir.file("bad.tsv"), "a.jpg\tx\nb.jpg\tx\ty\n");
   CHECK_THROWS_WITH_AS(read_manifest(dir.file("bad.tsv")), doctest::Contains("bad.tsv:2:"), Error);
   write_bytes(dir.file("empty.tsv"), "# nothing\n");
-  CHECK_THROWS_WITH_AS(read_manifest(dir.file("empty.tsv")), doctest::Contains("no images listed"), Error);
+  CHECK_THROWS_WITH_AS(read_manifest(dir.file("empty.tsv")), doctest::Contains("no images listed"),
+                       Error);
 }
 
 TEST_CASE("manifest: symbolic links are followed, folder loops listed once and counted") {
@@ -118,14 +123,16 @@ TEST_CASE("manifest: symbolic links are followed, folder loops listed once and c
   fs::create_directories(root / "b");
   write_bytes((root / "a" / "1.jpg").string(), "\xff\xd8\xff\xe0 fake jpeg");
   write_bytes((root / "b" / "2.jpg").string(), "\xff\xd8\xff\xe0 fake jpeg");
-  fs::create_directory_symlink(".", root / "a" / "loop");       // a cycle
-  fs::create_directory_symlink("../a", root / "b" / "other");   // another class's folder: listed
-  fs::create_symlink("1.jpg", root / "a" / "alias.jpg");        // a link to a file: followed
+  fs::create_directory_symlink(".", root / "a" / "loop");      // a cycle
+  fs::create_directory_symlink("../a", root / "b" / "other");  // another class's folder: listed
+  fs::create_symlink("1.jpg", root / "a" / "alias.jpg");       // a link to a file: followed
   ListReport report;
   const Manifest listed = list_images(root.string(), report);
   std::vector<std::string> paths;
-  for (const auto& e : listed) paths.push_back(fs::path(e.path).lexically_relative(root).generic_string());
-  CHECK(paths == std::vector<std::string>{"a/1.jpg", "a/alias.jpg", "b/2.jpg", "b/other/1.jpg", "b/other/alias.jpg"});
+  for (const auto& e : listed)
+    paths.push_back(fs::path(e.path).lexically_relative(root).generic_string());
+  CHECK(paths == std::vector<std::string>{"a/1.jpg", "a/alias.jpg", "b/2.jpg", "b/other/1.jpg",
+                                          "b/other/alias.jpg"});
   CHECK(report.link_loops == 2);  // a/loop, and b/other/loop
   CHECK(report.images == 5);
 }
@@ -133,7 +140,9 @@ TEST_CASE("manifest: symbolic links are followed, folder loops listed once and c
 TEST_CASE("manifest: a UTF-8 byte-order mark does not hide the first image") {
   TempDir dir;
   const std::string path = dir.file("bom.tsv");
-  write_bytes(path, "\xef\xbb\xbf" "img/1.jpg\tcat\nimg/2.jpg\tdog\n");
+  write_bytes(path,
+              "\xef\xbb\xbf"
+              "img/1.jpg\tcat\nimg/2.jpg\tdog\n");
   const Manifest manifest = read_manifest(path);
   REQUIRE(manifest.size() == 2);
   CHECK(manifest[0].path == "img/1.jpg");

@@ -68,7 +68,8 @@ TEST_CASE("table: readers name the file and what is wrong") {
   SUBCASE("wrong magic: a LIBSVM file") {
     std::string path = dir.file("x.svm");
     write_bytes(path, "1 1:0.5 3:0.25\n2 2:1\n");
-    CHECK_THROWS_WITH_AS(read_table(path), doctest::Contains("looks like a LIBSVM text file"), Error);
+    CHECK_THROWS_WITH_AS(read_table(path), doctest::Contains("looks like a LIBSVM text file"),
+                         Error);
   }
   SUBCASE("wrong magic: gzip") {
     std::string path = dir.file("x.fgt.gz");
@@ -92,13 +93,15 @@ TEST_CASE("table: readers name the file and what is wrong") {
     bad.values[2 * 8 + 3] = std::numeric_limits<float>::quiet_NaN();
     std::string path = dir.file("nan.fgt");
     write_table(path, bad, true);
-    CHECK_THROWS_WITH_AS(read_table(path), doctest::Contains("record 3 (key2): column 4 is nan"), Error);
+    CHECK_THROWS_WITH_AS(read_table(path), doctest::Contains("record 3 (key2): column 4 is nan"),
+                         Error);
     TableReadOptions allow;
     allow.allow_nonfinite = true;
     CHECK(std::isnan(read_table(path, allow).values[2 * 8 + 3]));
   }
   SUBCASE("missing file") {
-    CHECK_THROWS_WITH_AS(read_table(dir.file("nope.fgt")), doctest::Contains("nope.fgt: cannot open"), Error);
+    CHECK_THROWS_WITH_AS(read_table(dir.file("nope.fgt")),
+                         doctest::Contains("nope.fgt: cannot open"), Error);
   }
 }
 
@@ -109,7 +112,9 @@ TEST_CASE("table: a label outside the class list is refused by the writer") {
   CHECK_THROWS_AS(writer.write("k", 2, row), Error);
 }
 
-TEST_CASE("table: join_tables streams shards into the table append_table builds, or onto a given class list") {
+TEST_CASE(
+    "table: join_tables streams shards into the table append_table builds, or onto a given class "
+    "list") {
   TempDir dir;
   FeatureTable all = random_table(30, 5, 3, 11);
   all.provenance = "stage=fg-extract\n";
@@ -120,8 +125,9 @@ TEST_CASE("table: join_tables streams shards into the table append_table builds,
     FeatureTable shard;
     shard.dim = all.dim;
     shard.provenance = all.provenance;
-    shard.classes = s == 0 ? all.classes : s == 1 ? std::vector<std::string>{"class 2"}
-                                                   : std::vector<std::string>{"class 1", "class 0"};
+    shard.classes = s == 0   ? all.classes
+                    : s == 1 ? std::vector<std::string>{"class 2"}
+                             : std::vector<std::string>{"class 1", "class 0"};
     for (std::size_t i = std::size_t(s) * 10; i < std::size_t(s + 1) * 10; ++i) {
       const int label = s == 0 ? all.labels[i] : shard.class_index(all.label_name(i));
       if (s > 0 && label < 0) continue;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "finegrain/core/common.hpp"
-#include "finegrain/eval/metrics.hpp"
 #include "finegrain/core/plot.hpp"
+#include "finegrain/eval/metrics.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -80,15 +80,17 @@ TEST_CASE("metrics: hand-computed small case") {
   CHECK(m.classes[4].f1 == 0.0);
 
   // Confusion: rows a b c e d, columns a b c e.
-  const std::uint64_t expected[5][4] = {{2, 1, 0, 0}, {0, 1, 1, 0}, {1, 0, 1, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}};
+  const std::uint64_t expected[5][4] = {
+      {2, 1, 0, 0}, {0, 1, 1, 0}, {1, 0, 1, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}};
   for (std::size_t t = 0; t < 5; ++t)
     for (std::size_t p = 0; p < 4; ++p) CHECK(m.count(t, p) == expected[t][p]);
 }
 
 TEST_CASE("metrics: perfect predictions and top-1 only") {
   TempDir dir;
-  write_bytes(dir.file("p.tsv"),
-              "#key\ttrue\tpredicted\tscore\n#classes\tx\ty\nk1\tx\tx\t1\nk2\ty\ty\t1\nk3\ty\ty\t0.5\n");
+  write_bytes(
+      dir.file("p.tsv"),
+      "#key\ttrue\tpredicted\tscore\n#classes\tx\ty\nk1\tx\tx\t1\nk2\ty\ty\t1\nk3\ty\ty\t0.5\n");
   fg::Metrics m = fg::evaluate(fg::read_predictions(dir.file("p.tsv")));
   CHECK(m.k == 1);
   CHECK(m.top1 == 1.0);
@@ -109,8 +111,9 @@ TEST_CASE("metrics: JSON and TSV contents") {
   CHECK(json.find("\"top1_accuracy\": 0.5,") != std::string::npos);
   CHECK(json.find("\"topk_accuracy\": {\"1\": 0.5, \"2\": 0.75}") != std::string::npos);
   CHECK(json.find("\"macro_precision\": 0.375,") != std::string::npos);
-  CHECK(json.find("{\"class\": \"a\", \"seen\": true, \"support\": 3, \"predicted\": 4, \"correct\": 2, "
-                  "\"precision\": 0.5, \"recall\": 0.6666666666666666, \"f1\": 0.5714285714285715}") !=
+  CHECK(json.find(
+            "{\"class\": \"a\", \"seen\": true, \"support\": 3, \"predicted\": 4, \"correct\": 2, "
+            "\"precision\": 0.5, \"recall\": 0.6666666666666666, \"f1\": 0.5714285714285715}") !=
         std::string::npos);
   CHECK(json.find("{\"class\": \"d\", \"seen\": false") != std::string::npos);
 
@@ -132,7 +135,9 @@ TEST_CASE("metrics: JSON and TSV contents") {
 
 TEST_CASE("metrics: JSON escapes names") {
   TempDir dir;
-  write_bytes(dir.file("p.tsv"), "#key\ttrue\tpredicted\tscore\n#classes\tsay \"hi\"\\\nk\tsay \"hi\"\\\tsay \"hi\"\\\t1\n");
+  write_bytes(
+      dir.file("p.tsv"),
+      "#key\ttrue\tpredicted\tscore\n#classes\tsay \"hi\"\\\nk\tsay \"hi\"\\\tsay \"hi\"\\\t1\n");
   fg::Metrics m = fg::evaluate(fg::read_predictions(dir.file("p.tsv")));
   CHECK(fg::metrics_json(m).find("\"class\": \"say \\\"hi\\\"\\\\\"") != std::string::npos);
 }
@@ -141,18 +146,22 @@ TEST_CASE("metrics: bad predictions files") {
   TempDir dir;
   auto fails = [&](const std::string& text, const std::string& message) {
     write_bytes(dir.file("bad.tsv"), text);
-    CHECK_THROWS_WITH_AS(fg::evaluate(fg::read_predictions(dir.file("bad.tsv"))), doctest::Contains(message.c_str()),
-                         fg::Error);
+    CHECK_THROWS_WITH_AS(fg::evaluate(fg::read_predictions(dir.file("bad.tsv"))),
+                         doctest::Contains(message.c_str()), fg::Error);
   };
   fails("", "empty file");
   fails("1 1:0.5 2:0.25\n", "bad.tsv:1: not a predictions file");
   fails("#key\ttrue\tpredicted\tscore\n", "bad.tsv:2: expected the '#classes");
   fails("#key\ttrue\tpredicted\tscore\n#classes\ta\ta\n", "class 'a' is listed twice");
-  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\ta\tb\n", "bad.tsv:3: 3 fields, expected 4");
-  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\ta\tz\t1\n", "bad.tsv:3: predicted class 'z' is not in");
-  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\ta\tb\tx1\n", "bad.tsv:3: score 'x1' is not a number");
+  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\ta\tb\n",
+        "bad.tsv:3: 3 fields, expected 4");
+  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\ta\tz\t1\n",
+        "bad.tsv:3: predicted class 'z' is not in");
+  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\ta\tb\tx1\n",
+        "bad.tsv:3: score 'x1' is not a number");
   fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\n", "no prediction rows");
-  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\t\ta\t1\n", "none of the 1 rows has a true label");
+  fails("#key\ttrue\tpredicted\tscore\n#classes\ta\tb\nk\t\ta\t1\n",
+        "none of the 1 rows has a true label");
 }
 
 TEST_CASE("plot: confusion heat map PNG has the layout size and the cell colours") {

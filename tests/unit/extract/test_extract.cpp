@@ -52,7 +52,8 @@ cv::Mat raw_output(const ModelSpec& spec, const cv::Mat& blob, const std::string
 }  // namespace
 
 TEST_CASE("extract: JPEG loading + preprocessing reproduce the fixture input blob") {
-  const NpyArray input = read_npy(test_assets() + "/models/squeezenet1_1_imagenet_notop.fixture_input.npy");
+  const NpyArray input =
+      read_npy(test_assets() + "/models/squeezenet1_1_imagenet_notop.fixture_input.npy");
   REQUIRE(input.shape == std::vector<std::size_t>{1, 3, 224, 224});
   const ModelSpec spec = load_model_spec(spec_file("squeezenet1_1_imagenet_notop"));
   std::string problem;
@@ -61,7 +62,8 @@ TEST_CASE("extract: JPEG loading + preprocessing reproduce the fixture input blo
   std::vector<float> blob(3 * 224 * 224);
   image_to_blob(resize_image(img, 224, ResizeMode::warp), spec, blob.data());
   double worst = 0;
-  for (std::size_t i = 0; i < blob.size(); ++i) worst = std::max(worst, double(std::fabs(blob[i] - input.data[i])));
+  for (std::size_t i = 0; i < blob.size(); ++i)
+    worst = std::max(worst, double(std::fabs(blob[i] - input.data[i])));
   CHECK(worst <= 1e-4);
 }
 
@@ -70,8 +72,8 @@ TEST_CASE("extract: both ONNX models reproduce the PyTorch fixture outputs from 
     const char* model;
     const char* layer;
   };
-  for (const Case c : {Case{"squeezenet1_1_imagenet_notop", "features"}, Case{"vgg16_tiny_seeded", "pool5"},
-                       Case{"vgg16_tiny_seeded", "features"}}) {
+  for (const Case c : {Case{"squeezenet1_1_imagenet_notop", "features"},
+                       Case{"vgg16_tiny_seeded", "pool5"}, Case{"vgg16_tiny_seeded", "features"}}) {
     CAPTURE(c.model);
     CAPTURE(c.layer);
     const NpyArray want = read_npy(test_assets() + "/models/" + c.model + ".fixture_output.npy");
@@ -152,7 +154,8 @@ TEST_CASE("extract: unknown layer and broken model are errors at construction") 
   write_bytes(dir.file("bad.spec"), "model bad.onnx\nformat onnx\ndefault-layers x\n");
   o.model = dir.file("bad.spec");
   CHECK_THROWS_WITH_AS(Extractor{o}, doctest::Contains("could not load"), Error);
-  write_bytes(dir.file("missing.spec"), "model models/VGG_ILSVRC_16_layers.caffemodel\ndefault-layers conv5_3\n");
+  write_bytes(dir.file("missing.spec"),
+              "model models/VGG_ILSVRC_16_layers.caffemodel\ndefault-layers conv5_3\n");
   o.model = dir.file("missing.spec");
   CHECK_THROWS_WITH_AS(Extractor{o}, doctest::Contains("fetch.sh vgg16-caffe"), Error);
   CHECK_THROWS_WITH_AS(parse_model_spec("model a.onnx\nsize big\ndefault-layers x\n", "s.spec"),
@@ -207,7 +210,8 @@ TEST_CASE("extract: fusion, flip, scales, augment and norms shape the rows as do
   Extractor flipped(f);
   const std::vector<float> fm = flipped.extract({img});
   REQUIRE(fm.size() == 1024);
-  for (std::size_t k = 0; k < 1024; ++k) CHECK(fm[k] == doctest::Approx((a[k] + m[k]) / 2).epsilon(1e-4));
+  for (std::size_t k = 0; k < 1024; ++k)
+    CHECK(fm[k] == doctest::Approx((a[k] + m[k]) / 2).epsilon(1e-4));
   // --flip-merge concat = [image, mirror].
   f.flip_merge = Merge::concat;
   Extractor fc(f);
@@ -306,7 +310,8 @@ TEST_CASE("extract: a checkpoint resumes and drops a torn last record") {
   }
   // Tear the last record.
   fs::resize_file(path, fs::file_size(path) - 5);
-  CHECK_THROWS_WITH_AS(ExtractCheckpoint(path, "other", 3, 1, true), doctest::Contains("different options"), Error);
+  CHECK_THROWS_WITH_AS(ExtractCheckpoint(path, "other", 3, 1, true),
+                       doctest::Contains("different options"), Error);
   ExtractCheckpoint cp(path, "id", 3, 1, true);
   CHECK(cp.resumed() == 2);
   CHECK(cp.done(0));
@@ -315,11 +320,15 @@ TEST_CASE("extract: a checkpoint resumes and drops a torn last record") {
   cp.add_rows(2, r2.data());
   std::vector<std::size_t> rows, skips;
   std::vector<float> seen;
-  cp.replay([&](std::size_t i, const float* v) { rows.push_back(i); seen.insert(seen.end(), v, v + 3); },
-            [&](std::size_t i, const std::string& p) {
-              skips.push_back(i);
-              CHECK(p == "truncated JPEG");
-            });
+  cp.replay(
+      [&](std::size_t i, const float* v) {
+        rows.push_back(i);
+        seen.insert(seen.end(), v, v + 3);
+      },
+      [&](std::size_t i, const std::string& p) {
+        skips.push_back(i);
+        CHECK(p == "truncated JPEG");
+      });
   CHECK(rows == std::vector<std::size_t>{0, 2});
   CHECK(skips == std::vector<std::size_t>{1});
   CHECK(seen == std::vector<float>{1, 2, 3, 7, 8, 9});
@@ -329,11 +338,13 @@ TEST_CASE("extract: options round-trip through a table's provenance") {
   ExtractOptions o;
   o.pool.pooling = Pooling::attn;
   o.layers = {"fire8", "fire9"};
-  const std::string prov = "stage=fg-extract\n" + o.provenance_text() + "model-spec-name=x\nstage=fg-pca\npca.dim=64\n";
+  const std::string prov =
+      "stage=fg-extract\n" + o.provenance_text() + "model-spec-name=x\nstage=fg-pca\npca.dim=64\n";
   CHECK(ExtractOptions::from_provenance(prov).to_text() == o.to_text());
 }
 
-TEST_CASE("extract: the pipeline gives every batch size the same rows, in order, and reports skips") {
+TEST_CASE(
+    "extract: the pipeline gives every batch size the same rows, in order, and reports skips") {
   std::vector<std::string> paths;
   for (const auto& e : fs::directory_iterator(test_assets() + "/data/flowers12/test/sunflower"))
     paths.push_back(e.path().string());
@@ -381,7 +392,8 @@ TEST_CASE("extract: the pipeline gives every batch size the same rows, in order,
   }
   // An error thrown by the consumer stops the producer and propagates.
   CHECK_THROWS_WITH(extract_files(
-                        ex, paths, todo, 1, [](std::size_t i, const float*) {
+                        ex, paths, todo, 1,
+                        [](std::size_t i, const float*) {
                           if (i == 3) throw Error("stop here");
                         },
                         [](std::size_t, const std::string&) {}),

@@ -69,4 +69,3 @@ TEST_CASE("image: bad files are problems, not crashes; odd formats are converted
   CHECK(al.at<cv::Vec3b>(0, 0) == cv::Vec3b(255, 255, 255));  // over white
   CHECK(al.at<cv::Vec3b>(1, 1) == cv::Vec3b(0, 0, 200));
 }
-

@@ -14,9 +14,12 @@ TEST_CASE("model spec: infinite or huge means and tiny or huge stds are refused"
   CHECK_THROWS_WITH_AS(parse_model_spec(base + "mean 1 nan 3\n", "s.spec"),
                        "s.spec: line 3: 'mean' values must be finite, within +-10000", Error);
   CHECK_THROWS_WITH_AS(parse_model_spec(base + "std 1e-300\n", "s.spec"),
-                       "s.spec: line 3: 'std' values must be in [0.001, 10000] (pixel units)", Error);
+                       "s.spec: line 3: 'std' values must be in [0.001, 10000] (pixel units)",
+                       Error);
   CHECK_THROWS_WITH_AS(parse_model_spec(base + "std 1 1 inf\n", "s.spec"),
-                       "s.spec: line 3: 'std' values must be in [0.001, 10000] (pixel units)", Error);
-  const ModelSpec ok = parse_model_spec(base + "mean 123.675 116.28 103.53\nstd 58.395 57.12 57.375\n", "s.spec");
+                       "s.spec: line 3: 'std' values must be in [0.001, 10000] (pixel units)",
+                       Error);
+  const ModelSpec ok =
+      parse_model_spec(base + "mean 123.675 116.28 103.53\nstd 58.395 57.12 57.375\n", "s.spec");
   CHECK(ok.std[2] == 57.375);
 }

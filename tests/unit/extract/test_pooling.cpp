@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
 
 #include <opencv2/imgcodecs.hpp>
@@ -74,8 +74,8 @@ TEST_CASE("pooling: every kernel ISA gives the same bits, against a four-lane su
   // Odd channel counts (the AVX-512 kernel takes two planes at a time), maps
   // with and without a tail of n mod 4 positions, negative values and ties.
   cv::RNG rng(21);
-  for (const auto& [channels, h, w] : {std::array<int, 3>{7, 13, 11}, {2, 4, 4}, {1, 1, 3},
-                                      {5, 14, 14}, {3, 2, 3}}) {
+  for (const auto& [channels, h, w] :
+       {std::array<int, 3>{7, 13, 11}, {2, 4, 4}, {1, 1, 3}, {5, 14, 14}, {3, 2, 3}}) {
     const std::size_t n = std::size_t(h) * w;
     std::vector<float> map(channels * n);
     for (float& v : map) v = float(rng.uniform(-20.0, 50.0));
@@ -110,11 +110,10 @@ TEST_CASE("pooling: every kernel ISA gives the same bits, against a four-lane su
 TEST_CASE("pooling: attn keeps the largest region above the mean of the channel sum") {
   // 1 channel, 4 x 5: two blobs above the mean; the larger (3 cells,
   // 8-connected diagonally) wins over the single strong cell.
-  const std::vector<float> map = {
-      0, 0, 0, 0, 9,  //
-      5, 0, 0, 0, 0,  //
-      0, 5, 0, 0, 0,  //
-      0, 0, 5, 0, 0};
+  const std::vector<float> map = {0, 0, 0, 0, 9,  //
+                                  5, 0, 0, 0, 0,  //
+                                  0, 5, 0, 0, 0,  //
+                                  0, 0, 5, 0, 0};
   const AttentionMap a = attention_map(map.data(), 1, 4, 5);
   CHECK(a.mean == doctest::Approx(24.0 / 20));
   CHECK(a.kept_count == 3);
@@ -148,4 +147,3 @@ TEST_CASE("pooling: attn keeps the largest region above the mean of the channel 
   CHECK(am.kept_count > 0);
   CHECK(am.kept_count < 169);
 }
-

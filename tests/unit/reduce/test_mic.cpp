@@ -10,8 +10,8 @@
 
 #include "finegrain/core/assets.hpp"
 #include "finegrain/core/common.hpp"
-#include "finegrain/reduce/mic.hpp"
 #include "finegrain/data/table.hpp"
+#include "finegrain/reduce/mic.hpp"
 #include "test_util.hpp"
 
 using namespace fg;
@@ -59,7 +59,8 @@ FeatureTable planted(std::size_t n, int k, std::size_t informative, std::size_t 
   for (std::size_t i = 0; i < n; ++i) {
     const int label = static_cast<int>(i % k);
     for (std::size_t j = 0; j < t.dim; ++j)
-      row[j] = static_cast<float>((j < informative ? means[label * informative + j] : 0) + normal(rng));
+      row[j] =
+          static_cast<float>((j < informative ? means[label * informative + j] : 0) + normal(rng));
     t.add(cat("r", i), label, row.data());
   }
   return t;
@@ -113,9 +114,9 @@ TEST_CASE("mic: every reference case equals minepy's statistics within 1e-9") {
       const Statistics s = pair_statistics(p.x.data(), p.y.data(), p.x.size(), e.params);
       const double got[6] = {s.mic, s.mas, s.mev, s.mcn, s.mcn_general, s.tic};
       for (int i = 0; i < 6; ++i) {
-        INFO("kernels ", std::string(isa_name(isa)), ", case ", e.name, " (", p.kind, ", n ", p.x.size(), ") ",
-             estimator_name(e.params.est), " alpha ", e.params.alpha, " c ", e.params.c, ": ",
-             names[i]);
+        INFO("kernels ", std::string(isa_name(isa)), ", case ", e.name, " (", p.kind, ", n ",
+             p.x.size(), ") ", estimator_name(e.params.est), " alpha ", e.params.alpha, " c ",
+             e.params.c, ": ", names[i]);
         CHECK(std::fabs(got[i] - e.stats[i]) <= 1e-9);
         worst = std::max(worst, std::fabs(got[i] - e.stats[i]));
       }
@@ -178,11 +179,11 @@ TEST_CASE("mic: every kernel ISA gives bit-identical scores and statistics") {
 
 TEST_CASE("mic: the grid budget follows minepy") {
   CHECK(grid_budget(64, 0.5) == doctest::Approx(8));
-  CHECK(grid_budget(3, 0.6) == 4);           // at least 4
-  CHECK(grid_budget(100, 9) == 9);           // alpha >= 4: B = alpha
-  CHECK(grid_budget(6, 9) == 6);             // capped at n
+  CHECK(grid_budget(3, 0.6) == 4);  // at least 4
+  CHECK(grid_budget(100, 9) == 9);  // alpha >= 4: B = alpha
+  CHECK(grid_budget(6, 9) == 6);    // capped at n
   CharacteristicMatrix m;
-  m.shape(grid_budget(6000, 0.6));           // B = 184.9...
+  m.shape(grid_budget(6000, 0.6));  // B = 184.9...
   CHECK(m.max_rows == 92);
   CHECK(m.max_cols.front() == 92);
   CHECK(m.max_cols.back() == 2);
@@ -205,7 +206,7 @@ TEST_CASE("mic: the fast label scorer gives exactly the pair path's statistics")
     for (int f = 0; f < 4; ++f) {
       std::vector<float> x(n);
       for (std::size_t i = 0; i < n; ++i)
-        x[i] = f == 3 ? static_cast<float>(rng() % 7)                          // heavy ties
+        x[i] = f == 3 ? static_cast<float>(rng() % 7)  // heavy ties
                       : static_cast<float>(labels[i] * (f % 2) + (rng() % 1000) / 100.0);
       std::vector<double> xd(x.begin(), x.end()), yd(labels.begin(), labels.end());
       const Statistics a = pair_statistics(xd.data(), yd.data(), n, params);
@@ -234,7 +235,8 @@ TEST_CASE("mic: class-aware MIC equals a brute-force best threshold when nothing
     for (std::size_t i = 0; i < n; ++i)
       x[i] = static_cast<float>((f % 2 ? labels[i] % 4 : 0) + (rng() % (f == 4 ? 5 : 1000)));
     std::vector<double> xd(x.begin(), x.end());
-    const double got = class_aware_mic(xd.data(), labels.data(), n, Params{0.6, 1000, Estimator::mic_approx});
+    const double got =
+        class_aware_mic(xd.data(), labels.data(), n, Params{0.6, 1000, Estimator::mic_approx});
     CHECK(got == doctest::Approx(best_threshold_mi(x, labels, k)).epsilon(1e-12));
   }
 }
@@ -290,8 +292,8 @@ TEST_CASE("mic: mRMR skips a duplicate of a selected feature") {
   const auto has = [](const SelectionModel& m, std::uint32_t c) {
     return std::find(m.columns.begin(), m.columns.end(), c) != m.columns.end();
   };
-  CHECK((has(plain, 0) && has(plain, 8)));     // both copies rank high by relevance
-  CHECK(!(has(mrmr, 0) && has(mrmr, 8)));      // mRMR keeps only one of them
+  CHECK((has(plain, 0) && has(plain, 8)));  // both copies rank high by relevance
+  CHECK(!(has(mrmr, 0) && has(mrmr, 8)));   // mRMR keeps only one of them
   CHECK(mrmr.columns.front() == plain.columns.front());
   // corr: |r| = 1 with the copy, so it loses to any other informative feature.
   options.redundancy = Redundancy::corr;
@@ -397,14 +399,18 @@ TEST_CASE("mic: selection model round trip, apply, dimension check") {
   CHECK(read_table(dir.file("out.fgt")).values == applied.values);
 
   FeatureTable wrong = planted(10, 2, 1, 1, 1);
-  CHECK_THROWS_WITH_AS(back.apply(wrong), doctest::Contains("dimension 2, but the selection model was fitted on dimension 7"), Error);
+  CHECK_THROWS_WITH_AS(
+      back.apply(wrong),
+      doctest::Contains("dimension 2, but the selection model was fitted on dimension 7"), Error);
 
   write_bytes(dir.file("v2.model"), "FGMIC-SELECTION 2\ninput_dim 3\n");
-  CHECK_THROWS_WITH_AS(SelectionModel::load(dir.file("v2.model")), doctest::Contains("version 2"), Error);
+  CHECK_THROWS_WITH_AS(SelectionModel::load(dir.file("v2.model")), doctest::Contains("version 2"),
+                       Error);
   write_bytes(dir.file("other.model"), "FGPCA 1\n");
   CHECK_THROWS_WITH_AS(SelectionModel::load(dir.file("other.model")),
                        doctest::Contains("not a MIC selection model"), Error);
   std::string text = read_bytes(dir.file("sel.model"));
   write_bytes(dir.file("cut.model"), text.substr(0, text.rfind('\n', text.size() - 2) + 1));
-  CHECK_THROWS_WITH_AS(SelectionModel::load(dir.file("cut.model")), doctest::Contains("truncated"), Error);
+  CHECK_THROWS_WITH_AS(SelectionModel::load(dir.file("cut.model")), doctest::Contains("truncated"),
+                       Error);
 }

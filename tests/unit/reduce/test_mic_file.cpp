@@ -11,10 +11,11 @@
 using namespace fg;
 
 namespace {
-std::string model_text(const std::string& estimator, const std::string& target, const std::string& columns) {
+std::string model_text(const std::string& estimator, const std::string& target,
+                       const std::string& columns) {
   return "FGMIC-SELECTION 1\ninput_dim 8\noutput_dim 2\nestimator " + estimator +
-         "\nalpha 0.6\nc 15\ntarget " + target + "\nredundancy none\nredundancy_weight 0\nsamples 40\nclasses 4\n" +
-         columns;
+         "\nalpha 0.6\nc 15\ntarget " + target +
+         "\nredundancy none\nredundancy_weight 0\nsamples 40\nclasses 4\n" + columns;
 }
 
 std::string failure(const TempDir& dir, const std::string& text) {
@@ -37,7 +38,9 @@ TEST_CASE("mic file: a valid model loads") {
   CHECK(m.columns == std::vector<std::uint32_t>{5, 2});
 }
 
-TEST_CASE("mic file: damaged target or estimator is a data error naming file, line and field (issue 14.7)") {
+TEST_CASE(
+    "mic file: damaged target or estimator is a data error naming file, line and field (issue "
+    "14.7)") {
   TempDir dir;
   const std::string path = dir.file("m.model");
   CHECK(failure(dir, model_text("mic_apprxo", "classes", "5\t0.5\n2\t0.25\n")) ==

@@ -2,14 +2,14 @@
 // orthonormality, the variance bookkeeping, and agreement of the methods.
 #include <doctest/doctest.h>
 
+#include <omp.h>
+#include <unistd.h>
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <string>
-#include <omp.h>
-#include <unistd.h>
 #include <vector>
 
 #include "finegrain/core/common.hpp"
@@ -39,8 +39,8 @@ PcaFitOptions dim_options(std::size_t k, const char* method = "auto") {
 struct Planted {
   std::size_t n, dim;
   std::vector<float> rows;
-  Eigen::MatrixXd v;               // D x r
-  std::vector<double> variances;   // s^2 / (n - 1)
+  Eigen::MatrixXd v;              // D x r
+  std::vector<double> variances;  // s^2 / (n - 1)
 };
 
 Planted planted(std::size_t n, std::size_t dim, const std::vector<double>& sigmas, unsigned seed,
@@ -54,7 +54,8 @@ Planted planted(std::size_t n, std::size_t dim, const std::vector<double>& sigma
   for (std::size_t j = 0; j < dim; ++j)
     for (std::size_t k = 0; k < r; ++k) g(j, k) = normal(rng);
   u.rowwise() -= u.colwise().mean();
-  Eigen::MatrixXd uq = Eigen::HouseholderQR<Eigen::MatrixXd>(u).householderQ() * Eigen::MatrixXd::Identity(n, r);
+  Eigen::MatrixXd uq =
+      Eigen::HouseholderQR<Eigen::MatrixXd>(u).householderQ() * Eigen::MatrixXd::Identity(n, r);
   Planted p;
   p.n = n;
   p.dim = dim;
@@ -63,7 +64,8 @@ Planted planted(std::size_t n, std::size_t dim, const std::vector<double>& sigma
   p.rows.resize(n * dim);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < dim; ++j)
-      p.rows[i * dim + j] = static_cast<float>(x(i, j) + 0.5 * std::sin(1.0 + j) + noise * normal(rng));
+      p.rows[i * dim + j] =
+          static_cast<float>(x(i, j) + 0.5 * std::sin(1.0 + j) + noise * normal(rng));
   for (double s : sigmas) p.variances.push_back(s * s / static_cast<double>(n - 1));
   return p;
 }
@@ -147,13 +149,15 @@ TEST_CASE("pca: components orthonormal, variances decreasing, explained ratio") 
     Eigen::MatrixXd c = components(m);
     Eigen::MatrixXd gram = c * c.transpose();
     CHECK((gram - Eigen::MatrixXd::Identity(12, 12)).cwiseAbs().maxCoeff() < 1e-9);
-    for (std::size_t k = 1; k < m.output_dim(); ++k) CHECK(m.variances()[k] <= m.variances()[k - 1]);
+    for (std::size_t k = 1; k < m.output_dim(); ++k)
+      CHECK(m.variances()[k] <= m.variances()[k - 1]);
     const double total = total_variance(p.rows, p.n, p.dim);
     CHECK(m.total_variance() == doctest::Approx(total).epsilon(1e-9));
     double sum = 0;
     for (double v : m.variances()) sum += v;
     CHECK(m.explained_ratio() == doctest::Approx(sum / total).epsilon(1e-12));
-    for (std::size_t k = 1; k < report.spectrum.size(); ++k) CHECK(report.spectrum[k] <= report.spectrum[k - 1]);
+    for (std::size_t k = 1; k < report.spectrum.size(); ++k)
+      CHECK(report.spectrum[k] <= report.spectrum[k - 1]);
   }
 }
 
@@ -198,7 +202,8 @@ TEST_CASE("pca: apply(fit data) has the fitted variances; whitened has unit vari
     for (int k = 0; k < 5; ++k) {
       CAPTURE(k);
       CHECK(cov(k, k) == doctest::Approx(whiten ? 1.0 : m.variances()[k]).epsilon(1e-5));
-      for (int l = 0; l < k; ++l) CHECK(std::fabs(cov(k, l)) < 1e-5 * std::sqrt(cov(k, k) * cov(l, l)));
+      for (int l = 0; l < k; ++l)
+        CHECK(std::fabs(cov(k, l)) < 1e-5 * std::sqrt(cov(k, k) * cov(l, l)));
     }
     // Projected data are centred.
     double mean0 = 0;
@@ -289,21 +294,16 @@ TEST_CASE("pca: save/load round trip and bad model files") {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string bad = temp_path("bad");
-  {
-    std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() - 40);
-  }
+  { std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() - 40); }
   CHECK_THROWS_WITH_AS(PcaModel::load(bad), doctest::Contains("truncated PCA model"), fg::Error);
   // Another version.
   std::string v2 = bytes;
   v2[8] = 2;
-  {
-    std::ofstream(bad, std::ios::binary) << v2;
-  }
-  CHECK_THROWS_WITH_AS(PcaModel::load(bad), doctest::Contains("version 2; this program reads version 1"), fg::Error);
+  { std::ofstream(bad, std::ios::binary) << v2; }
+  CHECK_THROWS_WITH_AS(PcaModel::load(bad),
+                       doctest::Contains("version 2; this program reads version 1"), fg::Error);
   // Not a PCA model at all.
-  {
-    std::ofstream(bad, std::ios::binary) << "1 1:0.5 2:0.25\n";
-  }
+  { std::ofstream(bad, std::ios::binary) << "1 1:0.5 2:0.25\n"; }
   CHECK_THROWS_WITH_AS(PcaModel::load(bad), doctest::Contains("not a PCA model"), fg::Error);
   std::remove(bad.c_str());
   std::remove(path.c_str());
@@ -318,16 +318,19 @@ TEST_CASE("pca: bad requests are clear errors") {
   PcaFitOptions none;
   CHECK_THROWS_AS(PcaModel::fit(p.rows.data(), p.n, p.dim, none), fg::UsageError);
   PcaFitOptions bad_method = dim_options(2, "svd");
-  CHECK_THROWS_WITH_AS(PcaModel::fit(p.rows.data(), p.n, p.dim, bad_method), doctest::Contains("unknown PCA method"),
-                       fg::UsageError);
+  CHECK_THROWS_WITH_AS(PcaModel::fit(p.rows.data(), p.n, p.dim, bad_method),
+                       doctest::Contains("unknown PCA method"), fg::UsageError);
   // Whitening a zero-variance direction (rank 2 data, 3 components).
   PcaFitOptions w = dim_options(3, "cov");
   w.whiten = true;
-  CHECK_THROWS_WITH_AS(PcaModel::fit(p.rows.data(), p.n, p.dim, w), doctest::Contains("cannot whiten"), fg::Error);
+  CHECK_THROWS_WITH_AS(PcaModel::fit(p.rows.data(), p.n, p.dim, w),
+                       doctest::Contains("cannot whiten"), fg::Error);
   PcaModel m = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(2));
-  CHECK_THROWS_WITH_AS(m.check_input_dim(512, "test.fgt", "pca.model"),
-                       doctest::Contains("test.fgt: dimension 512, but the PCA model pca.model was fitted on dimension 6"),
-                       fg::Error);
+  CHECK_THROWS_WITH_AS(
+      m.check_input_dim(512, "test.fgt", "pca.model"),
+      doctest::Contains(
+          "test.fgt: dimension 512, but the PCA model pca.model was fitted on dimension 6"),
+      fg::Error);
   CHECK_NOTHROW(m.check_input_dim(6, "test.fgt"));
 }
 
@@ -380,7 +383,8 @@ TEST_CASE("pca: top-K eigenpairs (D > 1024) equal the full decomposition") {
     CAPTURE(k);
     const Eigen::Index col = static_cast<Eigen::Index>(p.dim) - 1 - k;
     CHECK(m.variances()[k] == doctest::Approx(full.eigenvalues()(col)).epsilon(1e-10));
-    Eigen::VectorXd v = Eigen::VectorXd::Map(m.components().data() + k * p.dim, static_cast<Eigen::Index>(p.dim));
+    Eigen::VectorXd v =
+        Eigen::VectorXd::Map(m.components().data() + k * p.dim, static_cast<Eigen::Index>(p.dim));
     CHECK(std::fabs(v.dot(full.eigenvectors().col(col))) == doctest::Approx(1.0).epsilon(1e-10));
   }
 }
@@ -397,7 +401,8 @@ TEST_CASE("pca: gram route (D > n) gives the covariance route's components") {
   CHECK(gram_report.complete);
   CHECK(gram_report.spectrum.size() == 39);  // min(n - 1, D): every non-trivial component
   CHECK((components(gram) - components(cov)).cwiseAbs().maxCoeff() < 1e-9);
-  for (int k = 0; k < 8; ++k) CHECK(gram.variances()[k] == doctest::Approx(cov.variances()[k]).epsilon(1e-10));
+  for (int k = 0; k < 8; ++k)
+    CHECK(gram.variances()[k] == doctest::Approx(cov.variances()[k]).epsilon(1e-10));
   CHECK(gram.variances()[0] == doctest::Approx(p.variances[0]).epsilon(1e-2));  // the sample noise
 }
 
@@ -405,14 +410,18 @@ TEST_CASE("pca: not enough memory is a clear error before the work") {
   // cov on 2 x 200,000 would hold a 200,000^2 covariance (320 GB); gram needs 6.4 MB.
   const std::size_t dim = 200000;
   std::vector<float> rows(2 * dim);
-  for (std::size_t j = 0; j < dim; ++j) rows[j] = static_cast<float>(j % 7), rows[dim + j] = static_cast<float>(j % 5);
-  CHECK_THROWS_WITH_AS(PcaModel::fit(rows.data(), 2, dim, dim_options(1, "cov")),
-                       doctest::Contains("PCA: the cov method on 2 x 200000 needs about 321.6 GB of memory, but only"),
-                       fg::Error);
+  for (std::size_t j = 0; j < dim; ++j)
+    rows[j] = static_cast<float>(j % 7), rows[dim + j] = static_cast<float>(j % 5);
+  CHECK_THROWS_WITH_AS(
+      PcaModel::fit(rows.data(), 2, dim, dim_options(1, "cov")),
+      doctest::Contains(
+          "PCA: the cov method on 2 x 200000 needs about 321.6 GB of memory, but only"),
+      fg::Error);
   CHECK_THROWS_WITH_AS(PcaModel::fit(rows.data(), 2, dim, dim_options(1, "cov")),
                        doctest::Contains("available; --method gram needs 6 MB"), fg::Error);
   CHECK_THROWS_WITH_AS(fg::PcaStats::compute(rows.data(), 2, dim),
-                       doctest::Contains("statistics of 2 x 200000 needs about 640.0 GB"), fg::Error);
+                       doctest::Contains("statistics of 2 x 200000 needs about 640.0 GB"),
+                       fg::Error);
   PcaModel gram = PcaModel::fit(rows.data(), 2, dim, dim_options(1));
   CHECK(gram.method() == "gram");
   CHECK(gram.variances()[0] > 0);
@@ -432,12 +441,15 @@ TEST_CASE("pca stats: sums and scatter, merge equals the joined rows") {
   sa.merge(sb);
   CHECK(sa.rows() == 3);
   CHECK(sa.sum() == std::vector<double>{9, 12});
-  for (int i = 0; i < 4; ++i) CHECK(sa.scatter()[i] == doctest::Approx(std::vector<double>{8, 4, 4, 8}[i]).epsilon(1e-14));
+  for (int i = 0; i < 4; ++i)
+    CHECK(sa.scatter()[i] == doctest::Approx(std::vector<double>{8, 4, 4, 8}[i]).epsilon(1e-14));
   // Another dimension: an error naming the file.
   fg::PcaStats three = fg::PcaStats::compute(a.data(), 1, 3);
-  CHECK_THROWS_WITH_AS(sa.merge(three, "c.stats"),
-                       doctest::Contains("c.stats: dimension 3, but the statistics it is merged with have dimension 2"),
-                       fg::Error);
+  CHECK_THROWS_WITH_AS(
+      sa.merge(three, "c.stats"),
+      doctest::Contains(
+          "c.stats: dimension 3, but the statistics it is merged with have dimension 2"),
+      fg::Error);
 }
 
 TEST_CASE("pca stats: a fit from three shards equals the fit of the joined table") {
@@ -450,9 +462,12 @@ TEST_CASE("pca stats: a fit from three shards equals the fit of the joined table
   const std::size_t cuts[] = {0, 123, 300, 500};
   fg::PcaStats merged;
   for (int s = 0; s < 3; ++s) {
-    fg::PcaStats shard = fg::PcaStats::compute(p.rows.data() + cuts[s] * p.dim, cuts[s + 1] - cuts[s], p.dim);
-    if (s == 0) merged = shard;
-    else merged.merge(shard);
+    fg::PcaStats shard =
+        fg::PcaStats::compute(p.rows.data() + cuts[s] * p.dim, cuts[s + 1] - cuts[s], p.dim);
+    if (s == 0)
+      merged = shard;
+    else
+      merged.merge(shard);
   }
   // Through the file format.
   const std::string path = temp_path("stats");
@@ -475,31 +490,32 @@ TEST_CASE("pca stats: a fit from three shards equals the fit of the joined table
     CHECK(from_stats.variances()[k] == doctest::Approx(whole.variances()[k]).epsilon(1e-6));
   }
   CHECK(from_stats.total_variance() == doctest::Approx(whole.total_variance()).epsilon(1e-9));
-  for (std::size_t j = 0; j < p.dim; ++j) CHECK(from_stats.mean()[j] == doctest::Approx(whole.mean()[j]).epsilon(1e-12));
+  for (std::size_t j = 0; j < p.dim; ++j)
+    CHECK(from_stats.mean()[j] == doctest::Approx(whole.mean()[j]).epsilon(1e-12));
   // --variance works from statistics too (the whole spectrum is there).
   PcaFitOptions v;
   v.variance = 0.9;
-  CHECK(PcaModel::fit(loaded, v).output_dim() == PcaModel::fit(p.rows.data(), p.n, p.dim, v).output_dim());
+  CHECK(PcaModel::fit(loaded, v).output_dim() ==
+        PcaModel::fit(p.rows.data(), p.n, p.dim, v).output_dim());
   // Methods that need the rows.
-  CHECK_THROWS_WITH_AS(PcaModel::fit(loaded, dim_options(3, "randomized")), doctest::Contains("needs the rows"),
-                       fg::UsageError);
+  CHECK_THROWS_WITH_AS(PcaModel::fit(loaded, dim_options(3, "randomized")),
+                       doctest::Contains("needs the rows"), fg::UsageError);
   // Bad files.
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string bad = temp_path("bad-stats");
-  {
-    std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  }
-  CHECK_THROWS_WITH_AS(fg::PcaStats::load(bad), doctest::Contains("truncated PCA statistics"), fg::Error);
+  { std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2); }
+  CHECK_THROWS_WITH_AS(fg::PcaStats::load(bad), doctest::Contains("truncated PCA statistics"),
+                       fg::Error);
   std::string v2 = bytes;
   v2[8] = 2;
-  {
-    std::ofstream(bad, std::ios::binary) << v2;
-  }
-  CHECK_THROWS_WITH_AS(fg::PcaStats::load(bad), doctest::Contains("format version 2; this program reads version 1"),
+  { std::ofstream(bad, std::ios::binary) << v2; }
+  CHECK_THROWS_WITH_AS(fg::PcaStats::load(bad),
+                       doctest::Contains("format version 2; this program reads version 1"),
                        fg::Error);
   CHECK_THROWS_WITH_AS(PcaModel::load(path), doctest::Contains("not a PCA model"), fg::Error);
-  CHECK_THROWS_WITH_AS(fg::PcaStats::load(temp_path("missing")), doctest::Contains("missing"), fg::Error);
+  CHECK_THROWS_WITH_AS(fg::PcaStats::load(temp_path("missing")), doctest::Contains("missing"),
+                       fg::Error);
   std::remove(bad.c_str());
   std::remove(path.c_str());
 }

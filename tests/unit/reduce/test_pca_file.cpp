@@ -72,7 +72,8 @@ TEST_CASE("pca file: NaN, overflowing and non-unit values are refused (issue 14.
   CHECK(failure(dir, long_component) == where + "component 1 has length 10, not 1)");
   tiny_variance.whiten = 1;
   tiny_variance.variances = {1e-300};  // 1/sqrt(var) overflows float
-  CHECK(failure(dir, tiny_variance) == where + "a whitened component overflows float (variance too small))");
+  CHECK(failure(dir, tiny_variance) ==
+        where + "a whitened component overflows float (variance too small))");
 }
 
 TEST_CASE("pca file: a short file claiming huge counts fails before allocating (issue 14.9)") {
@@ -82,7 +83,8 @@ TEST_CASE("pca file: a short file claiming huge counts fails before allocating (
   m.k = 1u << 15;  // 2^31 component values = 16 GB, in a file of ~90 bytes
   const std::uint64_t needed = 3 + (65536ull + 32768ull + 65536ull * 32768ull) * 8 + 4;
   const std::size_t after_header = m.bytes().size() - 41;  // the fixed header is 41 bytes
-  CHECK(failure(dir, m) == dir.file("p.model") + ": truncated PCA model (the header says 65536 x 32768, which needs " +
-                               std::to_string(needed) + " more bytes; the file has " + std::to_string(after_header) +
-                               ")");
+  CHECK(failure(dir, m) ==
+        dir.file("p.model") + ": truncated PCA model (the header says 65536 x 32768, which needs " +
+            std::to_string(needed) + " more bytes; the file has " + std::to_string(after_header) +
+            ")");
 }
