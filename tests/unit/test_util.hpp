@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Dense>
 #include "finegrain/core/cpu.hpp"
+
 #include "finegrain/data/table.hpp"
 
 // A fresh directory removed with everything in it at the end of the test.
@@ -98,4 +100,14 @@ void for_each_isa(Body body) {
     fg::set_kernel_isa(isa);
     body(isa);
   }
+}
+
+// An n x d matrix of standard normal draws, reproducible per seed.
+inline Eigen::MatrixXd normal_matrix(int n, int d, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd Z(n, d);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < d; ++j) Z(i, j) = normal(rng);
+  return Z;
 }

@@ -9,19 +9,11 @@
 #include "finegrain/classify/gram.hpp"
 #include "finegrain/classify/logreg.hpp"
 #include "finegrain/core/common.hpp"
+#include "test_util.hpp"
 
 using namespace fg;
 
 namespace {
-
-Eigen::MatrixXd normal_matrix(int n, int d, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd Z(n, d);
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < d; ++j) Z(i, j) = normal(rng);
-  return Z;
-}
 
 // n rows in d >> n dims, k classes with shifted means (separable but not trivially).
 Eigen::MatrixXd high_dim_classes(int n, int d, int k, std::vector<int>& y, unsigned seed,

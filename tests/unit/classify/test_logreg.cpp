@@ -11,29 +11,17 @@
 #include "finegrain/classify/lbfgs.hpp"
 #include "finegrain/classify/logreg.hpp"
 #include "finegrain/core/common.hpp"
+#include "test_util.hpp"
 
 using namespace fg;
 
-namespace {
-
-Eigen::MatrixXd random_inputs(int n, int d, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd Z(n, d);
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < d; ++j) Z(i, j) = normal(rng);
-  return Z;
-}
-
-}  // namespace
-
 TEST_CASE("logreg: the gradient equals central finite differences (with sample weights)") {
   const int n = 40, d = 5, k = 4;
-  Eigen::MatrixXd Z = random_inputs(n, d, 3);
+  Eigen::MatrixXd Z = normal_matrix(n, d, 3);
   std::vector<int> y(n);
   std::vector<double> w(n);
   for (int i = 0; i < n; ++i) y[i] = (i * 7) % k, w[i] = 0.5 + (i % 3);
-  Eigen::VectorXd theta = 0.3 * random_inputs(k * d + k, 1, 5).col(0);
+  Eigen::VectorXd theta = 0.3 * normal_matrix(k * d + k, 1, 5).col(0);
   const double lambda = 0.05;
   Eigen::VectorXd g, g2;
   logreg_objective(Z, y, k, w, lambda, theta, g, false);
@@ -91,7 +79,7 @@ TEST_CASE("logreg: converges to the analytic optimum of a symmetric two-point pr
 TEST_CASE(
     "logreg: -c C is scikit-learn's C (lambda = 1/(C n)) and the gradient vanishes at the end") {
   const int n = 90, d = 6, k = 3;
-  Eigen::MatrixXd Z = random_inputs(n, d, 11);
+  Eigen::MatrixXd Z = normal_matrix(n, d, 11);
   std::vector<int> y(n);
   for (int i = 0; i < n; ++i) {
     y[i] = i % k;
@@ -123,7 +111,7 @@ TEST_CASE(
 
 TEST_CASE("logreg: --cv scores each C by K-fold accuracy and trains the best on all rows") {
   const int n = 60, d = 8, k = 3;
-  Eigen::MatrixXd Z = random_inputs(n, d, 21);
+  Eigen::MatrixXd Z = normal_matrix(n, d, 21);
   std::vector<int> y(n);
   for (int i = 0; i < n; ++i) {
     y[i] = i % k;
