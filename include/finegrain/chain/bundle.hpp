@@ -21,7 +21,8 @@
 #include <vector>
 
 #include "finegrain/classify/classifier.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/options.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/reduce/pca.hpp"
 

@@ -42,6 +42,10 @@ struct ListReport {
 // images to score may have no class folders at all.
 Manifest list_images(const std::string& root, ListReport& report, bool keep_loose = false);
 
+// The images to score: a folder's (list_images with keep_loose; none found
+// is an Error), or a manifest file's.
+Manifest images_to_score(const std::string& folder_or_manifest);
+
 // Stratified split: from each class, round(test_fraction * n) images go to
 // test, chosen by a seeded shuffle; both parts keep the manifest order.
 void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed,

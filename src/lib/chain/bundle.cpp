@@ -73,33 +73,29 @@ std::vector<std::pair<std::string, std::string>> network_files(const ModelSpec& 
 // The settings that decide the feature values, in one canonical text:
 // parsed and printed again, so the spelling of the record does not matter.
 // Augmentation (extra rows) and the pixel limit do not change a row's values.
-std::string value_settings(const std::string& provenance, const std::string& origin) {
-  ExtractOptions options = ExtractOptions::from_provenance(provenance, origin);
+std::string value_settings(const ExtractionRecord& record) {
+  ExtractOptions options = record.options;
   // The model is compared by its spec's name below (a name or a path to the same spec).
   options.model.clear();
   options.augment_flip = options.augment_crops = false;
   options.crop_fraction = ExtractOptions().crop_fraction;
   options.max_pixels = ExtractOptions().max_pixels;
-  std::string spec_name;
-  std::istringstream lines(provenance);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("model-spec-name=", 0) == 0) spec_name = line.substr(16);
-  return options.to_text() + "model-spec-name=" + spec_name + "\n";
+  return options.to_text() + "model-spec-name=" + record.spec_name + "\n";
 }
 
 // The classifier records the provenance of its training table (fg-train
 // keeps it): its extraction settings must be those of `features`, or the
 // bundle would feed it values of another kind (same dimension, other numbers).
 void check_same_extraction(const Classifier& classifier, const std::string& classifier_path,
-                           const std::string& features_record, const std::string& features_path) {
-  const std::string& trained = classifier.provenance();
-  if (trained.find("stage=fg-extract") == std::string::npos)
+                           const ExtractionRecord& features, const std::string& features_path) {
+  const auto trained = ExtractionRecord::find(classifier.provenance(), classifier_path);
+  if (!trained)
     throw Error(cat(classifier_path,
                     ": records no extraction settings for its training features (trained on a "
                     "table not made by fg-extract?), so fg-bundle cannot check that it fits ",
                     features_path));
-  const std::string want = value_settings(features_record, features_path);
-  const std::string got = value_settings(trained, classifier_path);
+  const std::string want = value_settings(features);
+  const std::string got = value_settings(*trained);
   if (want == got) return;
   // Name the first setting that differs.
   std::istringstream a(got), b(want);
@@ -118,11 +114,11 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
   // The extraction settings come from the features themselves, so the bundle
   // cannot disagree with what the classifier was trained on.
   TableReader features(parts.features);
-  const std::string& record = features.header().provenance;
-  if (record.find("stage=fg-extract") == std::string::npos)
+  const auto record = ExtractionRecord::find(features.header().provenance, parts.features);
+  if (!record)
     throw Error(
         cat(parts.features, ": carries no extraction settings (was it written by fg-extract?)"));
-  ExtractOptions extract = ExtractOptions::from_provenance(record, parts.features);
+  ExtractOptions extract = record->options;
   extract.augment_flip = extract.augment_crops = false;  // training rows only
   ModelSpec spec = load_model_spec(extract.model);
   std::size_t dim = features.header().dim;
@@ -144,7 +140,7 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
     throw Error(cat(parts.classifier, ": classifier of dimension ", classifier.dim(),
                     ", but the chain before it gives ", dim, pca || mic ? " (after PCA/MIC)" : "",
                     " — was it trained on these features?"));
-  check_same_extraction(classifier, parts.classifier, record, parts.features);
+  check_same_extraction(classifier, parts.classifier, *record, parts.features);
 
   // The bundle is built in a hidden folder beside `dir` and then put in its
   // place in one step, so a failure (a full disk) leaves an earlier bundle

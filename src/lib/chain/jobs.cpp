@@ -549,12 +549,7 @@ int run_score(RunnerOptions options, std::vector<std::string> args) {
   const std::string input = args[args.size() - 2], bundle = args[args.size() - 3];
   s.words.assign(args.begin(), args.end() - 2);  // options, then the bundle
   s.skipped_out = take_option(s.words, "skipped", true);
-  if (fs::is_directory(input)) {
-    ListReport report;
-    s.manifest = list_images(input, report, true);  // as fg-score lists a folder
-  } else {
-    s.manifest = read_manifest(input);
-  }
+  s.manifest = images_to_score(input);  // as fg-score reads it
   const std::string index = bundle + "/BUNDLE";
   if (!fs::is_regular_file(index)) throw Error(cat(bundle, ": not a bundle (no BUNDLE index)"));
   s.fingerprint_text = cat("bundle-fnv1a64 ", fnv1a(read_text(index)), "\n");

@@ -201,6 +201,14 @@ Manifest list_images(const std::string& root, ListReport& report, bool keep_loos
   return manifest;
 }
 
+Manifest images_to_score(const std::string& folder_or_manifest) {
+  if (!fs::is_directory(folder_or_manifest)) return read_manifest(folder_or_manifest);
+  ListReport report;
+  Manifest manifest = list_images(folder_or_manifest, report, true);
+  if (manifest.empty()) throw Error(cat(folder_or_manifest, ": no images found"));
+  return manifest;
+}
+
 void split_stratified(const Manifest& all, double test_fraction, std::uint64_t seed,
                       Manifest& train, Manifest& test) {
   if (!(test_fraction > 0.0 && test_fraction < 1.0))
