@@ -43,9 +43,10 @@
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/text.hpp"
 #include "finegrain/extract/bilinear.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/pipeline.hpp"
 #include "finegrain/extract/winograd.hpp"
 
 using namespace fg;

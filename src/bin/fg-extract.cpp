@@ -3,7 +3,7 @@
 
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/run.hpp"
 
 using namespace fg;
 

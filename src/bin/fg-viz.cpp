@@ -1,14 +1,10 @@
 // fg-viz: pictures — a contact sheet of predictions, the attention region of attn pooling.
-#include <algorithm>
-#include <random>
-
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/plot.hpp"
-#include "finegrain/core/random.hpp"
 #include "finegrain/eval/metrics.hpp"
 #include "finegrain/eval/viz.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/image.hpp"
 
 using namespace fg;
@@ -16,30 +12,13 @@ using namespace fg;
 namespace {
 int grid(const cli::po::variables_map& vm, const std::vector<std::string>& args) {
   cli::require_args(args, 2, 2);
-  Predictions predictions = read_predictions(args[0]);
+  const Predictions predictions = read_predictions(args[0]);
   const std::string select = vm["select"].as<std::string>();
-  if (select != "first" && select != "random" && select != "errors")
-    throw UsageError(cat("--select must be first, random or errors, got '", select, "'"));
-  std::vector<std::size_t> order(predictions.rows.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  if (select != "first") {
-    std::mt19937_64 rng(vm["seed"].as<std::uint64_t>());
-    seeded_shuffle(order, rng);
-  }
-  auto wrong = [&](std::size_t i) {
-    const auto& row = predictions.rows[i];
-    return !row.truth.empty() && row.truth != row.predicted[0];
-  };
-  if (select == "errors") std::stable_partition(order.begin(), order.end(), wrong);
-  order.resize(std::min(order.size(), vm["count"].as<std::size_t>()));
-
-  std::vector<viz::SheetItem> items;
-  std::size_t errors = 0;
-  for (std::size_t i : order) {
-    const auto& row = predictions.rows[i];
-    items.push_back({row.key, row.truth, row.predicted[0], row.scores[0]});
-    errors += wrong(i);
-  }
+  const viz::SheetSelection chosen =
+      viz::select_for_sheet(predictions, viz::parse_sheet_select(select),
+                            vm["count"].as<std::size_t>(), vm["seed"].as<std::uint64_t>());
+  const auto& items = chosen.items;
+  const std::size_t errors = chosen.errors;
   viz::SheetOptions options;
   options.columns = vm["columns"].as<int>();
   options.thumb = vm["thumb"].as<int>();

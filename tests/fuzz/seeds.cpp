@@ -13,7 +13,7 @@
 #include "finegrain/data/convert.hpp"
 #include "finegrain/data/manifest.hpp"
 #include "finegrain/data/table.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/options.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/reduce/pca.hpp"
 

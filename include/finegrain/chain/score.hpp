@@ -13,8 +13,8 @@
 namespace fg {
 
 struct ScoreOptions {
-  std::size_t top_k = 1;          // classes per image, best first, 1..100000
-  std::optional<ConvImpl> conv;   // the 3x3 convolutions; default: the bundle's
+  std::size_t top_k = 1;         // classes per image, best first, 1..100000
+  std::optional<ConvImpl> conv;  // the 3x3 convolutions; default: the bundle's
   RunOptions run;
 
   // --top-k, the run options (no --resume) and --conv.

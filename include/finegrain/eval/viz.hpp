@@ -9,6 +9,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "finegrain/eval/metrics.hpp"
 #include "finegrain/extract/pooling.hpp"
 
 namespace fg::viz {
@@ -25,6 +26,19 @@ struct SheetOptions {
   int thumb = 180;  // thumbnail side in pixels
   std::string title;
 };
+
+// Which predictions a sheet shows: the first in file order, a seeded random
+// choice, or the wrong ones first (in the random order), then the others.
+enum class SheetSelect { first, random, errors };
+SheetSelect parse_sheet_select(const std::string& name);  // first | random | errors
+
+struct SheetSelection {
+  std::vector<SheetItem> items;
+  std::size_t errors = 0;  // of the items, those whose best guess is wrong
+};
+// At most `count` rows of `predictions`, chosen by `select` (with `seed`).
+SheetSelection select_for_sheet(const Predictions& predictions, SheetSelect select,
+                                std::size_t count, std::uint64_t seed);
 
 // A grid of thumbnails, each framed and captioned with its predicted and true
 // label: green when right, red when wrong, grey when the truth is unknown.

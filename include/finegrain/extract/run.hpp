@@ -67,7 +67,8 @@ class ImageRun {
   // is removed.
   RunReport run(Extractor& extractor, const std::vector<std::string>& paths,
                 const std::function<void(std::size_t, const float*)>& on_rows,
-                const std::function<void()>& finish_output, ExtractCheckpoint* checkpoint = nullptr);
+                const std::function<void()>& finish_output,
+                ExtractCheckpoint* checkpoint = nullptr);
 
  private:
   RunOptions options_;

@@ -1,10 +1,13 @@
 #include "finegrain/eval/viz.hpp"
 
 #include <algorithm>
+#include <random>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/random.hpp"
 #include "finegrain/extract/image.hpp"
 
 namespace fg::viz {
@@ -26,6 +29,36 @@ std::string fit(const std::string& text, double scale, int width) {
   return cut + "...";
 }
 }  // namespace
+
+SheetSelect parse_sheet_select(const std::string& name) {
+  if (name == "first") return SheetSelect::first;
+  if (name == "random") return SheetSelect::random;
+  if (name == "errors") return SheetSelect::errors;
+  throw UsageError(cat("--select must be first, random or errors, got '", name, "'"));
+}
+
+SheetSelection select_for_sheet(const Predictions& predictions, SheetSelect select,
+                                std::size_t count, std::uint64_t seed) {
+  std::vector<std::size_t> order(predictions.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (select != SheetSelect::first) {
+    std::mt19937_64 rng(seed);
+    seeded_shuffle(order, rng);
+  }
+  auto wrong = [&](std::size_t i) {
+    const auto& row = predictions.rows[i];
+    return !row.truth.empty() && row.truth != row.predicted[0];
+  };
+  if (select == SheetSelect::errors) std::stable_partition(order.begin(), order.end(), wrong);
+  order.resize(std::min(order.size(), count));
+  SheetSelection selection;
+  for (std::size_t i : order) {
+    const auto& row = predictions.rows[i];
+    selection.items.push_back({row.key, row.truth, row.predicted[0], row.scores[0]});
+    selection.errors += wrong(i);
+  }
+  return selection;
+}
 
 cv::Mat contact_sheet(const std::vector<SheetItem>& items, const SheetOptions& options) {
   const int columns = std::max(

@@ -225,5 +225,4 @@ void ExtractCheckpoint::remove() {
   impl_->lock_fd = -1;
 }
 
-
 }  // namespace fg

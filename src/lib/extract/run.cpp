@@ -47,8 +47,7 @@ ImageRun::ImageRun(const std::string& output, const std::string& what, const Run
 
 RunReport ImageRun::run(Extractor& extractor, const std::vector<std::string>& paths,
                         const std::function<void(std::size_t, const float*)>& on_rows,
-                        const std::function<void()>& finish_output,
-                        ExtractCheckpoint* checkpoint) {
+                        const std::function<void()>& finish_output, ExtractCheckpoint* checkpoint) {
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < paths.size(); ++i)
     if (!checkpoint || !checkpoint->done(i)) todo.push_back(i);
@@ -81,9 +80,8 @@ RunReport ImageRun::run(Extractor& extractor, const std::vector<std::string>& pa
   progress.finish();
   if (checkpoint) {
     report.resumed = checkpoint->resumed();
-    checkpoint->replay(use, [&](std::size_t i, const std::string& problem) {
-      skipped.emplace_back(i, problem);
-    });
+    checkpoint->replay(
+        use, [&](std::size_t i, const std::string& problem) { skipped.emplace_back(i, problem); });
   }
   report.skipped = skipped.size();
   if (report.images == 0) {
@@ -171,9 +169,8 @@ RunReport extract_table(const ExtractOptions& options, const std::string& manife
   header.provenance = ExtractionRecord{options, extractor.spec().name}.provenance();
   std::unique_ptr<ExtractCheckpoint> checkpoint;
   if (!image_run.writes_through())
-    checkpoint =
-        open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest),
-                        extractor, paths.size(), run.resume);
+    checkpoint = open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest),
+                                 extractor, paths.size(), run.resume);
   TableWriter writer(image_run.output_stage(), header);
   RunReport report = image_run.run(
       extractor, paths,

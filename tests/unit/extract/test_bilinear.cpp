@@ -14,7 +14,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/extract/bilinear.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
 #include "test_util.hpp"

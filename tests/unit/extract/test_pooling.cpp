@@ -14,7 +14,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
 #include "finegrain/extract/pooling.hpp"

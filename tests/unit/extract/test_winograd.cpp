@@ -11,8 +11,8 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
-#include "finegrain/extract/extract.hpp"
 #include "finegrain/extract/model_spec.hpp"
+#include "finegrain/extract/options.hpp"
 #include "finegrain/extract/winograd.hpp"
 #include "test_util.hpp"
 

@@ -1,6 +1,5 @@
 // The extractor: the real models reproduce PyTorch's fixture outputs from the
-// JPEG, VGG16 friendly names, fusion/flip/scales, options round trip,
-// checkpoints, the pipeline.
+// JPEG, VGG16 friendly names, fusion/flip/scales, batches.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,7 +13,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
-#include "finegrain/extract/extract.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/image.hpp"
 #include "finegrain/extract/model_spec.hpp"
 #include "finegrain/extract/pooling.hpp"
@@ -270,132 +269,4 @@ TEST_CASE("extract: fusion, flip, scales, augment and norms shape the rows as do
   CHECK(max_rel_error(av.data(), a.data(), 1024) < 1e-5);
   CHECK(max_rel_error(av.data() + 1024, m.data(), 1024) < 1e-5);
   CHECK(max_rel_error(av.data() + 12 * 1024, m.data(), 1024) < 1e-5);  // second image
-}
-
-TEST_CASE("extract: options round-trip through text") {
-  ExtractOptions o;
-  o.model = "vgg16-caffe";
-  o.layers = {"conv4_3", "conv5_3"};
-  o.size = 448;
-  o.scales = {224, 448};
-  o.resize = ResizeMode::crop;
-  o.pool.pooling = Pooling::gem;
-  o.pool.gem_p = 2.5;
-  o.layer_weights = {1, 0.25};
-  o.norm = Norm::power_l2;
-  o.flip = true;
-  o.flip_merge = Merge::concat;
-  o.augment_crops = true;
-  o.crop_fraction = 0.8;
-  o.max_pixels = 12345;
-  const std::string text = o.to_text();
-  const ExtractOptions back = ExtractOptions::from_text(text);
-  CHECK(back.to_text() == text);
-  CHECK(back.layers == o.layers);
-  CHECK(back.pool.gem_p == 2.5);
-  CHECK_THROWS_WITH_AS(ExtractOptions::from_text("pooling=median\n", "bundle/extract.txt"),
-                       doctest::Contains("bundle/extract.txt: line 1"), Error);
-}
-
-TEST_CASE("extract: a checkpoint resumes and drops a torn last record") {
-  TempDir dir;
-  const std::string path = dir.file("out.fgt.partial");
-  const std::vector<float> r0 = {1, 2, 3}, r2 = {7, 8, 9};
-  {
-    ExtractCheckpoint cp(path, "id", 3, 1, false);
-    cp.add_rows(0, r0.data());
-    cp.add_skip(1, "truncated JPEG");
-    cp.add_rows(2, r2.data());
-    cp.flush();
-  }
-  // Tear the last record.
-  fs::resize_file(path, fs::file_size(path) - 5);
-  CHECK_THROWS_WITH_AS(ExtractCheckpoint(path, "other", 3, 1, true),
-                       doctest::Contains("different options"), Error);
-  ExtractCheckpoint cp(path, "id", 3, 1, true);
-  CHECK(cp.resumed() == 2);
-  CHECK(cp.done(0));
-  CHECK(cp.done(1));
-  CHECK(!cp.done(2));
-  cp.add_rows(2, r2.data());
-  std::vector<std::size_t> rows, skips;
-  std::vector<float> seen;
-  cp.replay(
-      [&](std::size_t i, const float* v) {
-        rows.push_back(i);
-        seen.insert(seen.end(), v, v + 3);
-      },
-      [&](std::size_t i, const std::string& p) {
-        skips.push_back(i);
-        CHECK(p == "truncated JPEG");
-      });
-  CHECK(rows == std::vector<std::size_t>{0, 2});
-  CHECK(skips == std::vector<std::size_t>{1});
-  CHECK(seen == std::vector<float>{1, 2, 3, 7, 8, 9});
-}
-
-TEST_CASE("extract: options round-trip through a table's provenance") {
-  ExtractOptions o;
-  o.pool.pooling = Pooling::attn;
-  o.layers = {"fire8", "fire9"};
-  const std::string prov =
-      "stage=fg-extract\n" + o.provenance_text() + "model-spec-name=x\nstage=fg-pca\npca.dim=64\n";
-  CHECK(ExtractOptions::from_provenance(prov).to_text() == o.to_text());
-}
-
-TEST_CASE(
-    "extract: the pipeline gives every batch size the same rows, in order, and reports skips") {
-  std::vector<std::string> paths;
-  for (const auto& e : fs::directory_iterator(test_assets() + "/data/flowers12/test/sunflower"))
-    paths.push_back(e.path().string());
-  std::sort(paths.begin(), paths.end());
-  paths.resize(19);
-  TempDir tmp;
-  const std::string damaged = tmp.file("damaged.jpg");
-  std::ofstream(damaged, std::ios::binary) << "\xFF\xD8\xFF not really a JPEG";
-  paths.insert(paths.begin() + 7, damaged);  // 20 files, the 8th unreadable
-  Extractor ex(raw_options(spec_file("squeezenet1_1_imagenet_notop"), "fire9"));
-  std::vector<std::size_t> todo(paths.size());
-  std::iota(todo.begin(), todo.end(), 0);
-  std::vector<std::vector<float>> reference;
-  for (std::size_t batch : {1, 3, 8, 32}) {
-    CAPTURE(batch);
-    std::vector<std::vector<float>> rows;
-    std::vector<std::size_t> order, skipped;
-    const PipelineStats st = extract_files(
-        ex, paths, todo, batch,
-        [&](std::size_t i, const float* row) {
-          order.push_back(i);
-          rows.emplace_back(row, row + ex.dim());
-        },
-        [&](std::size_t i, const std::string&) { skipped.push_back(i); });
-    CHECK(st.images == 19);
-    CHECK(st.skipped == 1);
-    CHECK(skipped == std::vector<std::size_t>{7});
-    std::vector<std::size_t> want(20);
-    std::iota(want.begin(), want.end(), 0);
-    want.erase(want.begin() + 7);
-    CHECK(order == want);
-    if (reference.empty()) reference = rows;
-    REQUIRE(rows.size() == reference.size());
-    // A batch of one rounds differently from larger batches: 1.9e-6 of the
-    // largest value measured. The Winograd layers are batch-invariant
-    // (test_winograd checks them image by image), so this is OpenCV's own
-    // layers (SqueezeNet's 1x1 convolutions).
-    double worst = 0, scale = 0;
-    for (std::size_t r = 0; r < rows.size(); ++r)
-      for (std::size_t k = 0; k < rows[r].size(); ++k) {
-        worst = std::max(worst, double(std::fabs(rows[r][k] - reference[r][k])));
-        scale = std::max(scale, double(std::fabs(reference[r][k])));
-      }
-    CHECK(worst <= 3e-6 * scale);
-  }
-  // An error thrown by the consumer stops the producer and propagates.
-  CHECK_THROWS_WITH(extract_files(
-                        ex, paths, todo, 1,
-                        [](std::size_t i, const float*) {
-                          if (i == 3) throw Error("stop here");
-                        },
-                        [](std::size_t, const std::string&) {}),
-                    "stop here");
 }
