@@ -5,6 +5,7 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
 #include "finegrain/data/table.hpp"
+#include "finegrain/extract/options.hpp"
 
 using namespace fg;
 
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
         }
         if (from == "fgt") {
           // Record by record: any table size converts in the memory of one row.
-          const TableHeader done = convert_tables(inputs, out, to, read_options);
+          const TableHeader done = convert_tables(inputs, out, to, read_options, same_provenance);
           log::info(cat("Done ", *done.rows, " rows of dimension ", done.dim, ", ",
                         done.classes.size(), " classes (", from, " -> ", to, ")"));
           return 0;

@@ -46,8 +46,10 @@ void write_in_format(const std::string& format, const std::string& path, const F
 // (same dimension and provenance, class lists merged by name). npy and text
 // need the row count in every input's header (files written by fg have it).
 // Returns the output's header, rows = the rows written.
+// `same_provenance` as for join_tables.
 TableHeader convert_tables(const std::vector<std::string>& inputs, const std::string& out,
-                           const std::string& format, TableReadOptions options = {});
+                           const std::string& format, TableReadOptions options = {},
+                           const ProvenanceMatch& same_provenance = {});
 
 // A float32 .npy array (C order), e.g. the model fixtures in the assets.
 struct NpyArray {

@@ -132,9 +132,13 @@ void write_table(const std::string& path, const FeatureTable& table, bool allow_
 // given (it must hold every class a row uses), e.g. the whole manifest's, so a joined
 // table equals the one a single process writes. `between_rows` runs before each row
 // (it may throw to stop; the output is then not written). Returns the rows written.
+// `same_provenance` decides whether two tables' provenances agree (default:
+// the same text; the extract stage's fg::same_provenance compares settings).
+using ProvenanceMatch = std::function<bool(const std::string&, const std::string&)>;
 std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::string& out_path,
                           const TableReadOptions& options = {},
                           const std::vector<std::string>& classes = {},
-                          const std::function<void()>& between_rows = {});
+                          const std::function<void()>& between_rows = {},
+                          const ProvenanceMatch& same_provenance = {});
 
 }  // namespace fg

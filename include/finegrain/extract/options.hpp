@@ -12,6 +12,7 @@
 #include <boost/program_options.hpp>
 
 #include "finegrain/extract/image.hpp"
+#include "finegrain/extract/model_spec.hpp"
 #include "finegrain/extract/pooling.hpp"
 #include "finegrain/extract/winograd.hpp"
 
@@ -56,6 +57,15 @@ struct ExtractOptions {
   static ExtractOptions from_provenance(const std::string& text,
                                         const std::string& origin = "provenance");
 
+  // The same settings in canonical form for the model spec they run with:
+  // its defaults spelled out (size, layers), one-scale lists as a size,
+  // all-1 layer weights dropped, settings that do not apply reset (gem-p
+  // without gem, attn-pool without attn, flip-merge without flip,
+  // scale-merge with one scale, crop-fraction without crops), and the
+  // model left out (name or path: the spec says which). Two settings that
+  // make the same values have the same canonical to_text().
+  ExtractOptions canonical(const ModelSpec& spec) const;
+
   // The command-line options of fg-extract (and fg-score) for these fields.
   static void add_options(boost::program_options::options_description& options);
   static ExtractOptions from_variables(const boost::program_options::variables_map& vm);
@@ -78,5 +88,11 @@ struct ExtractionRecord {
   static std::optional<ExtractionRecord> find(const std::string& provenance,
                                               const std::string& origin = "provenance");
 };
+
+// Whether two feature tables' provenances say their values were made the
+// same way: their extraction records compared in canonical form (with the
+// model spec, when it can be found), every other line as text. For joining
+// tables (fg-convert, fg-jobs) and the like.
+bool same_provenance(const std::string& a, const std::string& b);
 
 }  // namespace fg

@@ -19,6 +19,7 @@
 #include "finegrain/core/random.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/eval/metrics.hpp"
+#include "finegrain/extract/options.hpp"
 
 namespace fs = std::filesystem;
 
@@ -532,7 +533,8 @@ int run_extract(RunnerOptions options, std::vector<std::string> args) {
   const std::vector<std::string> classes = manifest_classes(s.manifest);
   plan.join = [=] {
     // The class list of one fg-extract over the whole manifest, whatever classes each shard saw.
-    const std::uint64_t rows = join_tables(outputs, s.output, {}, classes, check_interrupt);
+    const std::uint64_t rows =
+        join_tables(outputs, s.output, {}, classes, check_interrupt, same_provenance);
     join_skipped(w, outputs.size(), s.skipped_out);
     log::info(cat("joined ", rows, " rows from ", outputs.size(), " shards into ", s.output));
   };

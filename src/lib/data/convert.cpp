@@ -481,7 +481,8 @@ void write_in_format(const std::string& format, const std::string& path, const F
 }
 
 TableHeader convert_tables(const std::vector<std::string>& inputs, const std::string& out,
-                           const std::string& format, TableReadOptions options) {
+                           const std::string& format, TableReadOptions options,
+                           const ProvenanceMatch& same_provenance) {
   if (inputs.empty()) throw UsageError("no input tables");
   // All headers first: the joined class list, dimension, provenance and row
   // count are known before the first record is written.
@@ -500,7 +501,8 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
     } else if (h.dim != joined.dim) {
       throw Error(cat(name, ": dimension ", h.dim, ", expected ", joined.dim,
                       " (as in the tables before it)"));
-    } else if (h.provenance != joined.provenance) {
+    } else if (same_provenance ? !same_provenance(joined.provenance, h.provenance)
+                               : h.provenance != joined.provenance) {
       throw Error(
           cat(name, ": made with other settings than the tables before it (provenance differs)"));
     }

@@ -277,7 +277,8 @@ void write_table(const std::string& path, const FeatureTable& table, bool allow_
 
 std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::string& out_path,
                           const TableReadOptions& options, const std::vector<std::string>& classes,
-                          const std::function<void()>& between_rows) {
+                          const std::function<void()>& between_rows,
+                          const ProvenanceMatch& same_provenance) {
   if (inputs.empty()) throw Error("no tables to join");
   // The headers first: the output's class list must be known before its header is written.
   std::vector<TableHeader> headers;
@@ -291,7 +292,8 @@ std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::str
     if (h.dim != joined.dim)
       throw Error(cat(inputs[t], ": dimension ", h.dim, ", expected ", joined.dim,
                       " (as in the tables before it)"));
-    if (h.provenance != joined.provenance)
+    if (same_provenance ? !same_provenance(joined.provenance, h.provenance)
+                        : h.provenance != joined.provenance)
       throw Error(cat(inputs[t],
                       ": made with other settings than the tables before it (provenance differs)"));
     std::vector<int> remap(h.classes.size());

@@ -119,8 +119,9 @@ ExtractCheckpoint::ExtractCheckpoint(const std::string& path, const std::string&
     if (id != identity || d != dim || r != rows_per_image)
       throw Error(
           cat(path,
-              ": made with different options, model or manifest; delete it, or drop --resume to "
-              "start afresh"));
+              ": made with different options, model or manifest, or with another --threads/--batch "
+              "(the values depend on them in the last bits); resume with the same, delete it, or "
+              "drop --resume to start afresh"));
     good_end = std::uint64_t(in.tellg());
     const std::uint64_t floats = std::uint64_t(dim) * rows_per_image;
     std::vector<float> buf(floats);

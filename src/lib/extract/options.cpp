@@ -1,6 +1,7 @@
 // ExtractOptions: the settings that determine feature values, as text, provenance and options.
 #include "finegrain/extract/options.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <sstream>
 
@@ -238,6 +239,70 @@ std::optional<ExtractionRecord> ExtractionRecord::find(const std::string& proven
   }
   if (!found) return std::nullopt;
   return ExtractionRecord{ExtractOptions::from_provenance(provenance, origin), spec_name};
+}
+
+ExtractOptions ExtractOptions::canonical(const ModelSpec& spec) const {
+  const ExtractOptions d;
+  ExtractOptions c = *this;
+  c.model.clear();
+  if (c.scales.size() == 1) {
+    c.size = c.scales.front();
+    c.scales.clear();
+  }
+  if (c.scales.empty()) {
+    if (c.size == 0) c.size = spec.size;
+    c.scale_merge = d.scale_merge;
+  } else {
+    c.size = 0;  // unused
+  }
+  if (c.layers.empty()) c.layers = spec.default_layers;
+  if (std::all_of(c.layer_weights.begin(), c.layer_weights.end(),
+                  [](double w) { return w == 1.0; }))
+    c.layer_weights.clear();
+  if (c.pool.pooling != Pooling::attn) c.pool.attn_pool = d.pool.attn_pool;
+  if (c.pool.effective() != Pooling::gem) c.pool.gem_p = d.pool.gem_p;
+  if (!c.flip) c.flip_merge = d.flip_merge;
+  if (!c.augment_crops) c.crop_fraction = d.crop_fraction;
+  return c;
+}
+
+namespace {
+// The lines of a provenance that are not its extraction record, in order.
+std::string other_lines(const std::string& provenance) {
+  std::istringstream lines(provenance);
+  std::string out;
+  for (std::string line; std::getline(lines, line);)
+    if (line != kExtractStage && line.rfind("extract.", 0) != 0 && line.rfind(kSpecNameKey, 0) != 0)
+      out += line + "\n";
+  return out;
+}
+
+// The extraction record's settings in canonical form; without the model
+// spec (not on this machine), the spec-free part of that.
+std::string canonical_text(const ExtractionRecord& record) {
+  for (const std::string& name : {record.options.model, record.spec_name}) {
+    try {
+      return record.options.canonical(load_model_spec(name)).to_text();
+    } catch (const Error&) {}
+  }
+  ModelSpec unknown;
+  unknown.size = 0;
+  return record.options.canonical(unknown).to_text();
+}
+}  // namespace
+
+bool same_provenance(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  if (other_lines(a) != other_lines(b)) return false;
+  std::optional<ExtractionRecord> ra, rb;
+  try {
+    ra = ExtractionRecord::find(a);
+    rb = ExtractionRecord::find(b);
+  } catch (const Error&) {
+    return false;  // a damaged record is not the same as anything
+  }
+  if (!ra || !rb) return false;
+  return ra->spec_name == rb->spec_name && canonical_text(*ra) == canonical_text(*rb);
 }
 
 void ExtractOptions::add_options(po::options_description& options) {

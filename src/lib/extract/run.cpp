@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <opencv2/core/utility.hpp>
+
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/option_range.hpp"
 #include "finegrain/core/progress.hpp"
@@ -109,11 +111,12 @@ std::string skipped_note(std::size_t skipped, const RunOptions& run) {
 }
 
 std::string checkpoint_identity(const ExtractOptions& options, const ModelSpec& spec,
-                                const Manifest& manifest) {
+                                const Manifest& manifest, std::size_t batch) {
   std::string manifest_text;
   for (const auto& e : manifest) manifest_text += e.path + "\t" + e.label + "\n";
-  return cat(options.to_text(), "--spec--\n", spec.to_text(), "--manifest-fnv1a64-- ",
-             fnv1a(manifest_text), "\n");
+  return cat(options.canonical(spec).to_text(), "--spec--\n", spec.to_text(),
+             "--manifest-fnv1a64-- ", fnv1a(manifest_text), "\n--threads ", cv::getNumThreads(),
+             " --batch ", batch, "\n");
 }
 
 namespace {
@@ -169,8 +172,9 @@ RunReport extract_table(const ExtractOptions& options, const std::string& manife
   header.provenance = ExtractionRecord{options, extractor.spec().name}.provenance();
   std::unique_ptr<ExtractCheckpoint> checkpoint;
   if (!image_run.writes_through())
-    checkpoint = open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest),
-                                 extractor, paths.size(), run.resume);
+    checkpoint =
+        open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest, run.batch),
+                        extractor, paths.size(), run.resume);
   TableWriter writer(image_run.output_stage(), header);
   RunReport report = image_run.run(
       extractor, paths,

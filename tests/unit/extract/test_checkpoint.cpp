@@ -3,8 +3,11 @@
 
 #include <filesystem>
 
+#include <opencv2/core/utility.hpp>
 #include "finegrain/core/common.hpp"
+
 #include "finegrain/extract/checkpoint.hpp"
+#include "finegrain/extract/run.hpp"
 #include "test_util.hpp"
 
 using namespace fg;
@@ -47,3 +50,23 @@ TEST_CASE("checkpoint: resumes and drops a torn last record") {
   CHECK(seen == std::vector<float>{1, 2, 3, 7, 8, 9});
 }
 
+TEST_CASE("checkpoint: the identity takes canonical settings, and the threads and batch") {
+  ModelSpec spec;
+  spec.name = "net";
+  spec.size = 224;
+  spec.default_layers = {"fire9"};
+  const Manifest manifest = {{"a.jpg", "x"}, {"b.jpg", "y"}};
+  ExtractOptions spelled;
+  spelled.size = 224;
+  spelled.layers = {"fire9"};
+  const std::string id = checkpoint_identity(ExtractOptions(), spec, manifest, 8);
+  CHECK(checkpoint_identity(spelled, spec, manifest, 8) == id);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, 2) != id);
+  spelled.size = 320;
+  CHECK(checkpoint_identity(spelled, spec, manifest, 8) != id);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, {{"a.jpg", "x"}}, 8) != id);
+  const int threads = cv::getNumThreads();
+  cv::setNumThreads(threads == 1 ? 2 : 1);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, 8) != id);
+  cv::setNumThreads(threads);
+}

@@ -40,3 +40,54 @@ TEST_CASE("options: round trip through a table's provenance") {
   CHECK(ExtractOptions::from_provenance(prov).to_text() == o.to_text());
 }
 
+TEST_CASE("options: defaults spelled out have the canonical form of the defaults") {
+  ModelSpec spec;
+  spec.size = 224;
+  spec.default_layers = {"fire9"};
+  const ExtractOptions defaults;
+  ExtractOptions spelled;
+  spelled.model = "/elsewhere/squeezenet1_1_imagenet_notop.spec";
+  spelled.size = 224;
+  spelled.layers = {"fire9"};
+  spelled.layer_weights = {1};
+  CHECK(spelled.to_text() != defaults.to_text());
+  CHECK(spelled.canonical(spec).to_text() == defaults.canonical(spec).to_text());
+  ExtractOptions one_scale;  // --scales 224: the same as --size 224
+  one_scale.scales = {224};
+  one_scale.scale_merge = Merge::concat;
+  CHECK(one_scale.canonical(spec).to_text() == defaults.canonical(spec).to_text());
+  // What changes the values changes the canonical form.
+  ExtractOptions other = spelled;
+  other.size = 320;
+  CHECK(other.canonical(spec).to_text() != defaults.canonical(spec).to_text());
+  other = spelled;
+  other.layers = {"fire8"};
+  CHECK(other.canonical(spec).to_text() != defaults.canonical(spec).to_text());
+  other = spelled;
+  other.pool.pooling = Pooling::gem;
+  CHECK(other.canonical(spec).to_text() != defaults.canonical(spec).to_text());
+}
+
+TEST_CASE("options: provenances compare by canonical settings, other stages' lines as text") {
+  ExtractOptions spelled;
+  spelled.size = 224;  // the spec's default (squeezenet1_1_imagenet_notop)
+  spelled.layers = {"fire9"};
+  const std::string spec = "squeezenet1_1_imagenet_notop";
+  const std::string a = ExtractionRecord{ExtractOptions(), spec}.provenance();
+  const std::string b = ExtractionRecord{spelled, spec}.provenance();
+  CHECK(a != b);
+  CHECK(same_provenance(a, b));
+  CHECK(same_provenance(a + "stage=fg-pca\npca.dim=64\n", b + "stage=fg-pca\npca.dim=64\n"));
+  CHECK_FALSE(same_provenance(a + "stage=fg-pca\npca.dim=64\n", b + "stage=fg-pca\npca.dim=32\n"));
+  ExtractOptions bigger = spelled;
+  bigger.size = 320;
+  CHECK_FALSE(same_provenance(a, ExtractionRecord{bigger, spec}.provenance()));
+  CHECK_FALSE(same_provenance(a, ExtractionRecord{ExtractOptions(), "vgg16-caffe"}.provenance()));
+  CHECK_FALSE(same_provenance(a, "stage=other\n"));
+  // The record is found by its stage line; a table without one has none.
+  const auto found = ExtractionRecord::find(b + "stage=fg-pca\n");
+  REQUIRE(found);
+  CHECK(found->spec_name == spec);
+  CHECK(found->options.to_text() == spelled.to_text());
+  CHECK_FALSE(ExtractionRecord::find("extract.size=224\n"));
+}

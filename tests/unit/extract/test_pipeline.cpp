@@ -14,8 +14,7 @@
 using namespace fg;
 namespace fs = std::filesystem;
 
-TEST_CASE(
-    "pipeline: gives every batch size the same rows, in order, and reports skips") {
+TEST_CASE("pipeline: gives every batch size the same rows, in order, and reports skips") {
   std::vector<std::string> paths;
   for (const auto& e : fs::directory_iterator(test_assets() + "/data/flowers12/test/sunflower"))
     paths.push_back(e.path().string());
@@ -25,7 +24,7 @@ TEST_CASE(
   const std::string damaged = tmp.file("damaged.jpg");
   std::ofstream(damaged, std::ios::binary) << "\xFF\xD8\xFF not really a JPEG";
   paths.insert(paths.begin() + 7, damaged);  // 20 files, the 8th unreadable
-  ExtractOptions raw;  // the fire9 map pooled, not normalised
+  ExtractOptions raw;                        // the fire9 map pooled, not normalised
   raw.model = spec_file("squeezenet1_1_imagenet_notop");
   raw.layers = {"fire9"};
   raw.norm = Norm::none;
