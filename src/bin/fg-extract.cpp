@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
     ("batch,b", ranged<std::size_t>(1, 4096)->default_value(8), "images per forward pass")
     ("skipped", cli::po::value<std::string>(), "write the images that could not be used to this file "
      "(path<TAB>problem lines)")
+    ("on-corrupt", cli::po::value<std::string>()->default_value("warn"), "an image that decodes with errors "
+     "(e.g. a JPEG with corrupt data): warn (use it, with a warning naming it) | skip (leave it out like an "
+     "unreadable one)")
     ("resume", cli::po::bool_switch(), "continue from <features-out>.partial left by an interrupted run "
      "with the same options, model and manifest, without recomputing it")
     ("progress", cli::po::bool_switch(), "show the progress line even when stderr is not a terminal")
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
       [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
         const ExtractOptions eo = ExtractOptions::from_variables(vm);
         cli::apply_threads(vm);
+        const OnCorrupt on_corrupt = parse_on_corrupt(vm["on-corrupt"].as<std::string>());
         if (vm["list-layers"].as<bool>()) {
           cli::require_args(args, 0, 0);
           const ModelSpec spec = load_model_spec(eo.model);
@@ -126,8 +130,10 @@ int main(int argc, char** argv) {
           for (std::size_t i = 0; i < paths.size(); ++i) todo.push_back(i);
         } else {
           const std::string partial = ExtractCheckpoint::path_for(out_path);
+          // (--on-corrupt decides which images have rows, so a resume keeps it.)
           const std::string identity =
-              cat(eo.to_text(), "--spec--\n", extractor.spec().to_text(), "--manifest-fnv1a64-- ",
+              cat(eo.to_text(), on_corrupt == OnCorrupt::skip ? "on-corrupt=skip\n" : "",
+                  "--spec--\n", extractor.spec().to_text(), "--manifest-fnv1a64-- ",
                   fingerprint(manifest_text), "\n");
           checkpoint =
               std::make_unique<ExtractCheckpoint>(partial, identity, dim, rows_per_image, resume);
@@ -168,7 +174,8 @@ int main(int argc, char** argv) {
             [&](std::size_t done) {
               if (checkpoint) checkpoint->flush();
               progress.update(done);
-            });
+            },
+            on_corrupt);
         progress.finish();
 
         if (direct) {
@@ -207,6 +214,8 @@ int main(int argc, char** argv) {
                                   " rows of dim ", dim, ")");
         if (checkpoint && checkpoint->resumed())
           summary += cat(", ", checkpoint->resumed(), " of them resumed");
+        if (stats.damaged)
+          summary += cat("; ", stats.damaged, " decoded with errors (used: --on-corrupt warn)");
         summary += cat("; ", skipped.size(), " skipped");
         if (!skipped.empty())
           summary += skipped_path.empty() ? " (list them with --skipped FILE)"

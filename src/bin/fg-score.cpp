@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
       "batch,b", ranged<std::size_t>(1, 4096)->default_value(8), "images per forward pass")(
       "skipped", cli::po::value<std::string>(),
       "write the images that could not be used to this file")(
+      "on-corrupt", cli::po::value<std::string>()->default_value("warn"),
+      "an image that decodes with errors (e.g. a JPEG with corrupt data): warn (score it, with a "
+      "warning naming it) | skip (leave it out like an unreadable one)")(
       "progress", cli::po::bool_switch(),
       "show the progress line even when stderr is not a terminal")(
       "conv", cli::po::value<std::string>(),
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
         const std::size_t topk = vm["top-k"].as<std::size_t>(),
                           batch = vm["batch"].as<std::size_t>();
         std::string skipped_path = vm.count("skipped") ? vm["skipped"].as<std::string>() : "";
+        const OnCorrupt on_corrupt = parse_on_corrupt(vm["on-corrupt"].as<std::string>());
 
         Manifest manifest;
         if (fs::is_directory(input)) {
@@ -97,7 +101,7 @@ int main(int argc, char** argv) {
               log::warn(cat(paths[i], ": ", problem, "; skipped"));
               skipped.emplace_back(i, problem);
             },
-            [&](std::size_t done) { progress.update(done); });
+            [&](std::size_t done) { progress.update(done); }, on_corrupt);
         progress.finish();
         if (scored == 0)
           throw Error(cat("no image could be read (", skipped.size(), " skipped); ", out_path,
@@ -111,7 +115,9 @@ int main(int argc, char** argv) {
         }
         outputs.commit();
         log::info(
-            cat("Done ", scored, " images, ", skipped.size(), " skipped",
+            cat("Done ", scored, " images",
+                stats.damaged ? cat(" (", stats.damaged, " decoded with errors)") : "", ", ",
+                skipped.size(), " skipped",
                 skipped.empty() || !skipped_path.empty() ? "" : " (list them with --skipped FILE)",
                 "; ",
                 format_double(stats.seconds > 0 ? std::round(10 * scored / stats.seconds) / 10 : 0),

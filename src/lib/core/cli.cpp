@@ -1,7 +1,9 @@
 #include "finegrain/core/cli.hpp"
 
 #include <omp.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <iostream>
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
@@ -144,7 +146,13 @@ void apply_threads(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   if (threads > 0) {
     omp_set_num_threads(threads);
-    cv::setNumThreads(threads);
+    // OpenCV's TBB pool never runs more threads than the CPUs this process
+    // may use; asked for more, TBB ignores the excess and prints a raw "TBB
+    // Warning" on stderr. So it is asked for at most that many (the same pool).
+    cpu_set_t allowed;
+    const int cpus =
+        ::sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : 0;
+    cv::setNumThreads(cpus > 0 ? std::min(threads, cpus) : threads);
   }
 }
 
