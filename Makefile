@@ -1,6 +1,7 @@
 # finegrain — the front door. CMake does the building; this file names the tasks.
 #   make            Release build of the library and the fg-* programs (into build/)
-#   make test       build, then unit tests and end-to-end tests of the programs
+#   make test       build (and the fuzz targets, with clang-14), then unit tests, end-to-end
+#                   tests of the programs and a brief run of every fuzz target
 #   make demo       the whole chain on flowers12 with SqueezeNet (see README)
 #   make bench      build and run the benchmarks in bench/
 #   make bench-compare  portable (default) vs -march=native builds, same run (bench/compare-builds.sh)
@@ -9,7 +10,8 @@
 #   make check-asan build with AddressSanitizer + UBSan and run the tests
 #   make fuzz       libFuzzer campaigns on every reader (FUZZ_RUNS per target, default
 #                   10^6, or FUZZ_SECONDS; FUZZ_TARGETS picks some), built with clang in
-#                   build-fuzz/; `make test` replays the regressions and runs each briefly
+#                   build-fuzz/; `make test` builds them too, and its ctest fuzz_brief
+#                   replays the regressions and runs each target briefly
 #   make format     apply .clang-format to the C++ sources; make format-check: fail if one differs
 
 PREFIX ?= /usr/local

@@ -20,7 +20,7 @@ build=${1:?usage: run.sh <build-dir> [--brief]}
 mode=${2:-campaign}
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
-targets=${FUZZ_TARGETS:-$(cd "$build" 2>/dev/null && ls fuzz_* 2>/dev/null | grep -v '\.' | sort | tr '\n' ' ')}
+targets=${FUZZ_TARGETS:-$( (cd "$build" 2>/dev/null && ls fuzz_* 2>/dev/null) | grep -v '\.' | sort | tr '\n' ' ' || true)}
 if [ -z "$targets" ] || [ ! -x "$build/fuzz-seeds" ]; then
   if [ "$mode" = --brief ] && [ "${CI:-}" != true ]; then
     echo "SKIPPED: no fuzz programs in $build (make fuzz-build, or make test, builds them with clang-14)"
