@@ -835,7 +835,7 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
           const std::size_t index = todo[k];
           std::string problem, damage;
           cv::Mat img = load_image(paths[index], max_pixels, problem, &damage);
-          if (!damage.empty() && on_corrupt == OnCorrupt::skip) {
+          if (problem.empty() && !damage.empty() && on_corrupt == OnCorrupt::skip) {
             problem = cat(damage, ", --on-corrupt skip");
             damage.clear();
           }
