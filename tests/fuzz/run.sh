@@ -9,7 +9,7 @@
 #                                (default 3000) executions from the seeds
 #
 # FUZZ_TARGETS="fuzz_pca fuzz_mic" picks targets. Limits for every run: 2048 MB resident,
-# 512 MB in one allocation, 10 s per input; any crash, leak, timeout or limit fails the run.
+# 512 MB in one allocation, 30 s per input (wall clock, on a shared machine); any crash, leak, timeout or limit fails the run.
 # The last line of each target's log (<build-dir>/fuzz-logs/<target>.log) is libFuzzer's
 # final "#N DONE cov: ... ft: ..." line; a summary table is printed at the end.
 #
@@ -37,7 +37,7 @@ rm -rf "$seeds"
 logs=$build/fuzz-logs
 mkdir -p "$logs"
 
-limits=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1)
+limits=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=30 -print_final_stats=1)
 extra_for() {
   case $1 in
     fuzz_text_table) echo "-max_len=1024" ;;   # dense rows of up to 2^20 values each

@@ -40,9 +40,10 @@ Manifest read_manifest(const std::string& path) {
     if (entry.path.empty()) throw Error(cat(name, ":", i + 1, ": empty path"));
     // One CR of a CRLF line end is dropped; one more would end up inside the
     // path or label, and no manifest could say so again (a "\r\r\n" file).
-    if (line.back() == '\r')
+    const bool path_cr = entry.path.back() == '\r';
+    if (path_cr || (!entry.label.empty() && entry.label.back() == '\r'))
       throw Error(cat(name, ":", i + 1, ": a carriage return at the end of the ",
-                      tab == std::string::npos ? "path" : "label", " (line ends \\r\\r\\n?)"));
+                      path_cr ? "path" : "label", " (line ends \\r\\r\\n?)"));
     manifest.push_back(std::move(entry));
   }
   if (manifest.empty()) throw Error(cat(name, ": no images listed"));

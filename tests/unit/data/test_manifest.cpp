@@ -171,4 +171,8 @@ TEST_CASE("manifest: a doubled byte-order mark and CR CR LF lines survive or are
   CHECK_THROWS_WITH_AS(read_manifest(dir.file("crpath.tsv")),
                        doctest::Contains("crpath.tsv:1: a carriage return at the end of the path"),
                        Error);
+  write_bytes(dir.file("crtab.tsv"), "a.jpg\r\t\n");  // no label: written back as "a.jpg\r\n"
+  CHECK_THROWS_WITH_AS(read_manifest(dir.file("crtab.tsv")),
+                       doctest::Contains("crtab.tsv:1: a carriage return at the end of the path"),
+                       Error);
 }
