@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "finegrain/classify/logreg.hpp"
+#include "finegrain/classify/predictions.hpp"
 #include "finegrain/classify/scaling.hpp"
 #include "finegrain/classify/svm.hpp"
 #include "finegrain/data/table.hpp"
@@ -31,11 +32,6 @@ struct TrainOptions {
 
   static void register_options(boost::program_options::options_description& options);
   static TrainOptions from(const boost::program_options::variables_map& vm);
-};
-
-struct Prediction {
-  int cls = 0;         // index into Classifier::classes()
-  double score = 0.0;  // probability, or SVM votes / (classes - 1)
 };
 
 // Model file layout (little-endian): "FGCLSFR\n", u32 version (=1), then the
@@ -92,11 +88,5 @@ class Classifier {
   std::string provenance_;
   std::string path_ = "<model>";
 };
-
-// predictions.tsv (see README): the two header lines and one row.
-std::string predictions_header(const std::vector<std::string>& classes, std::size_t topk);
-std::string prediction_line(const std::string& key, const std::string& truth,
-                            const std::vector<Prediction>& predictions,
-                            const std::vector<std::string>& classes);
 
 }  // namespace fg

@@ -14,26 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "finegrain/classify/predictions.hpp"
 #include "finegrain/core/plot.hpp"
 
 namespace fg {
-
-// predictions.tsv: "#key true predicted score [pred2 score2 ...]" header,
-// "#classes <names...>", then one row per record (see README).
-struct Predictions {
-  std::vector<std::string> classes;  // the model's classes, model order
-  std::size_t k = 1;                 // candidates per row
-  struct Row {
-    std::string key;
-    std::string truth;                   // "" = unlabeled
-    std::vector<std::string> predicted;  // k names, best first
-    std::vector<double> scores;          // k scores
-  };
-  std::vector<Row> rows;
-};
-
-// Strict reader: errors name the file and line.
-Predictions read_predictions(const std::string& path);
 
 struct ClassMetrics {
   std::string name;

@@ -34,12 +34,6 @@ std::string shown(const std::string& text) {
   return text.size() > 40 ? out + "..." : out;
 }
 
-std::string clean_field(std::string s) {
-  for (char& c : s)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 std::string list_names(const std::vector<std::string>& names, std::size_t max = 5) {
   std::string out;
   for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
@@ -591,24 +585,6 @@ Classifier Classifier::load(const std::string& path) {
   if (in.stream().peek() != std::char_traits<char>::eof())
     throw Error(cat(in.name(), ": damaged classifier model: unexpected data after the end marker"));
   return c;
-}
-
-std::string predictions_header(const std::vector<std::string>& classes, std::size_t topk) {
-  topk = std::min(std::max<std::size_t>(topk, 1), classes.size());
-  std::string h = "#key\ttrue\tpredicted\tscore";
-  for (std::size_t i = 2; i <= topk; ++i) h += cat("\tpred", i, "\tscore", i);
-  h += "\n#classes";
-  for (const auto& c : classes) h += "\t" + clean_field(c);
-  return h + "\n";
-}
-
-std::string prediction_line(const std::string& key, const std::string& truth,
-                            const std::vector<Prediction>& predictions,
-                            const std::vector<std::string>& classes) {
-  std::string line = clean_field(key) + "\t" + clean_field(truth);
-  for (const auto& p : predictions)
-    line += "\t" + clean_field(classes[p.cls]) + "\t" + format_float(static_cast<float>(p.score));
-  return line + "\n";
 }
 
 }  // namespace fg
