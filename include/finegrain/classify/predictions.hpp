@@ -36,10 +36,10 @@ std::string prediction_line(const std::string& key, const std::string& truth,
 
 // What predict_table did, for the program's report.
 struct PredictSummary {
-  std::uint64_t rows = 0;       // rows predicted
-  std::uint64_t labelled = 0;   // rows with a true label
-  std::uint64_t correct = 0;    // labelled rows whose top-1 class is the true one
-  std::uint64_t unseen = 0;     // labelled rows whose label the model was not trained on
+  std::uint64_t rows = 0;      // rows predicted
+  std::uint64_t labelled = 0;  // rows with a true label
+  std::uint64_t correct = 0;   // labelled rows whose top-1 class is the true one
+  std::uint64_t unseen = 0;    // labelled rows whose label the model was not trained on
   std::map<std::string, std::uint64_t> unseen_labels;  // those labels and their rows
 };
 

@@ -65,7 +65,8 @@ PredictSummary predict_table(const Classifier& model, const std::string& in_path
         predictions[i] = model.predict_row(buffer[i].values.data(), topk);
       } catch (const std::exception& e) {
 #pragma omp critical
-        if (error.empty()) error = cat(e.what(), " (row ", buffer[i].key, " of ", reader.name(), ")");
+        if (error.empty())
+          error = cat(e.what(), " (row ", buffer[i].key, " of ", reader.name(), ")");
       }
     }
     if (!error.empty()) throw Error(error);
