@@ -22,7 +22,8 @@ enum class ClassifierType { svm, logreg };
 std::string to_string(ClassifierType type);
 ClassifierType parse_classifier_type(const std::string& text);
 
-// Everything fg-train can set; registers and reads its own options.
+// Everything fg-train can set; registers and reads its own options (the
+// options pattern of core/cli.hpp: help defaults from the members' defaults).
 struct TrainOptions {
   ClassifierType type = ClassifierType::svm;
   ScaleKind scale = ScaleKind::minmax;
@@ -30,7 +31,7 @@ struct TrainOptions {
   SvmOptions svm;
   LogregOptions logreg;
 
-  static void register_options(boost::program_options::options_description& options);
+  static void add_options(boost::program_options::options_description& options);
   static TrainOptions from(const boost::program_options::variables_map& vm);
 };
 
@@ -38,6 +39,11 @@ struct TrainOptions {
 // type, dimension, classes, scaler and the model's own numbers as raw
 // doubles (exact round trip), ending with "END\n".
 inline constexpr std::uint32_t kClassifierVersion = 1;
+
+// Before reading anything big: will the table `table_path` (its header's row
+// count) and the training fit in memory? Error naming the table if not;
+// nothing to check for "-" or a table without a row count.
+void check_training_memory(const std::string& table_path, const TrainOptions& options);
 
 class Classifier {
  public:

@@ -270,4 +270,49 @@ void write_confusion_plot(const std::string& path, const Metrics& m, const std::
   plot::write_png(path, plot::draw(confusion_heat_map(m, title)));
 }
 
+void EvalOptions::add_options(boost::program_options::options_description& options) {
+  namespace po = boost::program_options;
+  const EvalOptions d;  // json and brief are switches: false unless given
+  options.add_options()("json", po::bool_switch(),
+                        "print the metrics as one JSON object on stdout instead of the report")(
+      "json-out", po::value<std::string>()->default_value(d.json_out),
+      "also write the metrics as JSON to this file (the report still goes to stdout)")(
+      "brief", po::bool_switch(), "report without the per-class table")(
+      "confusion", po::value<std::string>()->default_value(d.confusion),
+      "write the confusion matrix (counts; rows = true, columns = predicted) as TSV here")(
+      "plot", po::value<std::string>()->default_value(d.plot),
+      "write the confusion matrix as a heat map (PNG) here")(
+      "title", po::value<std::string>()->default_value(d.title),
+      "title of the heat map (default: the metrics)");
+}
+
+EvalOptions EvalOptions::from(const boost::program_options::variables_map& vm) {
+  EvalOptions o;
+  o.json = vm["json"].as<bool>();
+  o.json_out = vm["json-out"].as<std::string>();
+  o.brief = vm["brief"].as<bool>();
+  o.confusion = vm["confusion"].as<std::string>();
+  o.plot = vm["plot"].as<std::string>();
+  o.title = vm["title"].as<std::string>();
+  if (o.plot == "-") throw UsageError("--plot needs a file name");
+  return o;
+}
+
+EvalFiles::EvalFiles(const EvalOptions& options) : options_(options) {
+  if (!options.confusion.empty()) confusion_ = outputs_.add(options.confusion, "--confusion");
+  if (!options.json_out.empty()) json_ = outputs_.add(options.json_out, "--json-out");
+  if (!options.plot.empty()) plot_ = outputs_.add(options.plot, "--plot");
+}
+
+void EvalFiles::write(const Metrics& metrics) {
+  if (!confusion_.empty()) write_confusion_tsv(confusion_, metrics);
+  if (!plot_.empty()) write_confusion_plot(plot_, metrics, options_.title);
+  if (!json_.empty()) {
+    AtomicOutput out(json_, false);
+    out.stream() << metrics_json(metrics);
+    out.commit();
+  }
+  outputs_.commit();
+}
+
 }  // namespace fg

@@ -38,7 +38,6 @@ plot::LineChart pca_variance_chart(const PcaFitReport& report) {
   return chart;
 }
 
-
 void write_pca_variance_plot(const std::string& path, const PcaFitReport& report) {
   plot::write_png(path, plot::draw(pca_variance_chart(report)));
 }
