@@ -137,6 +137,18 @@ void require_args(const std::vector<std::string>& args, std::size_t min, std::si
                          ")"));
 }
 
+std::vector<std::string> option_names(const po::options_description& group) {
+  std::vector<std::string> names;
+  for (const auto& option : group.options()) names.push_back(option->long_name());
+  return names;
+}
+
+void reject_options(const po::variables_map& vm, const std::vector<std::string>& names,
+                    const std::string& why) {
+  for (const std::string& name : names)
+    if (vm.count(name) && !vm[name].defaulted()) throw UsageError(cat("--", name, " ", why));
+}
+
 void add_threads_option(po::options_description& options) {
   options.add_options()("threads", ranged<int>(0, kMaxThreads)->default_value(0),
                         "worker threads (0 = all cores)");
