@@ -40,6 +40,7 @@ configs=(
   "bilinear-msqrt-flip-c100-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=10,30,100 QUIET="
   "bilinear-msqrt-flip-noscale-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=10,100,1000 SCALE=none QUIET="
   "bilinear-flip-scales-logreg | bilinear-flip-scales | POOL=bilinear FLIP=1 SCALES=224,320 EXTRACT_OPTS=--bilinear-norm=signed-sqrt | CLF=logreg CV=5 C_GRID=1,10,100 QUIET="
+  "bilinear-msqrt-flip-scales-logreg | bilinear-msqrt-flip-scales | POOL=bilinear FLIP=1 SCALES=224,320 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=1,10,100 QUIET="
 )
 # ------------------------------------------------------------------------------
 while [ $# -gt 0 ]; do
