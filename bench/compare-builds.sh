@@ -22,8 +22,8 @@ stages=(
   "mic ordinal 6000 rows|\$D/bench-mic --threads $THREADS --features ${MIC_FEATURES:-1024} --check 0 --targets ordinal|/target ordinal:/ {print \$11}"
   "mic classes 6000x4096|\$D/bench-mic --threads $THREADS --check 0 --targets classes|/target classes:/ {print \$11}"
   "pooling vgg16 448|\$D/bench-pool 100|/at 448/ {t=\$(NF-6)} END {print t / 1e6}"
-  "pca randomized 6000x4096->256|\$D/bench-pca 6000 4096 256 randomized|/randomized/ && / s / {print \$5; exit}"
-  "pca cov 3000x1024->256|\$D/bench-pca 3000 1024 256 cov|/cov/ && / s / {print \$5; exit}"
+  "pca randomized 6000x4096->256|\$D/bench-pca 6000 4096 256 randomized|/^fg-pca randomized/ {gsub(/[)]/, \"\", \$6); print \$6; exit}"
+  "pca cov 3000x1024->256|\$D/bench-pca 3000 1024 256 cov|/^fg-pca cov/ {gsub(/[)]/, \"\", \$6); print \$6; exit}"
   "train svm+logreg 6000x512x200|\$D/bench-train --no-libsvm|/fg svm linear/ {s=\$6} /fg logreg/ {l=\$5} END {print s + l}"
 )
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }

@@ -8,7 +8,9 @@
 #   ONLY="bilinear-flip-logreg" pipelines/run-cub100.sh   # only these configurations
 #
 # The bilinear rows choose C by 5-fold cross-validation on the training rows
-# (CV=5); the table also gives each stage's peak memory (the largest process).
+# (CV=5; the "-c100" and "-noscale" rows widen the grid and drop the minmax
+# scaling, so that those choices too are made by CV); the table also gives
+# each stage's peak memory (the largest process).
 #
 # Experiments that share extraction settings share one features folder, so
 # each set of features is extracted once.
@@ -35,6 +37,10 @@ configs=(
   "bilinear-flip-logreg | bilinear-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=signed-sqrt | CLF=logreg CV=5 C_GRID=0.1,1,10 QUIET="
   "bilinear-msqrt-flip-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=0.1,1,10 QUIET="
   "compact8192-flip-logreg | compact8192-flip | POOL=compact-bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--sketch-dim=8192 | CLF=logreg CV=5 C_GRID=0.1,1,10 QUIET="
+  "bilinear-msqrt-flip-c100-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=10,30,100 QUIET="
+  "bilinear-msqrt-flip-noscale-logreg | bilinear-msqrt-flip | POOL=bilinear FLIP=1 SIZE=224 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=10,100,1000 SCALE=none QUIET="
+  "bilinear-flip-scales-logreg | bilinear-flip-scales | POOL=bilinear FLIP=1 SCALES=224,320 EXTRACT_OPTS=--bilinear-norm=signed-sqrt | CLF=logreg CV=5 C_GRID=1,10,100 QUIET="
+  "bilinear-msqrt-flip-scales-logreg | bilinear-msqrt-flip-scales | POOL=bilinear FLIP=1 SCALES=224,320 EXTRACT_OPTS=--bilinear-norm=matrix-sqrt | CLF=logreg CV=5 C_GRID=1,10,100 QUIET="
 )
 # ------------------------------------------------------------------------------
 while [ $# -gt 0 ]; do

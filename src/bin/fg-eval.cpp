@@ -23,45 +23,17 @@ int main(int argc, char** argv) {
       "labels that occur (true or predicted), weighted F1 by support, micro F1 = top-1\n"
       "accuracy, mean per-class accuracy = mean recall over the true labels."};
   cli::po::options_description options("Options");
-  options.add_options()("json", cli::po::bool_switch(),
-                        "print the metrics as one JSON object on stdout instead of the report")(
-      "json-out", cli::po::value<std::string>()->default_value(""),
-      "also write the metrics as JSON to this file (the report still goes to stdout)")(
-      "brief", cli::po::bool_switch(), "report without the per-class table")(
-      "confusion", cli::po::value<std::string>()->default_value(""),
-      "write the confusion matrix (counts; rows = true, columns = predicted) as TSV here")(
-      "plot", cli::po::value<std::string>()->default_value(""),
-      "write the confusion matrix as a heat map (PNG) here")(
-      "title", cli::po::value<std::string>()->default_value(""),
-      "title of the heat map (default: the metrics)");
-
+  EvalOptions::add_options(options);
   return cli::run(
       argc, argv, usage, options,
       [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
         cli::require_args(args, 1, 1);
-        const std::string confusion = vm["confusion"].as<std::string>();
-        const std::string plot = vm["plot"].as<std::string>();
-        const std::string json_out = vm["json-out"].as<std::string>();
-        if (plot == "-") throw UsageError("--plot needs a file name");
-        // The files replace earlier ones together, once all were written.
-        OutputSet outputs;
-        const std::string confusion_stage =
-            confusion.empty() ? "" : outputs.add(confusion, "--confusion");
-        const std::string json_stage = json_out.empty() ? "" : outputs.add(json_out, "--json-out");
-        const std::string plot_stage = plot.empty() ? "" : outputs.add(plot, "--plot");
-        const std::string source = args[0] == "-" ? "<stdin>" : args[0];
-        const Predictions predictions = read_predictions(args[0]);
-        const Metrics metrics = evaluate(predictions, source);
-        if (!confusion.empty()) write_confusion_tsv(confusion_stage, metrics);
-        if (!plot.empty()) write_confusion_plot(plot_stage, metrics, vm["title"].as<std::string>());
-        if (!json_out.empty()) {
-          AtomicOutput out(json_stage, false);
-          out.stream() << metrics_json(metrics);
-          out.commit();
-        }
-        outputs.commit();
-        std::cout << (vm["json"].as<bool>() ? metrics_json(metrics)
-                                            : metrics_report(metrics, vm["brief"].as<bool>()));
+        const EvalOptions eval = EvalOptions::from(vm);
+        EvalFiles files(eval);
+        const Metrics metrics =
+            evaluate(read_predictions(args[0]), args[0] == "-" ? "<stdin>" : args[0]);
+        files.write(metrics);
+        std::cout << (eval.json ? metrics_json(metrics) : metrics_report(metrics, eval.brief));
         std::cout.flush();
         if (!std::cout) throw Error("could not write the report to stdout");
         if (metrics.unseen_rows > 0)

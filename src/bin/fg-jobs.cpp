@@ -44,10 +44,10 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
     ("engine", cli::po::value<std::string>()->default_value("local"), "local | parallel | slurm")
-    ("jobs", cli::po::value<std::size_t>()->default_value(4), "number of jobs (shards) N, 1 or more")
-    ("max-running", cli::po::value<std::size_t>()->default_value(0),
+    ("jobs", ranged<std::size_t>(1, 10000)->default_value(4), "number of jobs (shards) N")
+    ("max-running", ranged<std::size_t>(0, 10000)->default_value(0),
      "at most M jobs at once (0: local all N, parallel one per core of each host, slurm no limit)")
-    ("retries", cli::po::value<int>()->default_value(1), "further attempts of a failed job, 0 or more")
+    ("retries", ranged<int>(0, 100)->default_value(1), "further attempts of a failed job")
     ("workdir", cli::po::value<std::string>(), "work dir [<output>.jobs; run: <log-pattern>.jobs]")
     ("engine-opts", cli::po::value<std::string>()->default_value(""),
      "words given to parallel (e.g. '--sshloginfile hosts') or sbatch (e.g. '--partition=cpu --mem=4G "

@@ -36,8 +36,10 @@ int attention(const cli::po::variables_map& vm, const std::vector<std::string>& 
   ExtractOptions options = ExtractOptions::from_variables(vm);
   Extractor extractor(options);
   std::string problem;
-  cv::Mat image = load_image(args[0], options.max_pixels, problem);
+  std::string damage;
+  cv::Mat image = load_image(args[0], options.max_pixels, problem, &damage);
   if (image.empty()) throw Error(cat(args[0], ": ", problem));
+  if (!damage.empty()) log::warn(cat(args[0], ": ", damage, "; used as decoded"));
   std::string layer =
       vm.count("layer") ? vm["layer"].as<std::string>() : extractor.layers().front();
   cv::Mat view;  // what the network saw at the map's scale (the first of --scales)

@@ -30,6 +30,18 @@ perl -0777 -pe 'BEGIN { $nan = pack("Q<", 0x7ff8000000000000) } s/END\n\z//; $_ 
 expect_fail 1 "nan-logreg.model: damaged classifier model: weight value 1 of 24 is nan" fg-predict nan-logreg.model t.fgt p.tsv
 no_file p.tsv
 
+# An SVM model with huge but finite numbers (issue 15): the weight vector of
+# the first class pair set to 1e308 (after the kernel name: gamma f64,
+# probability u32, representation u32, count u64, then the values). Its
+# decision values overflow to inf, which would still cast a vote (as would
+# NaN: NaN > 0 is false): an error, nothing written.
+perl -0777 -pe 'BEGIN { $h = pack("d<", 1e308) x 8 } s/(\x06\x00\x00\x00linear.{24}).{64}/$1 . $h/se' \
+  svm.model > huge-svm.model
+cmp -s svm.model huge-svm.model && fail "huge-svm.model: the edit found no values"
+expect_fail 1 "huge-svm.model: the decision value of the classes 'c0' and 'c1' is -inf for this input" \
+  fg-predict huge-svm.model t.fgt p.tsv
+no_file p.tsv
+
 # A spec with an infinite mean: refused when loaded, before any image is read.
 printf 'name bad\nmodel x.onnx\nmean inf\n' > bad.spec
 printf 'a.jpg\tc0\n' > one.tsv

@@ -140,6 +140,12 @@ no_file o.fgt
 expect_fail 2 "--threads: expected an integer in 0..1024, got '70000'" fg-train --threads 70000 t.fgt o.model
 expect_fail 2 "--threads: expected an integer in 0..1024, got '70000'" fg-extract --threads 70000 good.tsv o.fgt
 no_file o.model
+# fg-jobs' counts were plain numbers ("-1" became 2^64 - 1 jobs).
+expect_fail 2 "--jobs: expected an integer in 1..10000, got '-1'" fg-jobs --jobs -1 extract good.tsv o.fgt
+expect_fail 2 "--retries: expected an integer in 0..100, got '1000'" fg-jobs --retries 1000 extract good.tsv o.fgt
+expect_fail 2 "--max-running: expected an integer in 0..10000, got '1e9'" fg-jobs --max-running 1e9 extract good.tsv o.fgt
+expect_fail 2 "--layer-weights: 'inf' is not a finite weight >= 0" fg-extract --layer-weights inf good.tsv o.fgt
+no_file o.fgt
 
 # --- 12. a second run on the same output is refused while the first runs ----
 # The first run's first image is a FIFO, so it waits there, holding its lock.

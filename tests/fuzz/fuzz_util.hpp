@@ -19,10 +19,12 @@
 namespace fuzz {
 
 inline const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  // Never destroyed: the exit handler that removes the folder runs after the
+  // destructors of statics made before it was registered.
+  static const std::string* const dir = [] {
     const char* base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string d = std::string(base) + "/fg-fuzz-" + std::to_string(::getpid());
-    std::filesystem::create_directories(d);
+    auto* d = new std::string(std::string(base) + "/fg-fuzz-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(*d);
     std::atexit([] {
       std::error_code e;
       std::filesystem::remove_all(scratch_dir(), e);
@@ -30,7 +32,7 @@ inline const std::string& scratch_dir() {
     fg::log::set_level(fg::log::Level::quiet);
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 inline std::string write_file(const std::string& name, const std::uint8_t* data, std::size_t size) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "finegrain/classify/logreg.hpp"
+#include "finegrain/classify/predictions.hpp"
 #include "finegrain/classify/scaling.hpp"
 #include "finegrain/classify/svm.hpp"
 #include "finegrain/data/table.hpp"
@@ -21,7 +22,8 @@ enum class ClassifierType { svm, logreg };
 std::string to_string(ClassifierType type);
 ClassifierType parse_classifier_type(const std::string& text);
 
-// Everything fg-train can set; registers and reads its own options.
+// Everything fg-train can set; registers and reads its own options (the
+// options pattern of core/cli.hpp: help defaults from the members' defaults).
 struct TrainOptions {
   ClassifierType type = ClassifierType::svm;
   ScaleKind scale = ScaleKind::minmax;
@@ -29,19 +31,19 @@ struct TrainOptions {
   SvmOptions svm;
   LogregOptions logreg;
 
-  static void register_options(boost::program_options::options_description& options);
+  static void add_options(boost::program_options::options_description& options);
   static TrainOptions from(const boost::program_options::variables_map& vm);
-};
-
-struct Prediction {
-  int cls = 0;         // index into Classifier::classes()
-  double score = 0.0;  // probability, or SVM votes / (classes - 1)
 };
 
 // Model file layout (little-endian): "FGCLSFR\n", u32 version (=1), then the
 // type, dimension, classes, scaler and the model's own numbers as raw
 // doubles (exact round trip), ending with "END\n".
 inline constexpr std::uint32_t kClassifierVersion = 1;
+
+// Before reading anything big: will the table `table_path` (its header's row
+// count) and the training fit in memory? Error naming the table if not;
+// nothing to check for "-" or a table without a row count.
+void check_training_memory(const std::string& table_path, const TrainOptions& options);
 
 class Classifier {
  public:
@@ -92,11 +94,5 @@ class Classifier {
   std::string provenance_;
   std::string path_ = "<model>";
 };
-
-// predictions.tsv (see README): the two header lines and one row.
-std::string predictions_header(const std::vector<std::string>& classes, std::size_t topk);
-std::string prediction_line(const std::string& key, const std::string& truth,
-                            const std::vector<Prediction>& predictions,
-                            const std::vector<std::string>& classes);
 
 }  // namespace fg

@@ -65,6 +65,8 @@ struct SvmModel {
   // Per-class scores: probabilities when trained with probability, else
   // votes / (k - 1). The top class is LIBSVM's prediction.
   void class_scores(const double* z, double* scores) const;
+  // The same from decision values already computed (one per pair).
+  void scores_from_decisions(const std::vector<double>& decisions, double* scores) const;
 };
 
 struct SvmReport {

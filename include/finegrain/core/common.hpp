@@ -1,6 +1,7 @@
 // Errors and logging shared by the library and every fg-* program.
 #pragma once
 
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,19 @@ Level level();
 void info(const std::string& message);    // normal and verbose
 void detail(const std::string& message);  // verbose only
 void warn(const std::string& message);    // unless quiet
+// Text as it is (no prefix, no newline added; the progress line), written
+// whole under the same lock as the lines above.
+void write_raw(const std::string& text);
+
+// Runs `work` with the process's stderr (file descriptor 2) sent to a buffer
+// instead, and returns what was written there. The C libraries OpenCV
+// decodes images with (libjpeg, libpng, libtiff, libwebp) print their
+// warnings and errors on stderr themselves, with no hook to route them; this
+// turns them into text a caller can put in a one-line message naming the
+// file. The functions above wait meanwhile (they share a lock), so no line
+// of ours is captured. Calls are serialised; keep `work` short. When no
+// buffer can be made (no memfd), `work` runs uncaptured and "" is returned.
+std::string capture_stderr(const std::function<void()>& work);
 }  // namespace log
 
 }  // namespace fg

@@ -74,4 +74,20 @@ constexpr T unbounded() {
   return std::numeric_limits<T>::max();
 }
 
+// The text --help shows for a default: numbers as the shortest text that
+// reads back as the same value (0.6, not Boost's 0.59999999999999998).
+std::string default_text(double value);
+std::string default_text(const std::vector<double>& values);  // "0.01,0.1,1"
+
+// `option` defaulting to `value` (shown as default_text(value) for reals):
+// option structs take their help defaults from their own default members
+// this way (the options pattern, core/cli.hpp).
+template <class T>
+po::typed_value<T>* defaults_to(po::typed_value<T>* option, const T& value) {
+  if constexpr (std::is_floating_point_v<T>)
+    return option->default_value(value, default_text(value));
+  else
+    return option->default_value(value);
+}
+
 }  // namespace fg

@@ -10,30 +10,16 @@
 // accuracy is the mean recall over the labels that occur as true labels.
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "finegrain/classify/predictions.hpp"
+#include "finegrain/core/io.hpp"
 #include "finegrain/core/plot.hpp"
 
 namespace fg {
-
-// predictions.tsv: "#key true predicted score [pred2 score2 ...]" header,
-// "#classes <names...>", then one row per record (see README).
-struct Predictions {
-  std::vector<std::string> classes;  // the model's classes, model order
-  std::size_t k = 1;                 // candidates per row
-  struct Row {
-    std::string key;
-    std::string truth;                   // "" = unlabeled
-    std::vector<std::string> predicted;  // k names, best first
-    std::vector<double> scores;          // k scores
-  };
-  std::vector<Row> rows;
-};
-
-// Strict reader: errors name the file and line.
-Predictions read_predictions(const std::string& path);
 
 struct ClassMetrics {
   std::string name;
@@ -82,5 +68,31 @@ plot::HeatMap confusion_heat_map(const Metrics& metrics, const std::string& titl
 // the cells when there are few classes.
 void write_confusion_plot(const std::string& path, const Metrics& metrics,
                           const std::string& title = "");
+
+// What fg-eval prints and writes (the options pattern of core/cli.hpp).
+struct EvalOptions {
+  bool json = false;      // print JSON instead of the report
+  std::string json_out;   // also write the JSON here ("" = no)
+  bool brief = false;     // report without the per-class table
+  std::string confusion;  // the confusion matrix as TSV here
+  std::string plot;       // the heat map as PNG here
+  std::string title;      // of the heat map ("" = the metrics)
+
+  static void add_options(boost::program_options::options_description& options);
+  static EvalOptions from(const boost::program_options::variables_map& vm);
+};
+
+// The files of EvalOptions: staged when made (an unwritable one fails before
+// any work), written by write(), which replaces earlier ones together.
+class EvalFiles {
+ public:
+  explicit EvalFiles(const EvalOptions& options);
+  void write(const Metrics& metrics);
+
+ private:
+  EvalOptions options_;
+  OutputSet outputs_;
+  std::string confusion_, json_, plot_;  // staged paths ("" = not asked for)
+};
 
 }  // namespace fg

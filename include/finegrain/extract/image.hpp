@@ -32,9 +32,25 @@ std::optional<ImageInfo> read_image_info(const std::string& bytes);
 // 8 bits, CMYK JPEGs are converted, JPEG EXIF orientation is applied.
 // Returns an empty Mat and sets `problem` (one line, no file name) when the
 // file can't be used: missing, empty, not an image, truncated, too large.
-cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::string& problem);
+// The decoder libraries' own messages never reach stderr (see
+// log::capture_stderr): when the decoder failed, its message is part of
+// `problem`; when it complained but still decoded (a JPEG with corrupt
+// entropy-coded data, whose damaged blocks libjpeg fills with grey), the image
+// is returned and `*damage` says "decoded with errors (<the decoder's
+// message>)", else it is cleared. Callers that pass no `damage` accept such
+// images silently: programs pass it and apply --on-corrupt.
+cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::string& problem,
+                   std::string* damage = nullptr);
 // The same from bytes already in memory.
-cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::string& problem);
+cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::string& problem,
+                     std::string* damage = nullptr);
+
+// What to do with an image that decoded with errors (`--on-corrupt`): use it
+// with a warning naming the file (warn, the default), or skip it like an
+// unreadable one (skip: a warning, and it goes to the skipped list).
+enum class OnCorrupt { warn, skip };
+OnCorrupt parse_on_corrupt(const std::string& name);  // warn | skip; else a UsageError
+std::string to_string(OnCorrupt policy);
 
 enum class ResizeMode {
   warp,

@@ -28,8 +28,11 @@ struct RunOptions {
   std::string skipped;    // where to list the images that could not be used ("" = nowhere)
   bool progress = false;  // the progress line even when stderr is not a terminal
   bool resume = false;    // extract_table: continue <output>.partial of an interrupted run
+  // An image that decodes with errors (a JPEG with corrupt data): used with a
+  // warning naming it, or left out like an unreadable one.
+  OnCorrupt on_corrupt = OnCorrupt::warn;
 
-  // --batch, --skipped, --progress and, if `resumable`, --resume.
+  // --batch, --skipped, --on-corrupt, --progress and, if `resumable`, --resume.
   static void add_options(boost::program_options::options_description& options, bool resumable);
   static RunOptions from_variables(const boost::program_options::variables_map& vm);
 };
@@ -92,13 +95,14 @@ std::string skipped_note(std::size_t skipped, const RunOptions& run);
 
 // The identity of an extraction's partial file: what decides its rows, so
 // --resume refuses the partial of a different run. The settings in canonical
-// form (a spelled-out default resumes), the model spec, the manifest, and
+// form (a spelled-out default resumes), the model spec, the manifest,
+// --on-corrupt (it decides which images have rows), and
 // OpenCV's thread count and the batch size: OpenCV DNN's layers (and so the
 // values, in the last bits) depend on that combination. Measured on
 // SqueezeNet fire9 at 8 flowers12 images: --threads 2 --batch 1 differs from
 // --threads 1 in 5,402 of 8,192 values (at most 1.7e-3 relative, on small
 // values), --threads 2 or 4 --batch 8 not at all.
 std::string checkpoint_identity(const ExtractOptions& options, const ModelSpec& spec,
-                                const Manifest& manifest, std::size_t batch);
+                                const Manifest& manifest, const RunOptions& run);
 
 }  // namespace fg

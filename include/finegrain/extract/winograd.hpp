@@ -21,7 +21,8 @@ ConvImpl parse_conv_impl(const std::string& name);  // winograd | opencv
 std::string to_string(ConvImpl c);
 
 // Instruction sets of the kernels; best_winograd_isa() is the best one this
-// CPU runs.
+// CPU runs at the level the other kernels use (core/cpu.hpp: FG_ISA=avx2 or
+// generic lowers it).
 enum class WinogradIsa { generic, avx2, avx512 };
 WinogradIsa best_winograd_isa();
 bool cpu_runs(WinogradIsa isa);

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct Params {
   double alpha = 0.6;
   double c = 15;
   Estimator est = Estimator::mic_approx;
+
+  // --est, --alpha, --c (the options pattern of core/cli.hpp); from() checks them.
+  static void add_options(boost::program_options::options_description& options);
+  static Params from(const boost::program_options::variables_map& vm);
 };
 // Throws UsageError naming the bad parameter.
 void check_params(const Params& params);
@@ -236,6 +241,18 @@ SelectionModel fit_from_scores(const std::vector<std::string>& score_paths,
                                const std::string& table_path, const SelectOptions& options,
                                std::vector<double>* all_scores = nullptr);
 
+// A fit as fg-mic fit runs it: scoring the table `table_path` ("-" = stdin),
+// or, with score_paths, merging those scores files (fit_from_scores). Error
+// naming the table when no feature reaches options.min_score.
+struct SelectionFit {
+  SelectionModel model;
+  ScoresFile scores;                         // the scores of every feature, as one scores file
+  double read_seconds = 0, fit_seconds = 0;  // reading the table (when scored), the rest
+};
+SelectionFit fit_selection_file(const std::string& table_path,
+                                const std::vector<std::string>& score_paths,
+                                const SelectOptions& options);
+
 // Streams a table through a selection ("-" works for both).
 std::uint64_t apply_selection(const SelectionModel& model, const std::string& in_path,
                               const std::string& out_path);
@@ -249,5 +266,8 @@ struct VectorPair {
   std::vector<double> x, y;
 };
 std::vector<VectorPair> read_vector_pairs(const std::string& path);
+// minepy's statistics of every case of the vector file `path`, as the TSV
+// "case mic mas mev mcn mcn_general tic" (header line first). Returns the cases.
+std::size_t write_pair_statistics(std::ostream& out, const std::string& path, const Params& params);
 
 }  // namespace fg::mic

@@ -45,7 +45,9 @@ struct PcaFitOptions {
   int power_iterations = -1;    // randomized: -1 = 7 when K < 0.1 min(n, D), else 4
 
   // --dim, --variance, --whiten, --method, --seed, --oversample, --power-iterations
-  void register_options(boost::program_options::options_description& options);
+  // (the options pattern of core/cli.hpp); from() checks the values.
+  static void add_options(boost::program_options::options_description& options);
+  static PcaFitOptions from(const boost::program_options::variables_map& vm);
   // Throws UsageError for inconsistent values (neither or both of dim/variance, ...).
   void check() const;
 };
@@ -164,11 +166,25 @@ class PcaStats {
   std::vector<double> scatter_;
 };
 
-// The explained-variance table (TSV): component, variance, ratio, cumulative,
-// kept. One line per computed component.
-void write_pca_variance_table(const std::string& path, const PcaFitReport& report);
+// ---- files: what fg-pca composes --------------------------------------------
 
-// Cumulative explained-variance plot (PNG), with the kept K marked.
-void write_pca_variance_plot(const std::string& path, const PcaFitReport& report);
+// Fits on `inputs`: one feature table ("-" = stdin), or one or more PcaStats
+// files (fg-pca stats), merged in the order given. Errors name the input.
+PcaModel fit_pca(const std::vector<std::string>& inputs, const PcaFitOptions& options,
+                 PcaFitReport* report = nullptr);
+
+// The statistics of one feature table ("-" = stdin). Errors name it.
+PcaStats compute_pca_stats(const std::string& table_path);
+
+// Streams a table through a fitted model ("-" works for both): rows are read
+// serially in batches, projected in parallel and written in order; the
+// provenance passes on unchanged. `model_name` names the model in messages.
+// Returns the rows written.
+std::uint64_t apply_pca(const PcaModel& model, const std::string& model_name,
+                        const std::string& in_path, const std::string& out_path);
+
+// The explained-variance table (TSV): component, variance, ratio, cumulative,
+// kept. One line per computed component. (The chart of it: eval/pca_plot.hpp.)
+void write_pca_variance_table(const std::string& path, const PcaFitReport& report);
 
 }  // namespace fg

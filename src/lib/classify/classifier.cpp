@@ -34,12 +34,6 @@ std::string shown(const std::string& text) {
   return text.size() > 40 ? out + "..." : out;
 }
 
-std::string clean_field(std::string s) {
-  for (char& c : s)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 std::string list_names(const std::vector<std::string>& names, std::size_t max = 5) {
   std::string out;
   for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
@@ -59,46 +53,50 @@ ClassifierType parse_classifier_type(const std::string& text) {
   throw UsageError(cat("--type: unknown classifier '", text, "' (expected svm or logreg)"));
 }
 
-void TrainOptions::register_options(po::options_description& o) {
+void TrainOptions::add_options(po::options_description& o) {
   const TrainOptions d;
   o.add_options()(
-      "type", po::value<std::string>()->default_value("svm"),
+      "type", po::value<std::string>()->default_value(to_string(d.type)),
       "classifier: svm (LIBSVM C-SVC, one-vs-one) or logreg (multinomial logistic regression)")(
       "scale", po::value<std::string>()->default_value(to_string(d.scale)),
       "input normalisation fitted on the training data and stored in the model: none, l2 "
       "(unit-length rows), standard (zero mean, unit variance), minmax (per feature to "
-      "[lower,upper], like svm-scale)")("scale-range",
-                                        po::value<std::string>()->default_value("-1,1"),
-                                        "minmax target range lower,upper")(
+      "[lower,upper], like svm-scale)")(
+      "scale-range",
+      po::value<std::string>()->default_value(default_text({d.scale_lower, d.scale_upper})),
+      "minmax target range lower,upper")(
       "cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low),
       "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")(
       "lambda", ranged<double>(0, unbounded<double>(), Ends::open_low),
       "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")(
-      "class-weight", po::value<std::string>()->default_value("none"),
+      "class-weight", po::value<std::string>()->default_value(d.svm.balanced ? "balanced" : "none"),
       "none, or balanced (weights n/(k n_c), for C in svm and the loss in logreg)")(
-      "kernel", po::value<std::string>()->default_value("linear"), "svm kernel: linear or rbf")(
-      "gamma", po::value<std::string>()->default_value("scale"),
+      "kernel", po::value<std::string>()->default_value(to_string(d.svm.kernel)),
+      "svm kernel: linear or rbf")(
+      "gamma",
+      po::value<std::string>()->default_value(d.svm.gamma > 0 ? default_text(d.svm.gamma)
+                                                              : "scale"),
       "rbf gamma, or 'scale' = 1/(dim * variance of the scaled inputs)")(
       "probability", po::bool_switch(),
       "svm: also fit Platt sigmoids (internal 5-fold CV) so predictions carry probabilities")(
-      "cv", ranged<int>(0, 1000)->default_value(0),
+      "cv", ranged<int>(0, 1000)->default_value(d.svm.cv_folds),
       "K-fold cross-validated grid search over --c-grid (and --gamma-grid for svm rbf); keeps the "
       "best point, then trains on all rows (0 = off)")(
-      "c-grid", po::value<std::string>()->default_value("0.01,0.1,1,10,100"), "C values for --cv")(
-      "gamma-grid", po::value<std::string>()->default_value(""),
-      "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")(
+      "c-grid", po::value<std::string>()->default_value(default_text(d.svm.c_grid)),
+      "C values for --cv")("gamma-grid",
+                           po::value<std::string>()->default_value(default_text(d.svm.gamma_grid)),
+                           "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")(
       "eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps),
       "svm: LIBSVM stopping tolerance (svm-train -e)")(
       "max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations),
       "logreg: L-BFGS iteration limit")(
-      "tol",
-      ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.logreg.tol, "1e-05"),
+      "tol", defaults_to(ranged<double>(0, unbounded<double>(), Ends::open_low), d.logreg.tol),
       "logreg: converged when max |gradient| of the mean-loss objective is below this")(
-      "solver", po::value<std::string>()->default_value("auto"),
+      "solver", po::value<std::string>()->default_value(to_string(d.logreg.solver)),
       "logreg: primal (L-BFGS on k x dim weights), basis (the same objective on the rows' "
       "coordinates in an n-dim basis of their span, from the Gram matrix; the same model, cheap "
       "when dim >> rows) or auto (basis when dim > rows)")(
-      "seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(1),
+      "seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.svm.seed),
       "seed for the CV folds and the probability folds");
 }
 
@@ -168,6 +166,17 @@ TrainOptions TrainOptions::from(const po::variables_map& vm) {
   if (t.type == ClassifierType::logreg && t.logreg.cv_folds > 1 && vm.count("lambda"))
     throw UsageError("--cv searches C (--c-grid); it does not combine with --lambda");
   return t;
+}
+
+void check_training_memory(const std::string& table_path, const TrainOptions& options) {
+  if (table_path == "-") return;  // a pipe has no header to look at before reading
+  const TableReader reader(table_path);
+  const TableHeader& h = reader.header();
+  if (h.rows)
+    check_memory(
+        Classifier::memory_bytes(*h.rows, h.dim, static_cast<int>(h.classes.size()), options),
+        table_path,
+        cat("training ", to_string(options.type), " on ", *h.rows, " rows x ", h.dim, " dims"));
 }
 
 double Classifier::memory_bytes(std::size_t rows, std::size_t dim, int classes,
@@ -303,9 +312,18 @@ Classifier Classifier::train(const FeatureTable& table, const TrainOptions& opti
 void Classifier::scores(const float* x, double* out) const {
   std::vector<double> z(dim_);
   scaler_.apply(x, dim_, z.data());
-  if (type_ == ClassifierType::svm)
-    svm_.class_scores(z.data(), out);
-  else
+  if (type_ == ClassifierType::svm) {
+    // A NaN or infinite decision value would still cast a vote (NaN > 0 is
+    // false): a model or input too large must fail here, not mispredict.
+    std::vector<double> dec(svm_.pairs.size());
+    svm_.decision_values(z.data(), dec.data());
+    for (std::size_t p = 0; p < dec.size(); ++p)
+      if (!std::isfinite(dec[p]))
+        throw Error(cat(path_, ": the decision value of the classes '", classes_[svm_.pairs[p].a],
+                        "' and '", classes_[svm_.pairs[p].b], "' is ", dec[p],
+                        " for this input (model values or input values too large?)"));
+    svm_.scores_from_decisions(dec, out);
+  } else
     logreg_.probabilities(z.data(), out);
 }
 
@@ -591,24 +609,6 @@ Classifier Classifier::load(const std::string& path) {
   if (in.stream().peek() != std::char_traits<char>::eof())
     throw Error(cat(in.name(), ": damaged classifier model: unexpected data after the end marker"));
   return c;
-}
-
-std::string predictions_header(const std::vector<std::string>& classes, std::size_t topk) {
-  topk = std::min(std::max<std::size_t>(topk, 1), classes.size());
-  std::string h = "#key\ttrue\tpredicted\tscore";
-  for (std::size_t i = 2; i <= topk; ++i) h += cat("\tpred", i, "\tscore", i);
-  h += "\n#classes";
-  for (const auto& c : classes) h += "\t" + clean_field(c);
-  return h + "\n";
-}
-
-std::string prediction_line(const std::string& key, const std::string& truth,
-                            const std::vector<Prediction>& predictions,
-                            const std::vector<std::string>& classes) {
-  std::string line = clean_field(key) + "\t" + clean_field(truth);
-  for (const auto& p : predictions)
-    line += "\t" + clean_field(classes[p.cls]) + "\t" + format_float(static_cast<float>(p.score));
-  return line + "\n";
 }
 
 }  // namespace fg

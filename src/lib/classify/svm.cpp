@@ -309,6 +309,10 @@ void SvmModel::decision_values(const double* z, double* dec) const {
 void SvmModel::class_scores(const double* z, double* scores) const {
   std::vector<double> dec(pairs.size());
   decision_values(z, dec.data());
+  scores_from_decisions(dec, scores);
+}
+
+void SvmModel::scores_from_decisions(const std::vector<double>& dec, double* scores) const {
   const int k = classes;
   if (probability) {
     std::vector<double> r(static_cast<std::size_t>(k) * k, 0.0);

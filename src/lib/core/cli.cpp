@@ -1,7 +1,9 @@
 #include "finegrain/core/cli.hpp"
 
 #include <omp.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <iostream>
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
@@ -135,6 +137,18 @@ void require_args(const std::vector<std::string>& args, std::size_t min, std::si
                          ")"));
 }
 
+std::vector<std::string> option_names(const po::options_description& group) {
+  std::vector<std::string> names;
+  for (const auto& option : group.options()) names.push_back(option->long_name());
+  return names;
+}
+
+void reject_options(const po::variables_map& vm, const std::vector<std::string>& names,
+                    const std::string& why) {
+  for (const std::string& name : names)
+    if (vm.count(name) && !vm[name].defaulted()) throw UsageError(cat("--", name, " ", why));
+}
+
 void add_threads_option(po::options_description& options) {
   options.add_options()("threads", ranged<int>(0, kMaxThreads)->default_value(0),
                         "worker threads (0 = all cores)");
@@ -144,7 +158,13 @@ void apply_threads(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   if (threads > 0) {
     omp_set_num_threads(threads);
-    cv::setNumThreads(threads);
+    // OpenCV's TBB pool never runs more threads than the CPUs this process
+    // may use; asked for more, TBB ignores the excess and prints a raw "TBB
+    // Warning" on stderr. So it is asked for at most that many (the same pool).
+    cpu_set_t allowed;
+    const int cpus =
+        ::sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : 0;
+    cv::setNumThreads(cpus > 0 ? std::min(threads, cpus) : threads);
   }
 }
 

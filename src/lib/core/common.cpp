@@ -1,6 +1,11 @@
 #include "finegrain/core/common.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
+#include <mutex>
 
 namespace fg {
 
@@ -34,6 +39,12 @@ namespace log {
 namespace {
 std::string g_program = "finegrain";
 Level g_level = Level::normal;
+std::mutex g_stderr;  // one writer of fd 2 at a time: a line, or a capture
+
+void write_line(const char* kind, const std::string& message) {
+  std::lock_guard<std::mutex> lock(g_stderr);
+  std::cerr << g_program << ": " << kind << message << '\n';
+}
 }  // namespace
 
 void set_program(const std::string& name) { g_program = name; }
@@ -42,13 +53,49 @@ void set_level(Level level) { g_level = level; }
 Level level() { return g_level; }
 
 void info(const std::string& message) {
-  if (g_level >= Level::normal) std::cerr << g_program << ": " << message << '\n';
+  if (g_level >= Level::normal) write_line("", message);
 }
 void detail(const std::string& message) {
-  if (g_level >= Level::verbose) std::cerr << g_program << ": " << message << '\n';
+  if (g_level >= Level::verbose) write_line("", message);
 }
 void warn(const std::string& message) {
-  if (g_level >= Level::normal) std::cerr << g_program << ": warning: " << message << '\n';
+  if (g_level >= Level::normal) write_line("warning: ", message);
+}
+void write_raw(const std::string& text) {
+  std::lock_guard<std::mutex> lock(g_stderr);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::string capture_stderr(const std::function<void()>& work) {
+  std::lock_guard<std::mutex> lock(g_stderr);
+  // One in-memory file for the whole run, emptied before each capture.
+  static const int sink = ::memfd_create("fg-library-messages", MFD_CLOEXEC);
+  const int saved = sink < 0 ? -1 : ::dup(STDERR_FILENO);
+  // (Emptied and rewound: the offset is shared with fd 2 while it points there.)
+  if (saved < 0 || ::ftruncate(sink, 0) != 0 || ::lseek(sink, 0, SEEK_SET) != 0 ||
+      ::dup2(sink, STDERR_FILENO) < 0) {
+    if (saved >= 0) ::close(saved);
+    work();
+    return "";
+  }
+  struct Restore {  // also when `work` throws
+    int saved;
+    ~Restore() {
+      std::fflush(stderr);
+      ::dup2(saved, STDERR_FILENO);
+      ::close(saved);
+    }
+  };
+  {
+    Restore restore{saved};
+    work();
+  }
+  // The libraries print a line or two; more is not worth quoting.
+  std::string text(4096, '\0');
+  const ssize_t got = ::pread(sink, &text[0], text.size(), 0);
+  text.resize(got > 0 ? std::size_t(got) : 0);
+  return text;
 }
 }  // namespace log
 

@@ -67,4 +67,12 @@ void throw_out_of_range(const std::string& token, const NumberRange& range, bool
   throw e;
 }
 
+std::string default_text(double value) { return format_double(value); }
+
+std::string default_text(const std::vector<double>& values) {
+  std::string text;
+  for (double v : values) text += (text.empty() ? "" : ",") + format_double(v);
+  return text;
+}
+
 }  // namespace fg

@@ -30,15 +30,16 @@ void Progress::update(std::uint64_t done) {
   double seconds = elapsed_seconds();
   double rate = seconds > 0 ? done / seconds : 0.0;
   double eta = rate > 0 && total_ > done ? (total_ - done) / rate : 0.0;
-  std::fprintf(stderr, "\r%s: %s %llu/%llu  %.1f/s  ETA %d:%02d   ", log::program().c_str(),
-               what_.c_str(), static_cast<unsigned long long>(done),
-               static_cast<unsigned long long>(total_), rate, static_cast<int>(eta) / 60,
-               static_cast<int>(eta) % 60);
-  std::fflush(stderr);
+  char line[512];
+  std::snprintf(line, sizeof line, "\r%s: %s %llu/%llu  %.1f/s  ETA %d:%02d   ",
+                log::program().c_str(), what_.c_str(), static_cast<unsigned long long>(done),
+                static_cast<unsigned long long>(total_), rate, static_cast<int>(eta) / 60,
+                static_cast<int>(eta) % 60);
+  log::write_raw(line);
 }
 
 void Progress::finish() {
-  if (enabled_ && !finished_) std::fputc('\n', stderr);
+  if (enabled_ && !finished_) log::write_raw("\n");
   finished_ = true;
 }
 

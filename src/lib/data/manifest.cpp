@@ -38,6 +38,12 @@ Manifest read_manifest(const std::string& path) {
         throw Error(cat(name, ":", i + 1, ": expected path<TAB>label, found more than two fields"));
     }
     if (entry.path.empty()) throw Error(cat(name, ":", i + 1, ": empty path"));
+    // One CR of a CRLF line end is dropped; one more would end up inside the
+    // path or label, and no manifest could say so again (a "\r\r\n" file).
+    const bool path_cr = entry.path.back() == '\r';
+    if (path_cr || (!entry.label.empty() && entry.label.back() == '\r'))
+      throw Error(cat(name, ":", i + 1, ": a carriage return at the end of the ",
+                      path_cr ? "path" : "label", " (line ends \\r\\r\\n?)"));
     manifest.push_back(std::move(entry));
   }
   if (manifest.empty()) throw Error(cat(name, ": no images listed"));
@@ -46,6 +52,10 @@ Manifest read_manifest(const std::string& path) {
 
 void write_manifest(const std::string& path, const Manifest& manifest) {
   AtomicOutput out(path, false);
+  // Readers drop one UTF-8 byte-order mark at the start of the text: a first
+  // path that begins with those bytes gets one written before it, to drop.
+  if (!manifest.empty() && manifest[0].path.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    out.stream() << "\xEF\xBB\xBF";
   for (const auto& entry : manifest) {
     out.stream() << entry.path;
     if (!entry.label.empty()) out.stream() << '\t' << entry.label;

@@ -66,81 +66,6 @@ std::string json_number(double value) { return format_double(value); }
 
 }  // namespace
 
-Predictions read_predictions(const std::string& path) {
-  const std::vector<std::string> lines = read_lines(path);
-  const std::string name = path == "-" ? "<stdin>" : path;
-  if (lines.empty())
-    throw Error(cat(name, ": empty file (expected predictions written by fg-predict)"));
-  if (lines[0].rfind("#key\t", 0) != 0) {
-    throw Error(
-        cat(name,
-            ":1: not a predictions file: expected a '#key<TAB>true<TAB>predicted<TAB>score' header "
-            "(as fg-predict writes); this looks like ",
-            describe_content(lines[0].substr(0, 64))));
-  }
-  // Columns by name; unknown trailing columns are ignored (the format may grow).
-  const std::vector<std::string> header = split_fields(lines[0]);
-  auto column = [&](const std::string& wanted) -> int {
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (header[i] == wanted) return static_cast<int>(i);
-    return -1;
-  };
-  const int truth_col = column("true"), pred_col = column("predicted"), score_col = column("score");
-  if (truth_col < 0 || pred_col < 0 || score_col < 0)
-    throw Error(cat(name, ":1: the header lacks one of the columns true, predicted, score"));
-  std::vector<int> pred_cols{pred_col}, score_cols{score_col};
-  for (int j = 2;; ++j) {
-    int p = column(cat("pred", j)), s = column(cat("score", j));
-    if (p < 0 && s < 0) break;
-    if (p < 0 || s < 0)
-      throw Error(cat(name, ":1: column pred", j, " without score", j, " (or the reverse)"));
-    pred_cols.push_back(p);
-    score_cols.push_back(s);
-  }
-
-  Predictions out;
-  out.k = pred_cols.size();
-  if (lines.size() < 2 || lines[1].rfind("#classes", 0) != 0)
-    throw Error(cat(name, ":2: expected the '#classes<TAB>...' line (the model's classes)"));
-  std::vector<std::string> classes = split_fields(lines[1]);
-  classes.erase(classes.begin());
-  std::set<std::string> class_set;
-  for (const std::string& c : classes) {
-    if (c.empty()) throw Error(cat(name, ":2: an empty class name in the #classes line"));
-    if (!class_set.insert(c).second) throw Error(cat(name, ":2: class '", c, "' is listed twice"));
-  }
-  if (classes.empty()) throw Error(cat(name, ":2: the #classes line names no class"));
-  out.classes = std::move(classes);
-
-  for (std::size_t i = 2; i < lines.size(); ++i) {
-    const std::string& line = lines[i];
-    if (line.empty() && i + 1 == lines.size()) break;  // tolerate one trailing blank line
-    const std::vector<std::string> fields = split_fields(line);
-    if (fields.size() != header.size()) {
-      throw Error(cat(name, ":", i + 1, ": ", fields.size(), " fields, expected ", header.size(),
-                      " (as in the header line)"));
-    }
-    Predictions::Row row;
-    row.key = fields[0];
-    row.truth = fields[static_cast<std::size_t>(truth_col)];
-    for (std::size_t j = 0; j < pred_cols.size(); ++j) {
-      const std::string& predicted = fields[static_cast<std::size_t>(pred_cols[j])];
-      if (!class_set.count(predicted)) {
-        throw Error(cat(name, ":", i + 1, ": predicted class '", predicted,
-                        "' is not in the #classes line"));
-      }
-      double score = 0;
-      const std::string& token = fields[static_cast<std::size_t>(score_cols[j])];
-      if (!parse_double(token, score))
-        throw Error(cat(name, ":", i + 1, ": score '", token, "' is not a number"));
-      row.predicted.push_back(predicted);
-      row.scores.push_back(score);
-    }
-    out.rows.push_back(std::move(row));
-  }
-  return out;
-}
-
 Metrics evaluate(const Predictions& predictions, const std::string& source) {
   Metrics m;
   m.k = predictions.k;
@@ -343,6 +268,51 @@ plot::HeatMap confusion_heat_map(const Metrics& m, const std::string& title) {
 
 void write_confusion_plot(const std::string& path, const Metrics& m, const std::string& title) {
   plot::write_png(path, plot::draw(confusion_heat_map(m, title)));
+}
+
+void EvalOptions::add_options(boost::program_options::options_description& options) {
+  namespace po = boost::program_options;
+  const EvalOptions d;  // json and brief are switches: false unless given
+  options.add_options()("json", po::bool_switch(),
+                        "print the metrics as one JSON object on stdout instead of the report")(
+      "json-out", po::value<std::string>()->default_value(d.json_out),
+      "also write the metrics as JSON to this file (the report still goes to stdout)")(
+      "brief", po::bool_switch(), "report without the per-class table")(
+      "confusion", po::value<std::string>()->default_value(d.confusion),
+      "write the confusion matrix (counts; rows = true, columns = predicted) as TSV here")(
+      "plot", po::value<std::string>()->default_value(d.plot),
+      "write the confusion matrix as a heat map (PNG) here")(
+      "title", po::value<std::string>()->default_value(d.title),
+      "title of the heat map (default: the metrics)");
+}
+
+EvalOptions EvalOptions::from(const boost::program_options::variables_map& vm) {
+  EvalOptions o;
+  o.json = vm["json"].as<bool>();
+  o.json_out = vm["json-out"].as<std::string>();
+  o.brief = vm["brief"].as<bool>();
+  o.confusion = vm["confusion"].as<std::string>();
+  o.plot = vm["plot"].as<std::string>();
+  o.title = vm["title"].as<std::string>();
+  if (o.plot == "-") throw UsageError("--plot needs a file name");
+  return o;
+}
+
+EvalFiles::EvalFiles(const EvalOptions& options) : options_(options) {
+  if (!options.confusion.empty()) confusion_ = outputs_.add(options.confusion, "--confusion");
+  if (!options.json_out.empty()) json_ = outputs_.add(options.json_out, "--json-out");
+  if (!options.plot.empty()) plot_ = outputs_.add(options.plot, "--plot");
+}
+
+void EvalFiles::write(const Metrics& metrics) {
+  if (!confusion_.empty()) write_confusion_tsv(confusion_, metrics);
+  if (!plot_.empty()) write_confusion_plot(plot_, metrics, options_.title);
+  if (!json_.empty()) {
+    AtomicOutput out(json_, false);
+    out.stream() << metrics_json(metrics);
+    out.commit();
+  }
+  outputs_.commit();
 }
 
 }  // namespace fg

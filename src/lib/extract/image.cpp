@@ -78,6 +78,13 @@ std::optional<ImageInfo> jpeg_info(const std::string& b) {
   return std::nullopt;
 }
 
+// Library text captured from stderr, as one line of reasonable length.
+std::string decoder_message(const std::string& text) {
+  std::string line = one_line(text);
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  return line;
+}
+
 }  // namespace
 
 std::optional<ImageInfo> read_image_info(const std::string& b) {
@@ -151,8 +158,18 @@ std::optional<ImageInfo> read_image_info(const std::string& b) {
   return std::nullopt;
 }
 
-cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::string& problem) {
+OnCorrupt parse_on_corrupt(const std::string& name) {
+  if (name == "warn") return OnCorrupt::warn;
+  if (name == "skip") return OnCorrupt::skip;
+  throw UsageError(cat("--on-corrupt: unknown '", name, "' (warn, skip)"));
+}
+
+std::string to_string(OnCorrupt policy) { return policy == OnCorrupt::skip ? "skip" : "warn"; }
+
+cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::string& problem,
+                     std::string* damage) {
   problem.clear();
+  if (damage) damage->clear();
   if (bytes.empty()) {
     problem = "empty file (0 bytes)";
     return {};
@@ -178,20 +195,31 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
   }
   const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat img;
-  try {
-    // JPEG: IMREAD_COLOR applies EXIF orientation and converts CMYK/grey.
-    // Others: decode as stored so alpha and 16-bit are handled here.
-    img = cv::imdecode(raw, is_jpeg(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    problem = cat("cannot decode: ", e.err);
+  std::string decode_error;
+  // What libjpeg / libpng / libtiff print on stderr while decoding, as one line.
+  const std::string said = decoder_message(log::capture_stderr([&] {
+    try {
+      // JPEG: IMREAD_COLOR applies EXIF orientation and converts CMYK/grey.
+      // Others: decode as stored so alpha and 16-bit are handled here.
+      img = cv::imdecode(raw, is_jpeg(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+      decode_error = one_line(e.err);
+    }
+  }));
+  if (!decode_error.empty()) {
+    problem = cat("cannot decode: ", decode_error);
     return {};
   }
   if (img.empty()) {
     const std::string what = describe_content(bytes.substr(0, 64));
-    problem = info ? cat("cannot decode (damaged or unsupported ", info->format, " data)")
+    problem = info ? cat("cannot decode (damaged or unsupported ", info->format, " data",
+                         said.empty() ? "" : ": ", said, ")")
                    : cat("not an image OpenCV can decode (looks like ", what, ")");
     return {};
   }
+  // Decoded, but the decoder complained: libjpeg, for one, fills the blocks
+  // of corrupt entropy-coded data with grey and goes on.
+  if (damage) *damage = said.empty() ? "" : cat("decoded with errors (", said, ")");
   if (max_pixels && std::uint64_t(img.total()) > max_pixels) {
     problem = cat("image of ", img.cols, "x", img.rows, " pixels exceeds the limit of ", max_pixels,
                   " (raise it with --max-pixels)");
@@ -238,7 +266,9 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
   return img;
 }
 
-cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::string& problem) {
+cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::string& problem,
+                   std::string* damage) {
+  if (damage) damage->clear();
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     problem = "is a directory, not an image file";
@@ -262,7 +292,7 @@ cv::Mat load_image(const std::string& path, std::uint64_t max_pixels, std::strin
     problem = "read error";
     return {};
   }
-  return decode_image(bytes, max_pixels, problem);
+  return decode_image(bytes, max_pixels, problem, damage);
 }
 
 cv::Mat resize_image(const cv::Mat& bgr, int side, ResizeMode mode) {

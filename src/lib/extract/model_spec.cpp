@@ -162,6 +162,7 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
     line = trim(line);
     if (line.empty()) continue;
     const auto w = words(line);
+    if (w.empty()) continue;  // only other white space (\f, \v), which trim() leaves
     const std::string& key = w[0];
     auto one = [&]() -> const std::string& {
       if (w.size() != 2) fail(cat("'", key, "' expects one value, found ", w.size() - 1));

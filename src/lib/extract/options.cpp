@@ -2,6 +2,7 @@
 #include "finegrain/extract/options.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -47,8 +48,8 @@ std::vector<double> parse_weights(const std::string& text) {
   std::vector<double> out;
   for (const auto& p : split_list(text)) {
     double v;
-    if (!parse_double(p, v) || !(v >= 0))
-      throw UsageError(cat("--layer-weights: '", p, "' is not a weight >= 0"));
+    if (!parse_double(p, v) || !(v >= 0) || !std::isfinite(v))
+      throw UsageError(cat("--layer-weights: '", p, "' is not a finite weight >= 0"));
     out.push_back(v);
   }
   return out;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "finegrain/core/common.hpp"
 #include "finegrain/extract/image.hpp"
 
 namespace fg {
@@ -17,6 +18,7 @@ namespace {
 struct LoadedBatch {
   std::vector<std::size_t> indexes;   // all indexes of this batch, in order
   std::vector<std::string> problems;  // per index; empty = loaded
+  std::vector<std::string> damage;    // per index; loaded, but decoded with errors
   PreparedBatch prepared;             // of the loaded ones, in order
   std::exception_ptr error;
 };
@@ -27,7 +29,8 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
                             const std::vector<std::size_t>& todo, std::size_t batch_size,
                             const std::function<void(std::size_t, const float*)>& on_rows,
                             const std::function<void(std::size_t, const std::string&)>& on_skip,
-                            const std::function<void(std::size_t)>& on_progress) {
+                            const std::function<void(std::size_t)>& on_progress,
+                            OnCorrupt on_corrupt) {
   if (batch_size == 0) batch_size = 1;
   PipelineStats stats;
   const auto start = std::chrono::steady_clock::now();
@@ -60,10 +63,15 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
         const std::size_t last = std::min(todo.size(), first + batch_size);
         for (std::size_t k = first; k < last; ++k) {
           const std::size_t index = todo[k];
-          std::string problem;
-          cv::Mat img = load_image(paths[index], max_pixels, problem);
+          std::string problem, damage;
+          cv::Mat img = load_image(paths[index], max_pixels, problem, &damage);
+          if (problem.empty() && !damage.empty() && on_corrupt == OnCorrupt::skip) {
+            problem = cat(damage, ", --on-corrupt skip");
+            damage.clear();
+          }
           b.indexes.push_back(index);
           b.problems.push_back(problem);
+          b.damage.push_back(damage);
           if (problem.empty()) images.push_back(std::move(img));
         }
         PreparedBatch reuse;
@@ -118,6 +126,11 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
       std::size_t k = 0;
       for (std::size_t j = 0; j < b.indexes.size(); ++j) {
         if (b.problems[j].empty()) {
+          if (!b.damage[j].empty()) {
+            log::warn(cat(paths[b.indexes[j]], ": ", b.damage[j],
+                          "; used as decoded (--on-corrupt skip leaves such images out)"));
+            ++stats.damaged;
+          }
           on_rows(b.indexes[j], rows.data() + (k++) * row_floats);
           ++stats.images;
         } else {

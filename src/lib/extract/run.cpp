@@ -22,7 +22,10 @@ void RunOptions::add_options(po::options_description& options, bool resumable) {
   options.add_options()
     ("batch,b", ranged<std::size_t>(1, 4096)->default_value(d.batch), "images per forward pass")
     ("skipped", po::value<std::string>(), "write the images that could not be used to this file "
-     "(path<TAB>problem lines)");
+     "(path<TAB>problem lines)")
+    ("on-corrupt", po::value<std::string>()->default_value(to_string(d.on_corrupt)),
+     "an image that decodes with errors (e.g. a JPEG with corrupt data): warn (use it, with a "
+     "warning naming it) | skip (leave it out like an unreadable one)");
   if (resumable)
     options.add_options()
       ("resume", po::bool_switch(), "continue from <features-out>.partial left by an interrupted run "
@@ -37,6 +40,7 @@ RunOptions RunOptions::from_variables(const po::variables_map& vm) {
   o.batch = vm["batch"].as<std::size_t>();
   if (vm.count("skipped")) o.skipped = vm["skipped"].as<std::string>();
   o.progress = vm["progress"].as<bool>();
+  o.on_corrupt = parse_on_corrupt(vm["on-corrupt"].as<std::string>());
   o.resume = vm.count("resume") && vm["resume"].as<bool>();
   return o;
 }
@@ -78,7 +82,8 @@ RunReport ImageRun::run(Extractor& extractor, const std::vector<std::string>& pa
       [&](std::size_t done) {
         if (checkpoint) checkpoint->flush();
         progress.update(done);
-      });
+      },
+      options_.on_corrupt);
   progress.finish();
   if (checkpoint) {
     report.resumed = checkpoint->resumed();
@@ -111,12 +116,13 @@ std::string skipped_note(std::size_t skipped, const RunOptions& run) {
 }
 
 std::string checkpoint_identity(const ExtractOptions& options, const ModelSpec& spec,
-                                const Manifest& manifest, std::size_t batch) {
+                                const Manifest& manifest, const RunOptions& run) {
   std::string manifest_text;
   for (const auto& e : manifest) manifest_text += e.path + "\t" + e.label + "\n";
   return cat(options.canonical(spec).to_text(), "--spec--\n", spec.to_text(),
              "--manifest-fnv1a64-- ", fnv1a(manifest_text), "\n--threads ", cv::getNumThreads(),
-             " --batch ", batch, "\n");
+             " --batch ", run.batch, run.on_corrupt == OnCorrupt::skip ? " --on-corrupt skip" : "",
+             "\n");
 }
 
 namespace {
@@ -173,7 +179,7 @@ RunReport extract_table(const ExtractOptions& options, const std::string& manife
   std::unique_ptr<ExtractCheckpoint> checkpoint;
   if (!image_run.writes_through())
     checkpoint =
-        open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest, run.batch),
+        open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest, run),
                         extractor, paths.size(), run.resume);
   TableWriter writer(image_run.output_stage(), header);
   RunReport report = image_run.run(
@@ -193,6 +199,7 @@ std::string extraction_summary(const RunReport& report, const RunOptions& run) {
       cat("Done ", report.images, " images (", report.rows, " rows of dim ", report.dim, ")");
   if (report.resumed) summary += cat(", ", report.resumed, " of them resumed");
   const PipelineStats& s = report.stats;
+  if (s.damaged) summary += cat("; ", s.damaged, " decoded with errors (used: --on-corrupt warn)");
   char rate[160];
   std::snprintf(rate, sizeof rate, "; %.1f images/s, %.0f%% of the time in the network",
                 s.seconds > 0 ? double(s.images) / s.seconds : 0.0,

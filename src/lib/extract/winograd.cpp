@@ -9,6 +9,7 @@
 #include <opencv2/dnn/all_layers.hpp>
 
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/cpu.hpp"
 
 namespace fg {
 
@@ -99,10 +100,17 @@ bool cpu_runs(WinogradIsa isa) {
 }
 
 WinogradIsa best_winograd_isa() {
-  static const WinogradIsa best = cpu_runs(WinogradIsa::avx512) ? WinogradIsa::avx512
-                                  : cpu_runs(WinogradIsa::avx2) ? WinogradIsa::avx2
-                                                                : WinogradIsa::generic;
-  return best;
+  // The level the other dispatched kernels use (FG_ISA lowers it).
+  switch (kernel_isa()) {
+    case Isa::avx512:
+      if (cpu_runs(WinogradIsa::avx512)) return WinogradIsa::avx512;
+      [[fallthrough]];
+    case Isa::avx2:
+      if (cpu_runs(WinogradIsa::avx2)) return WinogradIsa::avx2;
+      [[fallthrough]];
+    default:
+      return WinogradIsa::generic;
+  }
 }
 
 std::string to_string(WinogradIsa isa) {

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -21,34 +22,49 @@ namespace fg::mic {
 
 namespace po = boost::program_options;
 
-void SelectOptions::add_options(po::options_description& options) {
-  options.add_options()("k", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
-                        "keep the N best features (0 = use --min-score)")(
-      "min-score", ranged<double>(0, 1)->default_value(-1, "none"),
-      "keep every feature scoring at least T (used when --k is 0)")(
-      "est", po::value<std::string>()->default_value("mic_approx"), "estimator: mic_approx|mic_e")(
-      "alpha", ranged<double>(0, 1e9, Ends::open_low)->default_value(0.6, "0.6"),
+void Params::add_options(po::options_description& options) {
+  const Params d;
+  options.add_options()("est", po::value<std::string>()->default_value(estimator_name(d.est)),
+                        "estimator: mic_approx|mic_e")(
+      "alpha", defaults_to(ranged<double>(0, 1e9, Ends::open_low), d.alpha),
       "grid budget B = max(n^alpha, 4); alpha in (0,1], or >= 4 for B = alpha")(
-      "c", ranged<double>(0, 1e9, Ends::open_low)->default_value(15),
-      "at most c * columns superclumps")(
-      "target", po::value<std::string>()->default_value("classes"),
+      "c", defaults_to(ranged<double>(0, 1e9, Ends::open_low), d.c),
+      "at most c * columns superclumps");
+}
+
+Params Params::from(const po::variables_map& vm) {
+  Params p;
+  p.alpha = vm["alpha"].as<double>();
+  p.c = vm["c"].as<double>();
+  p.est = parse_estimator(vm["est"].as<std::string>());
+  check_params(p);
+  return p;
+}
+
+void SelectOptions::add_options(po::options_description& options) {
+  const SelectOptions d;
+  options.add_options()("k", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(d.k),
+                        "keep the N best features (0 = use --min-score)")(
+      "min-score", ranged<double>(0, 1)->default_value(d.min_score, "none"),
+      "keep every feature scoring at least T (used when --k is 0)");
+  Params::add_options(options);
+  options.add_options()(
+      "target", po::value<std::string>()->default_value(target_name(d.target)),
       "label axis: classes (partitioned by the classes; renumbering-proof) | ordinal "
       "(minepy: the class number as a value)")(
-      "redundancy", po::value<std::string>()->default_value("none"),
+      "redundancy", po::value<std::string>()->default_value(redundancy_name(d.redundancy)),
       "greedy selection against redundancy: none (rank by score) | mic (mRMR: each next "
       "feature maximises score - mean MIC with those already selected; slow) | corr "
       "(score - W * max |Pearson r| with those already selected; fast)")(
-      "redundancy-weight", ranged<double>(0, 1e9)->default_value(0.3, "0.3"),
+      "redundancy-weight", defaults_to(ranged<double>(0, 1e9), d.redundancy_weight),
       "W for --redundancy corr")(
-      "pool", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(0),
+      "pool", ranged<std::size_t>(0, unbounded<std::uint32_t>())->default_value(d.pool),
       "with --redundancy: candidates = the N best-scoring features (0 = all)");
 }
 
 SelectOptions SelectOptions::from(const po::variables_map& vm) {
   SelectOptions o;
-  o.params.alpha = vm["alpha"].as<double>();
-  o.params.c = vm["c"].as<double>();
-  o.params.est = parse_estimator(vm["est"].as<std::string>());
+  o.params = Params::from(vm);
   o.target = parse_target(vm["target"].as<std::string>());
   o.k = vm["k"].as<std::size_t>();
   o.min_score = vm["min-score"].as<double>();
@@ -58,7 +74,6 @@ SelectOptions SelectOptions::from(const po::variables_map& vm) {
     throw UsageError(
         cat("--redundancy-weight must be a finite number >= 0, got ", o.redundancy_weight));
   o.pool = vm["pool"].as<std::size_t>();
-  check_params(o.params);
   return o;
 }
 
@@ -398,6 +413,45 @@ std::uint64_t apply_selection(const SelectionModel& model, const std::string& in
   return writer.rows_written();
 }
 
+SelectionFit fit_selection_file(const std::string& table_path,
+                                const std::vector<std::string>& score_paths,
+                                const SelectOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  SelectionFit fit;
+  std::vector<double> scores;
+  if (!score_paths.empty()) {
+    fit.model = fit_from_scores(score_paths, table_path, options, &scores);
+    fit.scores = ScoresFile::load(score_paths.front());
+    fit.scores.columns = {0, fit.model.input_dim};
+  } else {
+    TableReadOptions read;
+    read.allow_nonfinite = true;  // checked by MIC with column and row named
+    const FeatureTable table = read_table(table_path, read);
+    check_table_for_scoring(table, table_path == "-" ? "<stdin>" : table_path);
+    fit.read_seconds = seconds();
+    fit.model = fit_selection(table, options, &scores);
+    fit.scores.input_dim = table.dim;
+    fit.scores.columns = {0, table.dim};
+    fit.scores.samples = table.rows();
+    fit.scores.classes = detail::distinct_labels(table.labels);
+    fit.scores.params = options.params;
+    fit.scores.target = options.target;
+    fit.scores.rows_id = rows_identity(table.keys, table.labels);
+  }
+  fit.scores.scores = scores;
+  fit.fit_seconds = seconds() - fit.read_seconds;
+  if (fit.model.output_dim() == 0) {
+    const double best = scores.empty() ? 0.0 : *std::max_element(scores.begin(), scores.end());
+    throw Error(cat(table_path, ": no feature scores at least --min-score ",
+                    format_double(options.min_score), " (the best scores ", format_double(best),
+                    "); nothing to select"));
+  }
+  return fit;
+}
+
 // ---- reference vectors ---------------------------------------------------------
 
 std::vector<VectorPair> read_vector_pairs(const std::string& path) {
@@ -452,6 +506,24 @@ std::vector<VectorPair> read_vector_pairs(const std::string& path) {
   if (!pairs.empty() && pairs.back().y.empty())
     throw Error(cat(name, ": case ", pairs.back().name, " has no y line"));
   return pairs;
+}
+
+std::size_t write_pair_statistics(std::ostream& out, const std::string& path,
+                                  const Params& params) {
+  const std::vector<VectorPair> cases = read_vector_pairs(path);
+  out << "case\tmic\tmas\tmev\tmcn\tmcn_general\ttic\n";
+  for (const auto& c : cases) {
+    Statistics s;
+    try {
+      s = pair_statistics(c.x.data(), c.y.data(), c.x.size(), params);
+    } catch (const Error& e) {
+      throw Error(cat(path, ": case ", c.name, ": ", e.what()));
+    }
+    out << c.name << '\t' << format_double(s.mic) << '\t' << format_double(s.mas) << '\t'
+        << format_double(s.mev) << '\t' << format_double(s.mcn) << '\t'
+        << format_double(s.mcn_general) << '\t' << format_double(s.tic) << '\n';
+  }
+  return cases.size();
 }
 
 }  // namespace fg::mic

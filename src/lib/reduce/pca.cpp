@@ -18,7 +18,6 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/option_range.hpp"
-#include "finegrain/core/plot.hpp"
 #include "finegrain/data/table.hpp"
 
 namespace fg {
@@ -446,30 +445,38 @@ PcaMethod parse_pca_method(const std::string& name) {
       cat("--method: unknown PCA method '", name, "' (expected auto, cov, gram or randomized)"));
 }
 
-void PcaFitOptions::register_options(po::options_description& options) {
-  options.add_options()(
-      "dim,k",
-      ranged<long long>(0, 1000000)
-          ->default_value(static_cast<long long>(dim))
-          ->notifier([this](long long value) { dim = static_cast<std::size_t>(value); }),
-      "number of components to keep (0: use --variance)")(
-      "variance", ranged_into<double>(&variance, 0, 1)->default_value(variance),
+void PcaFitOptions::add_options(po::options_description& options) {
+  const PcaFitOptions d;
+  options.add_options()("dim,k",
+                        ranged<long long>(0, 1000000)->default_value(static_cast<long long>(d.dim)),
+                        "number of components to keep (0: use --variance)")(
+      "variance", defaults_to(ranged<double>(0, 1), d.variance),
       "keep the fewest components explaining at least this fraction of the variance, in (0, 1]")(
-      "whiten", po::bool_switch(&whiten),
+      "whiten", po::bool_switch(),
       "divide each output by its component's standard deviation (unit variance)")(
-      "method", po::value<std::string>(&method)->default_value(method),
+      "method", po::value<std::string>()->default_value(d.method),
       "auto | cov (DxD covariance) | gram (nxn Gram) | randomized (randomized SVD); "
       "auto: randomized when K < min(n,D)/4 and min(n,D) > 1500, else cov when D <= n, else gram")(
-      "seed", ranged_into<std::uint64_t>(&seed, 0, unbounded<std::uint64_t>())->default_value(seed),
+      "seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.seed),
       "random seed (randomized method)")(
       "oversample",
-      ranged<long long>(0, 100000)
-          ->default_value(static_cast<long long>(oversample))
-          ->notifier([this](long long value) { oversample = static_cast<std::size_t>(value); }),
+      ranged<long long>(0, 100000)->default_value(static_cast<long long>(d.oversample)),
       "randomized: extra directions sampled beyond K")(
-      "power-iterations",
-      ranged_into<int>(&power_iterations, -1, 100)->default_value(power_iterations),
+      "power-iterations", ranged<int>(-1, 100)->default_value(d.power_iterations),
       "randomized: power iterations (-1: 7 when K < min(n,D)/10, else 4)");
+}
+
+PcaFitOptions PcaFitOptions::from(const po::variables_map& vm) {
+  PcaFitOptions o;
+  o.dim = static_cast<std::size_t>(vm["dim"].as<long long>());
+  o.variance = vm["variance"].as<double>();
+  o.whiten = vm["whiten"].as<bool>();
+  o.method = vm["method"].as<std::string>();
+  o.seed = vm["seed"].as<std::uint64_t>();
+  o.oversample = static_cast<std::size_t>(vm["oversample"].as<long long>());
+  o.power_iterations = vm["power-iterations"].as<int>();
+  o.check();
+  return o;
 }
 
 void PcaFitOptions::check() const {
@@ -928,53 +935,6 @@ PcaModel PcaModel::load(const std::string& path) {
   for (float v : model.projection_f_)
     if (!std::isfinite(v)) corrupt("a whitened component overflows float (variance too small)");
   return model;
-}
-
-void write_pca_variance_table(const std::string& path, const PcaFitReport& report) {
-  AtomicOutput out(path, false);
-  std::ostream& s = out.stream();
-  s << "component\tvariance\tratio\tcumulative\tkept\n";
-  double cumulative = 0.0;
-  for (std::size_t k = 0; k < report.spectrum.size(); ++k) {
-    const double v = report.spectrum[k];
-    const double ratio = report.total_variance > 0 ? v / report.total_variance : 0.0;
-    cumulative += ratio;
-    s << (k + 1) << '\t' << format_double(v) << '\t' << format_double(ratio) << '\t'
-      << format_double(cumulative) << '\t' << (k < report.kept ? 1 : 0) << '\n';
-  }
-  out.commit();
-}
-
-void write_pca_variance_plot(const std::string& path, const PcaFitReport& report) {
-  plot::LineChart chart;
-  chart.title = cat("PCA: cumulative explained variance (", pca_method_name(report.method), ")");
-  chart.x_label = "number of components";
-  chart.y_label = "cumulative explained variance (%)";
-  plot::Series cumulative;
-  cumulative.color = plot::kBlue;
-  double sum = 0.0;
-  cumulative.x.push_back(0);
-  cumulative.y.push_back(0);
-  for (std::size_t k = 0; k < report.spectrum.size(); ++k) {
-    const double ratio =
-        report.total_variance > 0 ? report.spectrum[k] / report.total_variance : 0.0;
-    sum += ratio;
-    cumulative.x.push_back(static_cast<double>(k + 1));
-    cumulative.y.push_back(100.0 * sum);
-  }
-  chart.x_min = 0;
-  chart.x_max = std::max<double>(1.0, static_cast<double>(report.spectrum.size()));
-  chart.y_min = 0;
-  chart.y_max = 100;
-  chart.series = {cumulative};
-  if (report.kept > 0 && report.kept <= cumulative.y.size() - 1) {
-    plot::Marker marker;
-    marker.x = static_cast<double>(report.kept);
-    marker.text = cat("K = ", report.kept, ": ", plot::format_percent(cumulative.y[report.kept]));
-    chart.markers.push_back(marker);
-  }
-  if (!report.complete) chart.note = "only the computed components are shown (randomized method)";
-  plot::write_png(path, plot::draw(chart));
 }
 
 }  // namespace fg

@@ -148,3 +148,31 @@ TEST_CASE("manifest: a UTF-8 byte-order mark does not hide the first image") {
   CHECK(manifest[0].path == "img/1.jpg");
   CHECK(manifest[0].label == "cat");
 }
+
+// Found by fuzz_manifest (issue 14): a manifest that reads must write and read back the same.
+TEST_CASE("manifest: a doubled byte-order mark and CR CR LF lines survive or are refused") {
+  TempDir dir;
+  const std::string bom = "\xef\xbb\xbf";
+  write_bytes(dir.file("two.tsv"), bom + bom + "g.jpg\tcat\n");
+  const Manifest two = read_manifest(dir.file("two.tsv"));
+  REQUIRE(two.size() == 1);
+  CHECK(two[0].path == bom + "g.jpg");  // one mark dropped, as documented
+  write_manifest(dir.file("again.tsv"), two);
+  const Manifest back = read_manifest(dir.file("again.tsv"));
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].path == two[0].path);
+  CHECK(back[0].label == "cat");
+
+  write_bytes(dir.file("crcr.tsv"), "a.jpg\tcat\r\nb.jpg\tdog\r\r\n");
+  CHECK_THROWS_WITH_AS(read_manifest(dir.file("crcr.tsv")),
+                       doctest::Contains("crcr.tsv:2: a carriage return at the end of the label"),
+                       Error);
+  write_bytes(dir.file("crpath.tsv"), "a.jpg\r\r\n");
+  CHECK_THROWS_WITH_AS(read_manifest(dir.file("crpath.tsv")),
+                       doctest::Contains("crpath.tsv:1: a carriage return at the end of the path"),
+                       Error);
+  write_bytes(dir.file("crtab.tsv"), "a.jpg\r\t\n");  // no label: written back as "a.jpg\r\n"
+  CHECK_THROWS_WITH_AS(read_manifest(dir.file("crtab.tsv")),
+                       doctest::Contains("crtab.tsv:1: a carriage return at the end of the path"),
+                       Error);
+}

@@ -50,7 +50,7 @@ TEST_CASE("checkpoint: resumes and drops a torn last record") {
   CHECK(seen == std::vector<float>{1, 2, 3, 7, 8, 9});
 }
 
-TEST_CASE("checkpoint: the identity takes canonical settings, and the threads and batch") {
+TEST_CASE("checkpoint: the identity takes canonical settings, --on-corrupt, the threads and batch") {
   ModelSpec spec;
   spec.name = "net";
   spec.size = 224;
@@ -59,14 +59,19 @@ TEST_CASE("checkpoint: the identity takes canonical settings, and the threads an
   ExtractOptions spelled;
   spelled.size = 224;
   spelled.layers = {"fire9"};
-  const std::string id = checkpoint_identity(ExtractOptions(), spec, manifest, 8);
-  CHECK(checkpoint_identity(spelled, spec, manifest, 8) == id);
-  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, 2) != id);
+  const RunOptions run;  // batch 8
+  RunOptions batch2, skip_corrupt;
+  batch2.batch = 2;
+  skip_corrupt.on_corrupt = OnCorrupt::skip;
+  const std::string id = checkpoint_identity(ExtractOptions(), spec, manifest, run);
+  CHECK(checkpoint_identity(spelled, spec, manifest, run) == id);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, batch2) != id);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, skip_corrupt) != id);
   spelled.size = 320;
-  CHECK(checkpoint_identity(spelled, spec, manifest, 8) != id);
-  CHECK(checkpoint_identity(ExtractOptions(), spec, {{"a.jpg", "x"}}, 8) != id);
+  CHECK(checkpoint_identity(spelled, spec, manifest, run) != id);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, {{"a.jpg", "x"}}, run) != id);
   const int threads = cv::getNumThreads();
   cv::setNumThreads(threads == 1 ? 2 : 1);
-  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, 8) != id);
+  CHECK(checkpoint_identity(ExtractOptions(), spec, manifest, run) != id);
   cv::setNumThreads(threads);
 }

@@ -1,10 +1,14 @@
 // Image loading: the fixture blob from the JPEG, bad files as problems.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 
 #include <opencv2/imgcodecs.hpp>
@@ -67,4 +71,92 @@ TEST_CASE("image: bad files are problems, not crashes; odd formats are converted
   REQUIRE(problem.empty());
   CHECK(al.at<cv::Vec3b>(0, 0) == cv::Vec3b(255, 255, 255));  // over white
   CHECK(al.at<cv::Vec3b>(1, 1) == cv::Vec3b(0, 0, 200));
+}
+
+namespace {
+// Runs `work` with stderr (fd 2) in a file of `dir`; returns what went there.
+std::string stderr_of(TempDir& dir, const std::function<void()>& work) {
+  const std::string path = dir.file("stderr.txt");
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(file >= 0);
+  ::dup2(file, 2);
+  ::close(file);
+  work();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  return read_bytes(path);
+}
+
+// A real flowers12 JPEG with eight bytes of its entropy-coded data (the scan
+// starts at byte 349) replaced at a fixed offset: libjpeg decodes it with a warning.
+std::string corrupt_jpeg() {
+  std::string jpeg = read_bytes(test_assets() + "/data/flowers12/train/bluebell/image_0241.jpg");
+  REQUIRE(jpeg.size() == 7576);
+  jpeg.replace(400, 8, std::string(8, '\xFE'));
+  return jpeg;
+}
+}  // namespace
+
+TEST_CASE("image: decoder messages are captured, never printed (issue 14, defect 13)") {
+  TempDir dir;
+  // capture_stderr takes C stdio and raw writes, and gives fd 2 back.
+  struct stat before {
+  }, after{};
+  ::fstat(2, &before);
+  std::string captured;
+  const std::string outside = stderr_of(dir, [&] {
+    captured = log::capture_stderr([] {
+      std::fprintf(stderr, "libfoo: first\n");
+      CHECK(::write(2, "second\n", 7) == 7);
+    });
+  });
+  ::fstat(2, &after);
+  CHECK(captured == "libfoo: first\nsecond\n");
+  CHECK(outside.empty());
+  CHECK((before.st_dev == after.st_dev && before.st_ino == after.st_ino));
+  // Each capture starts empty, at the start.
+  CHECK(log::capture_stderr([] {}).empty());
+  CHECK(log::capture_stderr([] { std::fputs("again\n", stderr); }) == "again\n");
+
+  const std::string clean =
+      read_bytes(test_assets() + "/data/flowers12/train/bluebell/image_0241.jpg");
+  write_bytes(dir.file("clean.jpg"), clean);
+  write_bytes(dir.file("corrupt.jpg"), corrupt_jpeg());
+  // A PNG of a real image, cut after 20,000 of its bytes.
+  std::vector<unsigned char> png;
+  cv::imencode(
+      ".png",
+      cv::imdecode(cv::Mat(1, int(clean.size()), CV_8U, (void*)clean.data()), cv::IMREAD_COLOR),
+      png);
+  REQUIRE(png.size() > 40000);
+  write_bytes(dir.file("cut.png"), std::string(png.begin(), png.begin() + 20000));
+
+  std::string problem, damage = "stale";
+  cv::Mat good, bad, cut;
+  const std::string printed = stderr_of(dir, [&] {
+    good = load_image(dir.file("clean.jpg"), kDefaultMaxPixels, problem, &damage);
+    CHECK(problem.empty());
+    CHECK(damage.empty());
+    bad = load_image(dir.file("corrupt.jpg"), kDefaultMaxPixels, problem, &damage);
+    CHECK(problem.empty());
+    CHECK(damage == "decoded with errors (Corrupt JPEG data: premature end of data segment)");
+    cut = load_image(dir.file("cut.png"), kDefaultMaxPixels, problem, &damage);
+    CHECK(problem ==
+          "cannot decode (damaged or unsupported PNG data: libpng error: PNG input buffer is "
+          "incomplete)");
+    CHECK(damage.empty());
+  });
+  CHECK(printed.empty());  // libjpeg and libpng said nothing on stderr themselves
+  REQUIRE(good.size() == cv::Size(224, 224));
+  REQUIRE(bad.size() == good.size());
+  CHECK(cv::norm(good, bad, cv::NORM_L1) > 1000);  // damaged indeed: its blocks differ
+  CHECK(cut.empty());
+
+  CHECK(parse_on_corrupt("warn") == OnCorrupt::warn);
+  CHECK(parse_on_corrupt("skip") == OnCorrupt::skip);
+  CHECK_THROWS_AS(parse_on_corrupt("ignore"), UsageError);
+  CHECK(to_string(OnCorrupt::skip) == "skip");
 }

@@ -23,3 +23,12 @@ TEST_CASE("model spec: infinite or huge means and tiny or huge stds are refused"
       parse_model_spec(base + "mean 123.675 116.28 103.53\nstd 58.395 57.12 57.375\n", "s.spec");
   CHECK(ok.std[2] == 57.375);
 }
+
+// Found by fuzz_spec (issue 14): a line of only a form feed or vertical tab
+// (white space to the word splitter, not to trim) read a word that was not there.
+TEST_CASE("model spec: a line of only other white space is blank") {
+  const ModelSpec spec =
+      parse_model_spec("model a.onnx\n\f\ndefault-layers x\n\v # note\n\f\v\n", "s.spec");
+  CHECK(spec.model == "a.onnx");
+  CHECK(spec.default_layers == std::vector<std::string>{"x"});
+}
