@@ -64,7 +64,8 @@ RunReport score_images(const std::string& bundle_dir, const std::string& input,
 std::string score_summary(const RunReport& report, const RunOptions& run) {
   const PipelineStats& s = report.stats;
   return cat("Done ", report.images, " images",
-             s.damaged ? cat(" (", s.damaged, " decoded with errors)") : "", ", ", skipped_note(report.skipped, run), "; ",
+             s.damaged ? cat(" (", s.damaged, " decoded with errors)") : "", ", ",
+             skipped_note(report.skipped, run), "; ",
              format_double(s.seconds > 0 ? std::round(10 * report.images / s.seconds) / 10 : 0),
              " images/s");
 }

@@ -50,7 +50,8 @@ TEST_CASE("checkpoint: resumes and drops a torn last record") {
   CHECK(seen == std::vector<float>{1, 2, 3, 7, 8, 9});
 }
 
-TEST_CASE("checkpoint: the identity takes canonical settings, --on-corrupt, the threads and batch") {
+TEST_CASE(
+    "checkpoint: the identity takes canonical settings, --on-corrupt, the threads and batch") {
   ModelSpec spec;
   spec.name = "net";
   spec.size = 224;
