@@ -68,15 +68,10 @@ inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int clas
 }
 
 // The asset location the tests read in place.
-inline std::string test_assets() {
-  if (const char* env = std::getenv("FINEGRAIN_ASSETS"); env && *env) return env;
-  return FG_DEFAULT_ASSETS;
-}
+std::string test_assets();
 
 // A model spec shipped in data/models/, by name.
-inline std::string spec_file(const std::string& name) {
-  return std::string(FG_SOURCE_DIR) + "/data/models/" + name + ".spec";
-}
+std::string spec_file(const std::string& name);
 
 // The fixture image: flowers12/test/sunflower, first file in sorted order.
 inline std::string fixture_image() {
