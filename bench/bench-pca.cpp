@@ -4,6 +4,8 @@
 //
 //   bench-pca [n=6000] [D=4096] [K=256] [methods=randomized,cov] [threads=0]
 //             [--save FILE] [--load FILE]
+// A method may be given as randomized/Q or randomized/Q/P: fg-pca's
+// --power-iterations Q and --oversample P.
 // --save writes the generated rows (raw float32, row-major) for a peer
 // (bench/peer-sklearn.py) and exits; --load fits on such a file instead of
 // generating, so both fit the very same numbers. Each fit's line starts
@@ -95,9 +97,14 @@ int main(int argc, char** argv) {
 
   std::vector<fg::PcaModel> models;
   std::vector<std::string> names;
-  for (const std::string& method : fg::split_list(methods)) {
+  for (std::string method : fg::split_list(methods)) {
     fg::PcaFitOptions options;
     options.dim = k;
+    // "randomized/Q/P": --power-iterations Q, --oversample P
+    const std::vector<std::string> parts = fg::split_list(method, '/');
+    method = parts[0];
+    if (parts.size() > 1) options.power_iterations = std::stoi(parts[1]);
+    if (parts.size() > 2) options.oversample = std::stoul(parts[2]);
     options.method = method;
     fg::PcaFitReport report;
     const std::clock_t cpu0 = std::clock();
@@ -105,6 +112,8 @@ int main(int argc, char** argv) {
     const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
     std::printf("fg-pca %s %.3f s (CPU %.2f s) explained %.5f", fg::pca_method_name(report.method),
                 report.seconds, cpu, model.explained_ratio());
+    if (parts.size() > 1) std::printf(" (Q %s%s%s)", parts[1].c_str(), parts.size() > 2 ? ", P " : "",
+                                      parts.size() > 2 ? parts[2].c_str() : "");
     if (!models.empty()) {
       // Against the first method run, over the leading K/4, K/2 and all K components.
       const fg::PcaModel& ref = models.front();

@@ -9,9 +9,10 @@
 // Three methods compute the same leading components:
 //   cov         eigen-decomposition of the D x D covariance (exact; D small)
 //   gram        eigen-decomposition of the n x n Gram matrix (exact; n < D)
-//   randomized  randomized range finder with power iterations (Halko,
-//               Martinsson & Tropp 2011): only K + oversample directions,
-//               for K much smaller than min(n, D). Seeded.
+//   randomized  randomized block Krylov method (Musco & Musco 2015): a
+//               Krylov subspace of (Q + 1) blocks of (K + oversample) / 2
+//               directions, then Rayleigh-Ritz; for K much smaller than
+//               min(n, D). Seeded.
 // Each component's sign is fixed so that its largest-|.| coordinate is
 // positive (the first one on ties, i.e. within a relative 1e-6), so every method and run
 // gives the same components.
@@ -41,8 +42,8 @@ struct PcaFitOptions {
   bool whiten = false;          // scale outputs to unit variance
   std::string method = "auto";  // auto | cov | gram | randomized
   std::uint64_t seed = 1;       // randomized method only
-  std::size_t oversample = 10;  // randomized: extra directions beyond K
-  int power_iterations = -1;    // randomized: -1 = 7 when K < 0.1 min(n, D), else 4
+  std::size_t oversample = 10;  // randomized: extra directions beyond K (block (K + P) / 2)
+  int power_iterations = -1;    // randomized: Krylov steps (products with X^T X); -1 = 5
 
   // --dim, --variance, --whiten, --method, --seed, --oversample, --power-iterations
   // (the options pattern of core/cli.hpp); from() checks the values.
