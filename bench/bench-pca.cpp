@@ -112,8 +112,9 @@ int main(int argc, char** argv) {
     const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
     std::printf("fg-pca %s %.3f s (CPU %.2f s) explained %.5f", fg::pca_method_name(report.method),
                 report.seconds, cpu, model.explained_ratio());
-    if (parts.size() > 1) std::printf(" (Q %s%s%s)", parts[1].c_str(), parts.size() > 2 ? ", P " : "",
-                                      parts.size() > 2 ? parts[2].c_str() : "");
+    if (parts.size() > 1)
+      std::printf(" (Q %s%s%s)", parts[1].c_str(), parts.size() > 2 ? ", P " : "",
+                  parts.size() > 2 ? parts[2].c_str() : "");
     if (!models.empty()) {
       // Against the first method run, over the leading K/4, K/2 and all K components.
       const fg::PcaModel& ref = models.front();

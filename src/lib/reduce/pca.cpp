@@ -147,8 +147,8 @@ Eigen::Matrix<typename A::Scalar, Eigen::Dynamic, Eigen::Dynamic> multiply(
     const Scalar* pb = transpose_b ? b.data() + j0 : b.data() + j0 * ldb;
     blas::gemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', static_cast<int>(rows),
                static_cast<int>(cols), static_cast<int>(depth), Scalar(1), pa,
-               static_cast<int>(lda), pb, static_cast<int>(ldb), Scalar(0),
-               c.data() + i0 + j0 * m, static_cast<int>(m));
+               static_cast<int>(lda), pb, static_cast<int>(ldb), Scalar(0), c.data() + i0 + j0 * m,
+               static_cast<int>(m));
   }
   if (part == Part::lower_mirrored) {
     const std::ptrdiff_t cols = static_cast<std::ptrdiff_t>(n);
@@ -216,7 +216,6 @@ MatrixD orthonormal_basis(MatrixD q, int passes = 2) {
   }
   return q;
 }
-
 
 // Makes the largest-|.| coordinate of each row positive. Coordinates within
 // a relative 1e-6 of the largest count as tied and the first of them
@@ -376,8 +375,8 @@ Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
 }
 
 // The randomized method's sizes: a Krylov block of ceil((K + P) / 2)
-// directions, grown by one block per step (Q steps, -1: 5), capped at
-// min(n, D).
+// directions, grown by one block per step (Q steps, -1: 5; at least K + P
+// directions in all), capped at min(n, D).
 struct KrylovShape {
   std::size_t block = 0, total = 0;
   int steps = 0;
@@ -389,7 +388,9 @@ KrylovShape krylov_shape(std::size_t n, std::size_t dim, std::size_t k, std::siz
   const std::size_t rank_max = std::min(n, dim);
   s.block = std::min(std::max<std::size_t>(1, (k + oversample + 1) / 2), rank_max);
   s.steps = power_iterations < 0 ? 5 : power_iterations;
-  s.total = std::min(s.block * (static_cast<std::size_t>(s.steps) + 1), rank_max);
+  // At least K + P directions, as many as asked for with fewer steps.
+  s.total = std::min(std::max(s.block * (static_cast<std::size_t>(s.steps) + 1), k + oversample),
+                     rank_max);
   return s;
 }
 
@@ -415,8 +416,7 @@ KrylovShape krylov_shape(std::size_t n, std::size_t dim, std::size_t k, std::siz
 Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
                              const std::vector<double>& mean, std::size_t k,
                              const PcaFitOptions& options) {
-  const KrylovShape shape =
-      krylov_shape(n, dim, k, options.oversample, options.power_iterations);
+  const KrylovShape shape = krylov_shape(n, dim, k, options.oversample, options.power_iterations);
   const std::size_t b = shape.block, total = shape.total;
   auto start = std::chrono::steady_clock::now();
   std::clock_t cpu = std::clock();
@@ -436,8 +436,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   MatrixD ritz = MatrixD::Zero(static_cast<Eigen::Index>(total), static_cast<Eigen::Index>(total));
   MatrixD next = multiply(x, true, g, false).cast<double>();  // X^T G
   g.resize(0, 0);
-  MatrixD raw;   // X^T X V_(i-1), before it is orthogonalised
-  MatrixF xv;    // X V_i
+  MatrixD raw;  // X^T X V_(i-1), before it is orthogonalised
+  MatrixF xv;   // X V_i
   Eigen::Index previous = 0, previous_width = 0;
   std::size_t filled = 0;
   while (filled < total) {
@@ -493,8 +493,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   Decomposition d;
   d.complete = total >= std::min(n - 1, dim);
   // Every Ritz pair when the subspace is the whole space, else K + P of them.
-  const auto wanted = static_cast<Eigen::Index>(
-      d.complete ? total : std::min(total, k + options.oversample));
+  const auto wanted =
+      static_cast<Eigen::Index>(d.complete ? total : std::min(total, k + options.oversample));
   std::vector<double> values;
   MatrixD vectors;
   top_eigenpairs(ritz, wanted, values, vectors);
