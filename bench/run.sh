@@ -40,6 +40,8 @@ fi
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # seconds of the lines starting with "$1" in file $2, one per line
 times_of() { awk -v key="$1" 'index($0, key) == 1 { for (i = 1; i < NF; i++) if ($(i + 1) == "s") { print $i; break } }' "$2"; }
+# CPU seconds ("(CPU 1.23 s)") of those lines
+cpu_of() { awk -v key="$1" 'index($0, key) == 1 { for (i = 1; i < NF; i++) if ($i == "(CPU") { print $(i + 1); break } }' "$2"; }
 
 echo; echo "## PCA fit, 6,000 x 4,096 -> 256 components, fg-pca and scikit-learn on the same data"
 "$BUILD/bench-pca" 6000 4096 256 --save "$TMP/pca.f32"
@@ -54,12 +56,14 @@ echo "load after the PCA runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 for pair in "cov full" "randomized randomized"; do
   set -- $pair
   fg=$(times_of "fg-pca $1 " "$TMP/pca.log" | median)
+  fg_cpu=$(cpu_of "fg-pca $1 " "$TMP/pca.log" | median)
   if [ $SKLEARN = 1 ]; then
     sk=$(times_of "sklearn-pca $2 " "$TMP/pca.log" | median)
-    awk -v a="$fg" -v b="$sk" -v m="$1" -v s="$2" \
-      'BEGIN { printf "PCA median: fg-pca %s %.2f s, scikit-learn %s %.2f s: fg-pca %.2fx faster\n", m, a, s, b, b / a }'
+    sk_cpu=$(cpu_of "sklearn-pca $2 " "$TMP/pca.log" | median)
+    awk -v a="$fg" -v b="$sk" -v ac="$fg_cpu" -v bc="$sk_cpu" -v m="$1" -v s="$2" \
+      'BEGIN { printf "PCA median: fg-pca %s %.2f s (CPU %.2f s), scikit-learn %s %.2f s (CPU %.2f s): fg-pca %.2fx faster wall, %.2fx CPU\n", m, a, ac, s, b, bc, b / a, bc / ac }'
   else
-    echo "PCA median: fg-pca $1 $fg s"
+    echo "PCA median: fg-pca $1 $fg s (CPU $fg_cpu s)"
   fi
 done
 rm -f "$TMP/pca.f32"
