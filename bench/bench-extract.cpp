@@ -189,14 +189,13 @@ double median(std::vector<double> v) {
 }
 
 // Bare passes of both convolutions, the peer's pass and the end-to-end
-// passes (one per pooling, all on the Winograd network) alternate `reps`
+// passes (one per pooling, all on the network of --conv auto) alternate `reps`
 // times after one unmeasured pass of each (first-touch memory, thread
 // start-up); the medians are reported, as a shared machine's speed drifts by
 // several percent between passes.
-Result measure(std::vector<Extractor>& poolings, cv::dnn::Net& wino_net, Extractor& own,
-               cv::dnn::Net& own_net, const ModelSpec& spec, const std::vector<std::string>& paths,
-               std::size_t batch, int reps, Peer* peer) {
-  Extractor& wino = poolings.front();
+Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& wino_net,
+               Extractor& own, cv::dnn::Net& own_net, const ModelSpec& spec,
+               const std::vector<std::string>& paths, std::size_t batch, int reps, Peer* peer) {
   // The same batches, decoded and prepared beforehand for the bare runs.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
@@ -398,7 +397,8 @@ int main(int argc, char** argv) {
     std::printf(
         "# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, "
         "resize, "
-        "forward, pooling) with --conv winograd; torch = PyTorch CPU, same "
+        "forward, pooling) with fg-extract's default --conv auto (the spec's conv line; "
+        "e2e/bare against that conv's bare pass); torch = PyTorch CPU, same "
         "topology/batch/threads\n");
     std::printf("%-10s %5s %6s %-22s %10s %10s %10s %10s %9s %9s %9s %8s %8s %8s\n", "model",
                 "batch", "images", "pooling", "winograd", "opencv", "torch", "e2e", "wino/ocv",
@@ -417,19 +417,14 @@ int main(int argc, char** argv) {
         own_net = build_vgg16(42);
         if (!n) n = 32;
       } else if (m == "squeezenet") {
-        spec = parse_model_spec(
-            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput "
-            "data\n"
-            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers "
-            "fire9\n",
-            "squeezenet.spec");
+        spec = load_model_spec("squeezenet1_1_imagenet_notop");  // its conv line decides auto
         {
           ConvImplScope scope(ConvImpl::winograd);  // the ONNX reader creates the layers
-          wino_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+          wino_net = cv::dnn::readNet(spec.model_path());
         }
         {
           ConvImplScope scope(ConvImpl::opencv);
-          own_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+          own_net = cv::dnn::readNet(spec.model_path());
         }
         if (!n) n = 960;
       } else {
@@ -437,16 +432,22 @@ int main(int argc, char** argv) {
       }
       ExtractOptions o;
       o.size = size;
+      // The bare runs: their pooling does not matter.
       o.conv = ConvImpl::winograd;
-      // One Winograd extractor per pooling, all on wino_net.
+      Extractor wino(spec, wino_net, o);
+      o.conv = ConvImpl::opencv;
+      Extractor own(spec, own_net, o);
+      // One end-to-end extractor per pooling with fg-extract's default conv
+      // (auto), on the network built with the convolution it resolves to.
+      o.conv.reset();
+      const ConvImpl auto_conv = *o.resolved(spec).conv;
+      std::printf("# %s: --conv auto runs %s\n", m.c_str(), to_string(auto_conv).c_str());
       std::vector<Extractor> poolings;
       poolings.reserve(pools.size());
       for (const auto& p : pool_options) {
         o.pool = p;
-        poolings.emplace_back(spec, wino_net, o);
+        poolings.emplace_back(spec, auto_conv == ConvImpl::winograd ? wino_net : own_net, o);
       }
-      o.conv = ConvImpl::opencv;  // runs bare only: its pooling does not matter
-      Extractor own(spec, own_net, o);
       std::vector<std::string> paths(
           all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
@@ -460,8 +461,9 @@ int main(int argc, char** argv) {
             peer.reset();
           }
         }
-        const Result r = measure(poolings, wino_net, own, own_net, spec, paths, std::size_t(b),
-                                 reps, peer.get());
+        const Result r = measure(poolings, wino, wino_net, own, own_net, spec, paths,
+                                 std::size_t(b), reps, peer.get());
+        const double auto_bare = auto_conv == ConvImpl::winograd ? r.wino_ips : r.opencv_ips;
         auto ratio = [](double a, double b) {
           return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
         };
@@ -472,7 +474,7 @@ int main(int argc, char** argv) {
               m.c_str(), b, paths.size(), pools[k].c_str(), r.wino_ips, r.opencv_ips,
               r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips[k],
               ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
-              ratio(r.e2e_ips[k], r.torch_ips).c_str(), 100.0 * r.e2e_ips[k] / r.wino_ips,
+              ratio(r.e2e_ips[k], r.torch_ips).c_str(), 100.0 * r.e2e_ips[k] / auto_bare,
               100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0]);
         std::fflush(stdout);
       }
