@@ -178,7 +178,7 @@ std::string fixed(double v, int digits) {
 
 struct Result {
   double wino_ips = 0, opencv_ips = 0, torch_ips = 0;
-  double wino_cpu_ms = 0, opencv_cpu_ms = 0;  // process CPU time per image of the bare passes
+  double wino_cpu_ms = 0, opencv_cpu_ms = 0;   // process CPU time per image of the bare passes
   std::vector<double> e2e_ips, outside_share;  // per pooling
 };
 

@@ -84,7 +84,7 @@ struct ExtractOptions {
 //   extract.<key>=<value>   one per option, as ExtractOptions::provenance_text()
 //   model-spec-name=<name>  the model spec the values came from
 struct ExtractionRecord {
-  ExtractOptions options;
+  ExtractOptions options;  // fg-extract writes Extractor::options(): conv concrete, never auto
   std::string spec_name;
 
   std::string provenance() const;
