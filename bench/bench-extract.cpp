@@ -178,6 +178,7 @@ std::string fixed(double v, int digits) {
 
 struct Result {
   double wino_ips = 0, opencv_ips = 0, torch_ips = 0;
+  double wino_cpu_ms = 0, opencv_cpu_ms = 0;   // process CPU time per image of the bare passes
   std::vector<double> e2e_ips, outside_share;  // per pooling
 };
 
@@ -188,15 +189,20 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+double process_cpu_ms() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return 1e3 * double(t.tv_sec) + 1e-6 * double(t.tv_nsec);
+}
+
 // Bare passes of both convolutions, the peer's pass and the end-to-end
-// passes (one per pooling, all on the Winograd network) alternate `reps`
+// passes (one per pooling, all on the network of --conv auto) alternate `reps`
 // times after one unmeasured pass of each (first-touch memory, thread
 // start-up); the medians are reported, as a shared machine's speed drifts by
 // several percent between passes.
-Result measure(std::vector<Extractor>& poolings, cv::dnn::Net& wino_net, Extractor& own,
-               cv::dnn::Net& own_net, const ModelSpec& spec, const std::vector<std::string>& paths,
-               std::size_t batch, int reps, Peer* peer) {
-  Extractor& wino = poolings.front();
+Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& wino_net,
+               Extractor& own, cv::dnn::Net& own_net, const ModelSpec& spec,
+               const std::vector<std::string>& paths, std::size_t batch, int reps, Peer* peer) {
   // The same batches, decoded and prepared beforehand for the bare runs.
   std::vector<PreparedBatch> batches;
   for (std::size_t i = 0; i < paths.size(); i += batch) {
@@ -209,12 +215,18 @@ Result measure(std::vector<Extractor>& poolings, cv::dnn::Net& wino_net, Extract
     batches.push_back(wino.prepare(imgs));
   }
   std::vector<cv::Mat> outs;
-  auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net) {
+  // Images/s of wall time, and CPU ms per image in `cpu_ms`: the CPU time
+  // counts only this process's work, so on a loaded machine it moves less
+  // (with --threads 1 it is the work itself; with more, idle pool threads
+  // spinning count too).
+  auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net, std::vector<double>* cpu_ms = nullptr) {
     const auto t0 = Clock::now();
+    const double c0 = process_cpu_ms();
     for (const auto& b : batches) {
       net.setInput(b.blobs[0], spec.input);
       net.forward(outs, ex.layer_nodes());
     }
+    if (cpu_ms) cpu_ms->push_back((process_cpu_ms() - c0) / double(paths.size()));
     return double(paths.size()) / std::chrono::duration<double>(Clock::now() - t0).count();
   };
   std::vector<std::size_t> todo(paths.size());
@@ -229,11 +241,11 @@ Result measure(std::vector<Extractor>& poolings, cv::dnn::Net& wino_net, Extract
   bare_pass(own, own_net);
   for (auto& ex : poolings) e2e_pass(ex);
   const std::size_t m = poolings.size();
-  std::vector<double> w, o, t;
+  std::vector<double> w, o, t, w_cpu, o_cpu;
   std::vector<std::vector<double>> e2e(m), outside(m);
   for (int r = 0; r < reps; ++r) {
-    w.push_back(bare_pass(wino, wino_net));
-    o.push_back(bare_pass(own, own_net));
+    w.push_back(bare_pass(wino, wino_net, &w_cpu));
+    o.push_back(bare_pass(own, own_net, &o_cpu));
     if (peer) t.push_back(peer->pass());
     for (std::size_t k = 0; k < m; ++k) {
       const PipelineStats st = e2e_pass(poolings[k]);
@@ -242,7 +254,7 @@ Result measure(std::vector<Extractor>& poolings, cv::dnn::Net& wino_net, Extract
     }
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  Result result{median(w), median(o), median(t), {}, {}};
+  Result result{median(w), median(o), median(t), median(w_cpu), median(o_cpu), {}, {}};
   for (std::size_t k = 0; k < m; ++k) {
     result.e2e_ips.push_back(median(e2e[k]));
     result.outside_share.push_back(median(outside[k]));
@@ -398,11 +410,17 @@ int main(int argc, char** argv) {
     std::printf(
         "# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, "
         "resize, "
-        "forward, pooling) with --conv winograd; torch = PyTorch CPU, same "
+        "forward, pooling) with fg-extract's default --conv auto (the spec's conv line; "
+        "e2e/bare against that conv's bare pass); torch = PyTorch CPU, same "
         "topology/batch/threads\n");
-    std::printf("%-10s %5s %6s %-22s %10s %10s %10s %10s %9s %9s %9s %8s %8s %8s\n", "model",
-                "batch", "images", "pooling", "winograd", "opencv", "torch", "e2e", "wino/ocv",
-                "bare/pt", "e2e/pt", "e2e/bare", "outside", "vs first");
+    std::printf(
+        "# cpu w, cpu o = process CPU ms per image of the bare Winograd and OpenCV-conv passes "
+        "(less exposed to other processes' load than images/s); cpu o/w = their ratio (> 1: "
+        "Winograd needs less CPU)\n");
+    std::printf("%-10s %5s %6s %-22s %10s %10s %10s %10s %9s %9s %9s %8s %8s %8s %8s %8s %8s\n",
+                "model", "batch", "images", "pooling", "winograd", "opencv", "torch", "e2e",
+                "wino/ocv", "bare/pt", "e2e/pt", "e2e/bare", "outside", "vs first", "cpu w",
+                "cpu o", "cpu o/w");
     for (const auto& m : models) {
       ModelSpec spec;
       int n = images;
@@ -417,19 +435,14 @@ int main(int argc, char** argv) {
         own_net = build_vgg16(42);
         if (!n) n = 32;
       } else if (m == "squeezenet") {
-        spec = parse_model_spec(
-            "name squeezenet\nformat onnx\nmodel models/squeezenet1_1_imagenet_notop.onnx\ninput "
-            "data\n"
-            "mean 103.939 116.779 123.68\nlayer fire9 onnx_node!/fire9/Concat\ndefault-layers "
-            "fire9\n",
-            "squeezenet.spec");
+        spec = load_model_spec("squeezenet1_1_imagenet_notop");  // its conv line decides auto
         {
           ConvImplScope scope(ConvImpl::winograd);  // the ONNX reader creates the layers
-          wino_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+          wino_net = cv::dnn::readNet(spec.model_path());
         }
         {
           ConvImplScope scope(ConvImpl::opencv);
-          own_net = cv::dnn::readNet(asset_path("models/squeezenet1_1_imagenet_notop.onnx"));
+          own_net = cv::dnn::readNet(spec.model_path());
         }
         if (!n) n = 960;
       } else {
@@ -437,16 +450,22 @@ int main(int argc, char** argv) {
       }
       ExtractOptions o;
       o.size = size;
+      // The bare runs: their pooling does not matter.
       o.conv = ConvImpl::winograd;
-      // One Winograd extractor per pooling, all on wino_net.
+      Extractor wino(spec, wino_net, o);
+      o.conv = ConvImpl::opencv;
+      Extractor own(spec, own_net, o);
+      // One end-to-end extractor per pooling with fg-extract's default conv
+      // (auto), on the network built with the convolution it resolves to.
+      o.conv.reset();
+      const ConvImpl auto_conv = *o.resolved(spec).conv;
+      std::printf("# %s: --conv auto runs %s\n", m.c_str(), to_string(auto_conv).c_str());
       std::vector<Extractor> poolings;
       poolings.reserve(pools.size());
       for (const auto& p : pool_options) {
         o.pool = p;
-        poolings.emplace_back(spec, wino_net, o);
+        poolings.emplace_back(spec, auto_conv == ConvImpl::winograd ? wino_net : own_net, o);
       }
-      o.conv = ConvImpl::opencv;  // runs bare only: its pooling does not matter
-      Extractor own(spec, own_net, o);
       std::vector<std::string> paths(
           all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
       for (int b : batch_sizes) {
@@ -460,20 +479,22 @@ int main(int argc, char** argv) {
             peer.reset();
           }
         }
-        const Result r = measure(poolings, wino_net, own, own_net, spec, paths, std::size_t(b),
-                                 reps, peer.get());
+        const Result r = measure(poolings, wino, wino_net, own, own_net, spec, paths,
+                                 std::size_t(b), reps, peer.get());
+        const double auto_bare = auto_conv == ConvImpl::winograd ? r.wino_ips : r.opencv_ips;
         auto ratio = [](double a, double b) {
           return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
         };
         for (std::size_t k = 0; k < pools.size(); ++k)
           std::printf(
               "%-10s %5d %6zu %-22s %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%% "
-              "%7.1f%%\n",
+              "%7.1f%% %8.1f %8.1f %7.2fx\n",
               m.c_str(), b, paths.size(), pools[k].c_str(), r.wino_ips, r.opencv_ips,
               r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips[k],
               ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
-              ratio(r.e2e_ips[k], r.torch_ips).c_str(), 100.0 * r.e2e_ips[k] / r.wino_ips,
-              100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0]);
+              ratio(r.e2e_ips[k], r.torch_ips).c_str(), 100.0 * r.e2e_ips[k] / auto_bare,
+              100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0], r.wino_cpu_ms,
+              r.opencv_cpu_ms, r.wino_cpu_ms > 0 ? r.opencv_cpu_ms / r.wino_cpu_ms : 0.0);
         std::fflush(stdout);
       }
     }

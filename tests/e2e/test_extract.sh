@@ -160,13 +160,20 @@ fg-convert -q --to text cfull.fgt cfull.txt
 fg-convert -q --to text ccut.fgt ccut.txt
 cmp -s cfull.txt ccut.txt || fail "resumed compact rows differ from a full run"
 
-# --- --conv: OpenCV's own convolution gives the same features (to ~1e-6), says so in the provenance
-expect_fail 2 "unknown convolution 'fft'" fg-extract --conv fft good.tsv out.fgt
+# --- --conv: auto (the default) runs the spec's choice (SqueezeNet: opencv, VGG16: winograd) and
+# records that concrete value; Winograd gives the same features (to ~1e-6)
+expect_fail 2 "unknown convolution 'fft' (auto, winograd, opencv)" fg-extract --conv fft good.tsv out.fgt
+fg-extract --help | grep -q -- "--conv arg (=auto)" || fail "--conv's default is not auto in --help"
+fg-extract -q --conv winograd good.tsv wino.fgt
+fg-convert -q --to text wino.fgt wino.txt
+grep -qa "extract.conv=winograd" wino.fgt || fail "conv not in the provenance"
+grep -qa "extract.conv=opencv" good.fgt || fail "default conv (SqueezeNet: opencv) not in the provenance"
+if grep -qa "extract.conv=auto" good.fgt; then fail "the provenance says auto, not the conv that ran"; fi
+grep -qa "extract.conv=winograd" vgg.fgt || fail "default conv (VGG16: winograd) not in the provenance"
 fg-extract -q --conv opencv good.tsv ocv.fgt
-fg-convert -q --to text ocv.fgt ocv.txt
-grep -qa "extract.conv=opencv" ocv.fgt || fail "conv not in the provenance"
-grep -qa "extract.conv=winograd" good.fgt || fail "default conv not in the provenance"
-paste <(grep -v '^#' good.txt | cut -f3-) <(grep -v '^#' ocv.txt | cut -f3-) | awk -F'\t' '
+cmp -s good.fgt ocv.fgt || fail "--conv opencv differs from the default on SqueezeNet"
+expect_fail 1 "provenance differs" fg-convert good.fgt wino.fgt joined-conv.fgt
+paste <(grep -v '^#' good.txt | cut -f3-) <(grep -v '^#' wino.txt | cut -f3-) | awk -F'\t' '
   { n = split($1, a, " "); split($2, b, " ");
     for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-5) { print "row " NR " col " i ": " a[i] " vs " b[i]; exit 1 } } }' \
   || fail "winograd and opencv features differ"

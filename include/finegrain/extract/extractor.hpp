@@ -37,6 +37,7 @@ class Extractor {
   ~Extractor();
 
   const ModelSpec& spec() const { return spec_; }
+  // The options as run: resolved for the spec (conv never auto).
   const ExtractOptions& options() const { return options_; }
   // Feature blocks as the user named them (a layer, or "a*b" for a
   // cross-layer product), and the tapped layers as OpenCV names them (each

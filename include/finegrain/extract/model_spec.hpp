@@ -11,9 +11,12 @@
 //   channels    bgr                        (order fed to the net: bgr | rgb)
 //   mean        103.939 116.779 123.68     (subtracted, 0-255 units, in `channels` order)
 //   std         1 1 1                      (divided by, after the mean, same order)
-//   names       vgg16                      (friendly names by topology: conv1_1..conv5_3,
-//   pool1..pool5) layer       fire9 onnx_node!/fire9/Concat   (friendly name -> the node name
-//   OpenCV reports) default-layers conv5_3
+//   names       vgg16                      (friendly names by topology:
+//                                           conv1_1..conv5_3, pool1..pool5)
+//   layer       fire9 onnx_node!/fire9/Concat   (friendly name -> OpenCV's node name)
+//   default-layers conv5_3
+//   conv        winograd                   (3x3 convolutions under --conv auto:
+//                                           winograd | opencv; default winograd)
 //
 // Paths are resolved relative to the spec's folder first, then under the
 // assets root (FINEGRAIN_ASSETS, see assets.hpp).
@@ -25,6 +28,8 @@
 #include <vector>
 
 #include <opencv2/dnn.hpp>
+
+#include "finegrain/extract/winograd.hpp"
 
 namespace fg {
 
@@ -44,6 +49,9 @@ struct ModelSpec {
   std::string names;                          // topology naming scheme ("vgg16" or "")
   std::map<std::string, std::string> layers;  // friendly name -> OpenCV layer name
   std::vector<std::string> default_layers;
+  // What --conv auto runs: Winograd wins on wide 3x3 layers (VGG16, 2-3x);
+  // on small ones (SqueezeNet's expand3x3) OpenCV's direct convolution does.
+  ConvImpl conv = ConvImpl::winograd;
 
   // Resolved paths of the model files (throws Error if they don't exist,
   // naming the spec and, for known downloadable models, the fetch command).

@@ -41,8 +41,9 @@ struct ExtractOptions {
   double crop_fraction = 0.875;  // side of augmentation crops, fraction of the image's
   std::uint64_t max_pixels = kDefaultMaxPixels;
   // How 3x3 stride-1 convolutions run: the same features to ~1e-6 either
-  // way, recorded so that a table says how it was made.
-  ConvImpl conv = ConvImpl::winograd;
+  // way, recorded so that a table says how it was made. Empty ("auto"): the
+  // model spec's `conv` line, the faster one for that network (resolved()).
+  std::optional<ConvImpl> conv;
 
   // key=value lines, one per option, in a fixed order ("C" locale numbers).
   std::string to_text() const;
@@ -57,8 +58,13 @@ struct ExtractOptions {
   static ExtractOptions from_provenance(const std::string& text,
                                         const std::string& origin = "provenance");
 
+  // The settings with the choices left to the model spec made: conv auto
+  // becomes the spec's conv. The one place auto is resolved: the Extractor
+  // runs (and fg-extract records) these, canonical() starts from them.
+  ExtractOptions resolved(const ModelSpec& spec) const;
+
   // The same settings in canonical form for the model spec they run with:
-  // its defaults spelled out (size, layers), one-scale lists as a size,
+  // resolved(spec), its defaults spelled out (size, layers), one-scale lists as a size,
   // all-1 layer weights dropped, settings that do not apply reset (gem-p
   // without gem, attn-pool without attn, flip-merge without flip,
   // scale-merge with one scale, crop-fraction without crops), and the
@@ -78,7 +84,7 @@ struct ExtractOptions {
 //   extract.<key>=<value>   one per option, as ExtractOptions::provenance_text()
 //   model-spec-name=<name>  the model spec the values came from
 struct ExtractionRecord {
-  ExtractOptions options;
+  ExtractOptions options;  // fg-extract writes Extractor::options(): conv concrete, never auto
   std::string spec_name;
 
   std::string provenance() const;

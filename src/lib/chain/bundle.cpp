@@ -72,9 +72,10 @@ std::vector<std::pair<std::string, std::string>> network_files(const ModelSpec& 
 }
 // The settings that decide the feature values, in one canonical text:
 // parsed and printed again, so the spelling of the record does not matter.
-// Augmentation (extra rows) and the pixel limit do not change a row's values.
-std::string value_settings(const ExtractionRecord& record) {
-  ExtractOptions options = record.options;
+// Augmentation (extra rows) and the pixel limit do not change a row's values;
+// a record without a conv line (older than --conv) means the spec's conv.
+std::string value_settings(const ExtractionRecord& record, const ModelSpec& spec) {
+  ExtractOptions options = record.options.resolved(spec);
   // The model is compared by its spec's name below (a name or a path to the same spec).
   options.model.clear();
   options.augment_flip = options.augment_crops = false;
@@ -87,15 +88,16 @@ std::string value_settings(const ExtractionRecord& record) {
 // keeps it): its extraction settings must be those of `features`, or the
 // bundle would feed it values of another kind (same dimension, other numbers).
 void check_same_extraction(const Classifier& classifier, const std::string& classifier_path,
-                           const ExtractionRecord& features, const std::string& features_path) {
+                           const ExtractionRecord& features, const std::string& features_path,
+                           const ModelSpec& spec) {
   const auto trained = ExtractionRecord::find(classifier.provenance(), classifier_path);
   if (!trained)
     throw Error(cat(classifier_path,
                     ": records no extraction settings for its training features (trained on a "
                     "table not made by fg-extract?), so fg-bundle cannot check that it fits ",
                     features_path));
-  const std::string want = value_settings(features);
-  const std::string got = value_settings(*trained);
+  const std::string want = value_settings(features, spec);
+  const std::string got = value_settings(*trained, spec);
   if (want == got) return;
   // Name the first setting that differs.
   std::istringstream a(got), b(want);
@@ -118,9 +120,9 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
   if (!record)
     throw Error(
         cat(parts.features, ": carries no extraction settings (was it written by fg-extract?)"));
-  ExtractOptions extract = record->options;
-  extract.augment_flip = extract.augment_crops = false;  // training rows only
-  ModelSpec spec = load_model_spec(extract.model);
+  ModelSpec spec = load_model_spec(record->options.model);
+  ExtractOptions extract = record->options.resolved(spec);  // extract.txt: the concrete conv
+  extract.augment_flip = extract.augment_crops = false;     // training rows only
   std::size_t dim = features.header().dim;
 
   std::optional<PcaModel> pca;
@@ -140,7 +142,7 @@ void Bundle::create(const std::string& dir, const BundleParts& parts) {
     throw Error(cat(parts.classifier, ": classifier of dimension ", classifier.dim(),
                     ", but the chain before it gives ", dim, pca || mic ? " (after PCA/MIC)" : "",
                     " — was it trained on these features?"));
-  check_same_extraction(classifier, parts.classifier, *record, parts.features);
+  check_same_extraction(classifier, parts.classifier, *record, parts.features, spec);
 
   // The bundle is built in a hidden folder beside `dir` and then put in its
   // place in one step, so a failure (a full disk) leaves an earlier bundle

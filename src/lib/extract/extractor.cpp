@@ -39,17 +39,18 @@ Extractor::Extractor(const ExtractOptions& options)
     : Extractor(load_model_spec(options.model), options) {}
 
 // OpenCV DNN creates the layers while reading the model and at the first
-// forward pass (in setup): options.conv decides their convolutions then.
+// forward pass (in setup): options.conv, resolved for the spec (auto: the
+// spec's), decides their convolutions then.
 Extractor::Extractor(const ModelSpec& spec, const ExtractOptions& options)
-    : spec_(spec), options_(options) {
-  ConvImplScope conv(options_.conv);
+    : spec_(spec), options_(options.resolved(spec)) {
+  ConvImplScope conv(*options_.conv);
   load_net();
   setup();
 }
 
 Extractor::Extractor(const ModelSpec& spec, cv::dnn::Net net, const ExtractOptions& options)
-    : spec_(spec), options_(options), net_(std::move(net)) {
-  ConvImplScope conv(options_.conv);
+    : spec_(spec), options_(options.resolved(spec)), net_(std::move(net)) {
+  ConvImplScope conv(*options_.conv);
   setup();
 }
 

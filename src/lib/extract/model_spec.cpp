@@ -129,6 +129,7 @@ std::string ModelSpec::to_text() const {
       out << (i ? "," : "") << default_layers[i];
     out << "\n";
   }
+  out << "conv " << to_string(conv) << "\n";
   return out.str();
 }
 
@@ -224,10 +225,18 @@ ModelSpec parse_model_spec(const std::string& text, const std::string& origin) {
       std::istringstream parts(all);
       while (std::getline(parts, part, ','))
         if (!part.empty()) spec.default_layers.push_back(part);
+    } else if (key == "conv") {
+      const std::string v = lower(one());
+      if (v == "winograd")
+        spec.conv = ConvImpl::winograd;
+      else if (v == "opencv")
+        spec.conv = ConvImpl::opencv;
+      else
+        fail(cat("'conv' expects winograd or opencv, found '", w[1], "'"));
     } else {
       fail(cat("unknown key '", key,
                "' (name, format, model, config, input, size, channels, mean, std, names, layer, "
-               "default-layers)"));
+               "default-layers, conv)"));
     }
   }
   if (!have_model) throw Error(cat(origin, ": no 'model' line: a spec must name the network file"));

@@ -85,6 +85,17 @@ std::size_t parse_sketch_dim(const std::string& text) {
   return std::size_t(v);
 }
 
+// --conv and extract.conv: winograd | opencv, or auto (empty: the spec's).
+std::optional<ConvImpl> parse_conv_choice(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  if (text == "winograd" || text == "opencv") return parse_conv_impl(text);
+  throw UsageError(cat("unknown convolution '", text, "' (auto, winograd, opencv)"));
+}
+
+std::string conv_choice_text(const std::optional<ConvImpl>& conv) {
+  return conv ? to_string(*conv) : "auto";
+}
+
 std::uint64_t parse_seed(const std::string& text) {
   std::uint64_t v = 0;
   if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
@@ -125,7 +136,7 @@ std::string ExtractOptions::to_text() const {
   out << "augment=" << augment_text(*this) << "\n";
   out << "crop-fraction=" << format_double(crop_fraction) << "\n";
   out << "max-pixels=" << max_pixels << "\n";
-  out << "conv=" << to_string(conv) << "\n";
+  out << "conv=" << conv_choice_text(conv) << "\n";
   return out.str();
 }
 
@@ -194,7 +205,7 @@ ExtractOptions ExtractOptions::from_text(const std::string& text, const std::str
         if (!parse_int(value, v) || v < 0) throw Error("bad max-pixels");
         o.max_pixels = std::uint64_t(v);
       } else if (key == "conv") {
-        o.conv = parse_conv_impl(value);
+        o.conv = parse_conv_choice(value);
       } else {
         throw Error("unknown key");
       }
@@ -242,9 +253,15 @@ std::optional<ExtractionRecord> ExtractionRecord::find(const std::string& proven
   return ExtractionRecord{ExtractOptions::from_provenance(provenance, origin), spec_name};
 }
 
+ExtractOptions ExtractOptions::resolved(const ModelSpec& spec) const {
+  ExtractOptions r = *this;
+  if (!r.conv) r.conv = spec.conv;
+  return r;
+}
+
 ExtractOptions ExtractOptions::canonical(const ModelSpec& spec) const {
   const ExtractOptions d;
-  ExtractOptions c = *this;
+  ExtractOptions c = resolved(spec);
   c.model.clear();
   if (c.scales.size() == 1) {
     c.size = c.scales.front();
@@ -350,8 +367,10 @@ void ExtractOptions::add_options(po::options_description& options) {
      "side of the --augment crops as a fraction of the image's")
     ("max-pixels", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.max_pixels),
      "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)")
-    ("conv", po::value<std::string>()->default_value(to_string(d.conv)),
-     "3x3 stride-1 convolutions: winograd (F(4x4,3x3), faster) | opencv (OpenCV's direct convolution)");
+    ("conv", po::value<std::string>()->default_value(conv_choice_text(d.conv)),
+     "3x3 stride-1 convolutions: auto (the model spec's conv line, the faster one for that network: "
+     "winograd for VGG16, opencv for SqueezeNet; winograd without one) | winograd (F(4x4,3x3)) | "
+     "opencv (OpenCV's direct convolution). The table records the one used");
   // clang-format on
 }
 
@@ -403,7 +422,7 @@ ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
   if (!(o.crop_fraction > 0 && o.crop_fraction <= 1))
     throw UsageError("--crop-fraction: expected (0, 1]");
   o.max_pixels = vm["max-pixels"].as<std::uint64_t>();
-  with("conv", [&](const std::string& v) { o.conv = parse_conv_impl(v); });
+  with("conv", [&](const std::string& v) { o.conv = parse_conv_choice(v); });
   return o;
 }
 

@@ -175,12 +175,14 @@ RunReport extract_table(const ExtractOptions& options, const std::string& manife
   TableHeader header;
   header.dim = dim;
   header.classes = classes;
-  header.provenance = ExtractionRecord{options, extractor.spec().name}.provenance();
+  // The options as the extractor runs them: the concrete --conv, never auto,
+  // so that fg-score reproduces exactly what was extracted.
+  const ExtractOptions& ran = extractor.options();
+  header.provenance = ExtractionRecord{ran, extractor.spec().name}.provenance();
   std::unique_ptr<ExtractCheckpoint> checkpoint;
   if (!image_run.writes_through())
-    checkpoint =
-        open_checkpoint(output, checkpoint_identity(options, extractor.spec(), manifest, run),
-                        extractor, paths.size(), run.resume);
+    checkpoint = open_checkpoint(output, checkpoint_identity(ran, extractor.spec(), manifest, run),
+                                 extractor, paths.size(), run.resume);
   TableWriter writer(image_run.output_stage(), header);
   RunReport report = image_run.run(
       extractor, paths,

@@ -149,32 +149,87 @@ constexpr double kNone = -std::numeric_limits<double>::infinity();
 std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
 
 // w[s] = h(size_t - size_s) - sum_i h(cum_i[t] - cum_i[s]) for s = 0 .. t-1:
-// n * H(Q | clumps s+1..t), over the labels present in clumps 1..t. cum is
-// label-major, `stride` entries per label. Scalar on purpose: table lookups
-// by scalar loads beat vector gathers here (measured).
+// n * H(Q | clumps s+1..t), over the labels present in clumps 1..t. The
+// counts come negated (ncum = -cum, label-major, `stride` entries per label),
+// so h(c_t - c_s) = (h + c_t)[ncum[s]]: one load of the index and one of the
+// table per term, with the base pointer per label held in a register.
+// Every value is summed in one fixed order: h(size) first, then the labels in
+// groups of four, ((x0 + x1) + (x2 + x3)) each, then the last up to three
+// one by one; the passes below are fused only along that order. Scalar on
+// purpose: table lookups by scalar loads beat vector gathers here (measured).
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-vectorize")))
 #endif
-void segment_costs(const double* __restrict h, const std::int32_t* __restrict total,
-                   const std::int32_t* __restrict cum, const std::int32_t* __restrict present,
+void segment_costs(const double* __restrict h, const std::int32_t* __restrict ntotal,
+                   const std::int32_t* __restrict ncum, const std::int32_t* __restrict present,
                    std::size_t present_count, std::size_t stride, std::size_t t,
                    double* __restrict w) {
-  const std::int32_t ct = total[t];
-  for (std::size_t s = 0; s < t; ++s) w[s] = h[ct - total[s]];
+  const std::int32_t* col[4] = {};
+  const double* base[4] = {};
+  auto label = [&](std::size_t slot, std::size_t k) {
+    col[slot] = ncum + static_cast<std::size_t>(present[k]) * stride;
+    base[slot] = h - col[slot][t];
+#if defined(__GNUC__)
+    // Keep the base a pointer: folded back into h[c_s - c_t], the lookup would
+    // cost an extra subtraction per term.
+    asm("" : "+r"(base[slot]));
+#endif
+  };
+  const double* ht = h - ntotal[t];
+#if defined(__GNUC__)
+  asm("" : "+r"(ht));
+#endif
+  const std::size_t groups = present_count / 4;
   std::size_t k = 0;
-  for (; k + 4 <= present_count; k += 4) {
-    const std::int32_t* c0 = cum + static_cast<std::size_t>(present[k]) * stride;
-    const std::int32_t* c1 = cum + static_cast<std::size_t>(present[k + 1]) * stride;
-    const std::int32_t* c2 = cum + static_cast<std::size_t>(present[k + 2]) * stride;
-    const std::int32_t* c3 = cum + static_cast<std::size_t>(present[k + 3]) * stride;
-    const std::int32_t t0 = c0[t], t1 = c1[t], t2 = c2[t], t3 = c3[t];
+  if (groups > 0) {
+    // The first group, fused with h(size).
+    for (std::size_t j = 0; j < 4; ++j) label(j, k + j);
+    const std::int32_t *c0 = col[0], *c1 = col[1], *c2 = col[2], *c3 = col[3];
+    const double *b0 = base[0], *b1 = base[1], *b2 = base[2], *b3 = base[3];
     for (std::size_t s = 0; s < t; ++s)
-      w[s] -= (h[t0 - c0[s]] + h[t1 - c1[s]]) + (h[t2 - c2[s]] + h[t3 - c3[s]]);
+      w[s] = ht[ntotal[s]] - ((b0[c0[s]] + b1[c1[s]]) + (b2[c2[s]] + b3[c3[s]]));
+    for (k = 4; k + 4 <= present_count; k += 4) {
+      for (std::size_t j = 0; j < 4; ++j) label(j, k + j);
+      c0 = col[0], c1 = col[1], c2 = col[2], c3 = col[3];
+      b0 = base[0], b1 = base[1], b2 = base[2], b3 = base[3];
+      for (std::size_t s = 0; s < t; ++s) w[s] -= (b0[c0[s]] + b1[c1[s]]) + (b2[c2[s]] + b3[c3[s]]);
+    }
   }
-  for (; k < present_count; ++k) {
-    const std::int32_t* c = cum + static_cast<std::size_t>(present[k]) * stride;
-    const std::int32_t ci = c[t];
-    for (std::size_t s = 0; s < t; ++s) w[s] -= h[ci - c[s]];
+  // The last up to three labels, one by one (after h(size) if no group came).
+  const std::size_t rest = present_count - k;
+  for (std::size_t j = 0; j < rest; ++j) label(j, k + j);
+  const std::int32_t *c0 = col[0], *c1 = col[1], *c2 = col[2];
+  const double *b0 = base[0], *b1 = base[1], *b2 = base[2];
+  if (groups == 0) {
+    switch (rest) {
+      case 0:
+        for (std::size_t s = 0; s < t; ++s) w[s] = ht[ntotal[s]];
+        break;
+      case 1:
+        for (std::size_t s = 0; s < t; ++s) w[s] = ht[ntotal[s]] - b0[c0[s]];
+        break;
+      case 2:
+        for (std::size_t s = 0; s < t; ++s) w[s] = (ht[ntotal[s]] - b0[c0[s]]) - b1[c1[s]];
+        break;
+      default:
+        for (std::size_t s = 0; s < t; ++s)
+          w[s] = ((ht[ntotal[s]] - b0[c0[s]]) - b1[c1[s]]) - b2[c2[s]];
+        break;
+    }
+    return;
+  }
+  switch (rest) {
+    case 1:
+      for (std::size_t s = 0; s < t; ++s) w[s] -= b0[c0[s]];
+      break;
+    case 2:
+      for (std::size_t s = 0; s < t; ++s) w[s] = (w[s] - b0[c0[s]]) - b1[c1[s]];
+      break;
+    case 3:
+      for (std::size_t s = 0; s < t; ++s) w[s] = ((w[s] - b0[c0[s]]) - b1[c1[s]]) - b2[c2[s]];
+      break;
+    default:
+      break;
   }
 }
 
@@ -368,6 +423,16 @@ Relax relax_for(Isa isa) {
 void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t* row_sizes,
                    const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h, Work& work,
                    double* out) {
+  auto& along = work.along;
+  along.resize(clump_axis.n);
+  for (std::size_t pos = 0; pos < clump_axis.n; ++pos)
+    along[pos] = row_of_point[clump_axis.order[pos]];
+  optimise_along(along.data(), q, row_sizes, clump_axis, max_cols, max_clumps, h, work, out);
+}
+
+void optimise_along(const std::uint32_t* row_along, int q, const std::uint32_t* row_sizes,
+                    const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h,
+                    Work& work, double* out) {
   const std::size_t n = clump_axis.n;
   const int L = max_cols;
   if (L < 2) return;
@@ -376,7 +441,6 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
 
   // Clumps: along the clump axis, runs of equal row label; a tie run with
   // mixed labels is a clump of its own.
-  const std::uint32_t* order = clump_axis.order.data();
   const auto& runs = clump_axis.runs;
   auto& clump_end = work.clump_end;
   clump_end.clear();
@@ -386,10 +450,10 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
     bool previous_mixed = true;
     for (std::size_t r = 0; r < runs.size(); ++r) {
       const std::uint32_t s = runs[r];
-      const std::uint32_t label = row_of_point[order[pos]];
+      const std::uint32_t label = row_along[pos];
       bool mixed = false;
       for (std::uint32_t j = 1; j < s; ++j)
-        if (row_of_point[order[pos + j]] != label) {
+        if (row_along[pos + j] != label) {
           mixed = true;
           break;
         }
@@ -425,8 +489,9 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
   }
   if (p <= 1) return;
 
-  // Cumulative label counts over the superclumps, label-major:
-  // cum[i * (p + 1) + j] = points of label i in superclumps 1..j.
+  // Cumulative label counts over the superclumps, negated (see segment_costs),
+  // label-major: cum[i * cstride + j] = -(points of label i in superclumps
+  // 1..j); total[j] = -(points in superclumps 1..j).
   const std::size_t cstride = round_up(p + 1, kLanes);  // padded for vector loads
   auto& cum = work.cum;
   cum.assign(static_cast<std::size_t>(q) * cstride, 0);
@@ -446,11 +511,11 @@ void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t
     std::size_t pos = 0;
     for (std::size_t j = 0; j < p; ++j) {
       for (; pos < clump_end[j]; ++pos) {
-        const std::uint32_t label = row_of_point[order[pos]];
+        const std::uint32_t label = row_along[pos];
         if (count[label]++ == 0) present.push_back(static_cast<std::int32_t>(label));
       }
-      for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = static_cast<std::int32_t>(count[i]);
-      total[j + 1] = static_cast<std::int32_t>(clump_end[j]);
+      for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = -static_cast<std::int32_t>(count[i]);
+      total[j + 1] = -static_cast<std::int32_t>(clump_end[j]);
       present_upto[j + 1] = static_cast<std::uint32_t>(present.size());
     }
   }
@@ -514,28 +579,47 @@ void fill_orientation(const Axis& equi_axis, const Axis& clump_axis, const Param
                       bool transposed, PairWork& pw, CharacteristicMatrix& m,
                       const PreparedAxis* cached) {
   const std::size_t n = equi_axis.n;
+  auto& along = pw.work.along;
+  along.resize(n);
+  const std::uint32_t* clump_order = clump_axis.order.data();
   if (!cached) {
+    // The tie run of equi_axis holding each point, read along clump_axis (one
+    // scatter and one gather per orientation instead of per row count).
     pw.bins.resize(n);
+    pw.run_along.resize(n);
     pw.bin_sizes.resize(m.max_rows + 1);
+    const auto& runs = equi_axis.runs;
+    std::size_t pos = 0;
+    for (std::size_t r = 0; r < runs.size(); ++r)
+      for (std::uint32_t j = 0; j < runs[r]; ++j)
+        pw.bins[equi_axis.order[pos++]] = static_cast<std::uint32_t>(r);
+    for (std::size_t i = 0; i < n; ++i) pw.run_along[i] = pw.bins[clump_order[i]];
   }
   for (int k = 2; k <= m.max_rows; ++k) {
     const int X = m.max_cols[k - 2];
     const int L = params.est == Estimator::mic_e ? std::min(k, X) : X;
-    const std::uint32_t* bins;
     const std::uint32_t* sizes;
     int q;
     if (cached) {
-      bins = cached->bins.data() + static_cast<std::size_t>(k - 2) * n;
+      const std::uint32_t* bins = cached->bins.data() + static_cast<std::size_t>(k - 2) * n;
       q = cached->q[k - 2];
       sizes = cached->sizes.data() + static_cast<std::size_t>(k - 2) * (m.max_rows + 1);
+      for (std::size_t i = 0; i < n; ++i) along[i] = bins[clump_order[i]];
     } else {
-      q = equi_axis.partition(k, pw.bins.data(), pw.bin_sizes.data(), pw.scratch);
-      bins = pw.bins.data();
-      sizes = pw.bin_sizes.data();
+      // Axis::partition's equipartition, by run.
+      const auto& runs = equi_axis.runs;
+      auto& bin_of_run = pw.scratch;
+      bin_of_run.resize(runs.size());
+      q = equipartition(runs.data(), runs.size(), n, k, bin_of_run.data());
+      std::uint32_t* bin_sizes = pw.bin_sizes.data();
+      std::fill(bin_sizes, bin_sizes + q, 0u);
+      for (std::size_t r = 0; r < runs.size(); ++r) bin_sizes[bin_of_run[r]] += runs[r];
+      sizes = bin_sizes;
+      for (std::size_t i = 0; i < n; ++i) along[i] = bin_of_run[pw.run_along[i]];
     }
     pw.row.resize(std::max(L - 1, 1));
-    optimise_axis(bins, q, sizes, clump_axis, L, max_clumps(params.c, X), *pw.h, pw.work,
-                  pw.row.data());
+    optimise_along(along.data(), q, sizes, clump_axis, L, max_clumps(params.c, X), *pw.h, pw.work,
+                   pw.row.data());
     for (int l = 2; l <= L; ++l) {
       const double v = pw.row[l - 2];
       if (!transposed) {

@@ -43,6 +43,7 @@ struct Axis {
 // Buffers of optimise_axis, reused across calls (no allocation once grown).
 struct Work {
   std::vector<std::uint32_t> clump_end, sizes, bins, count, present_upto;
+  std::vector<std::uint32_t> along;  // the row label of each point, in clump-axis order
   std::vector<std::int32_t> cum, total, present;
   std::vector<double> g, w, acc;
 };
@@ -54,6 +55,11 @@ struct Work {
 void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t* row_sizes,
                    const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h, Work& work,
                    double* out);
+// The same with the row labels given in clump-axis order: row_along[pos] is
+// the row of point clump_axis.order[pos].
+void optimise_along(const std::uint32_t* row_along, int q, const std::uint32_t* row_sizes,
+                    const Axis& clump_axis, int max_cols, int max_clumps, const NLogN& h,
+                    Work& work, double* out);
 
 // floor(c * max_cols), at least 1.
 int max_clumps(double c, int max_cols);
@@ -72,6 +78,8 @@ struct PairWork {
   const NLogN* h = nullptr;
   Work work;
   std::vector<std::uint32_t> bins, bin_sizes, scratch;
+  std::vector<std::uint32_t>
+      run_along;  // fill_orientation: equi-axis run of each point, clump order
   std::vector<double> row;
 };
 

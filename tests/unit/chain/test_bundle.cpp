@@ -72,6 +72,27 @@ TEST_CASE(
   CHECK(Bundle::load(dir.file("b")).classifier().dim() == 6);
 }
 
+TEST_CASE("bundle: a record without conv (auto) is its spec's conv; the bundle keeps it concrete") {
+  TempDir dir;
+  write_bytes(dir.file("net.onnx"), "stand-in network\n");
+  write_bytes(dir.file("seed.spec"), "name seed\nformat onnx\nmodel " + dir.file("net.onnx") +
+                                         "\nsize 224\ndefault-layers feat\nconv opencv\n");
+  ExtractOptions automatic;  // as a table older than --conv reads: no conv line
+  automatic.model = dir.file("seed.spec");
+  const FeatureTable table = random_table(12, 6, 2, 3);
+  write_table(dir.file("train.fgt"), with_provenance(table, provenance(automatic)));
+  ExtractOptions winograd = automatic, opencv = automatic;
+  winograd.conv = ConvImpl::winograd;
+  opencv.conv = ConvImpl::opencv;
+  const std::string wrong = trained_on(dir, with_provenance(table, provenance(winograd)), "w");
+  CHECK_THROWS_WITH_AS(Bundle::create(dir.file("b"), {dir.file("train.fgt"), "", "", wrong}),
+                       doctest::Contains("(conv=winograd vs conv=opencv)"), Error);
+  const std::string right = trained_on(dir, with_provenance(table, provenance(opencv)), "o");
+  Bundle::create(dir.file("b"), {dir.file("train.fgt"), "", "", right});
+  CHECK(Bundle::load(dir.file("b")).extract_options().conv == ConvImpl::opencv);
+  CHECK(read_bytes(dir.file("b/extract.txt")).find("\nconv=opencv\n") != std::string::npos);
+}
+
 TEST_CASE("bundle: loading checks that the parts still fit together") {
   TempDir dir;
   ExtractOptions extract;

@@ -91,3 +91,57 @@ TEST_CASE("options: provenances compare by canonical settings, other stages' lin
   CHECK(found->options.to_text() == spelled.to_text());
   CHECK_FALSE(ExtractionRecord::find("extract.size=224\n"));
 }
+
+TEST_CASE("options: --conv auto resolves to the spec's conv, and is the same settings as it") {
+  ModelSpec opencv_spec, winograd_spec;
+  opencv_spec.conv = ConvImpl::opencv;
+  winograd_spec.conv = ConvImpl::winograd;
+  const ExtractOptions automatic;  // the default
+  CHECK_FALSE(automatic.conv);
+  CHECK(automatic.to_text().find("\nconv=auto\n") != std::string::npos);
+  CHECK(automatic.resolved(opencv_spec).conv == ConvImpl::opencv);
+  CHECK(automatic.resolved(winograd_spec).conv == ConvImpl::winograd);
+  // A value given is kept whatever the spec says.
+  ExtractOptions winograd, opencv;
+  winograd.conv = ConvImpl::winograd;
+  opencv.conv = ConvImpl::opencv;
+  CHECK(winograd.resolved(opencv_spec).conv == ConvImpl::winograd);
+  CHECK(opencv.resolved(winograd_spec).conv == ConvImpl::opencv);
+  // Nothing else changes.
+  ExtractOptions other = automatic;
+  other.size = 320;
+  other.layers = {"fire8"};
+  ExtractOptions other_resolved = other.resolved(opencv_spec);
+  other_resolved.conv.reset();
+  CHECK(other_resolved.to_text() == other.to_text());
+  // Canonical (--resume identity, joins): auto is its concrete value.
+  opencv_spec.default_layers = winograd_spec.default_layers = {"fire9"};
+  const std::string auto_canon = automatic.canonical(opencv_spec).to_text();
+  CHECK(auto_canon.find("\nconv=opencv\n") != std::string::npos);
+  CHECK(auto_canon == opencv.canonical(opencv_spec).to_text());
+  CHECK(auto_canon != winograd.canonical(opencv_spec).to_text());
+  CHECK(automatic.canonical(winograd_spec).to_text() ==
+        winograd.canonical(winograd_spec).to_text());
+}
+
+TEST_CASE("options: conv in text and provenance: auto, winograd, opencv; others are errors") {
+  CHECK_FALSE(ExtractOptions::from_text("conv=auto\n").conv);
+  CHECK(ExtractOptions::from_text("conv=opencv\n").conv == ConvImpl::opencv);
+  // Tables made before auto say conv=winograd: they still read, as winograd.
+  CHECK(ExtractOptions::from_provenance("stage=fg-extract\nextract.conv=winograd\n").conv ==
+        ConvImpl::winograd);
+  CHECK_THROWS_WITH_AS(
+      ExtractOptions::from_text("size=224\nconv=fft\n", "t.fgt"),
+      "t.fgt: line 2: conv=fft: unknown convolution 'fft' (auto, winograd, opencv)", Error);
+  // A record with the concrete value is the same as one with auto for the
+  // real squeezenet spec (conv opencv), not one with the other value.
+  const std::string spec = "squeezenet1_1_imagenet_notop";
+  ExtractOptions winograd, opencv;
+  winograd.conv = ConvImpl::winograd;
+  opencv.conv = ConvImpl::opencv;
+  const std::string automatic = ExtractionRecord{ExtractOptions(), spec}.provenance();
+  CHECK(same_provenance(automatic, ExtractionRecord{opencv, spec}.provenance()));
+  CHECK_FALSE(same_provenance(automatic, ExtractionRecord{winograd, spec}.provenance()));
+  CHECK_FALSE(same_provenance(ExtractionRecord{opencv, spec}.provenance(),
+                              ExtractionRecord{winograd, spec}.provenance()));
+}

@@ -11,6 +11,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/data/convert.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/model_spec.hpp"
 #include "finegrain/extract/options.hpp"
 #include "finegrain/extract/winograd.hpp"
@@ -141,7 +142,7 @@ TEST_CASE("winograd: conv impl names") {
   CHECK(to_string(ConvImpl::opencv) == "opencv");
   CHECK_THROWS_AS(parse_conv_impl("fft"), UsageError);
   ExtractOptions o;
-  CHECK(o.conv == ConvImpl::winograd);
+  CHECK_FALSE(o.conv);  // auto: the model spec's (test_options.cpp)
   o.conv = ConvImpl::opencv;
   CHECK(ExtractOptions::from_text(o.to_text()).conv == ConvImpl::opencv);
   CHECK(ExtractOptions::from_provenance(o.provenance_text()).conv == ConvImpl::opencv);
@@ -206,4 +207,28 @@ TEST_CASE("winograd: every fire module of SqueezeNet within 1e-4 of OpenCV's con
   }
   REQUIRE(wino.back().total() == want.data.size());  // fire9 = features, against PyTorch
   CHECK(rel_error(wino.back().ptr<float>(), want.data.data(), want.data.size()) <= 1e-4);
+}
+
+TEST_CASE("winograd: the Extractor runs the spec's conv under auto, and says which it ran") {
+  // SqueezeNet's spec says opencv: no Winograd layer; a given --conv wins.
+  ExtractOptions o;
+  o.model = spec_file("squeezenet1_1_imagenet_notop");
+  std::size_t before = winograd_layers_created();
+  const Extractor squeeze_auto(o);
+  CHECK(winograd_layers_created() - before == 0);
+  CHECK(squeeze_auto.options().conv == ConvImpl::opencv);
+  CHECK(ExtractionRecord{squeeze_auto.options(), "squeezenet1_1_imagenet_notop"}.provenance().find(
+            "\nextract.conv=opencv\n") != std::string::npos);
+  o.conv = ConvImpl::winograd;
+  before = winograd_layers_created();
+  const Extractor squeeze_winograd(o);
+  CHECK(winograd_layers_created() - before == 8);
+  CHECK(squeeze_winograd.options().conv == ConvImpl::winograd);
+  // The VGG16 fixture's spec says winograd: all 13.
+  o.model = spec_file("vgg16_tiny_seeded");
+  o.conv.reset();
+  before = winograd_layers_created();
+  const Extractor vgg_auto(o);
+  CHECK(winograd_layers_created() - before == 13);
+  CHECK(vgg_auto.options().conv == ConvImpl::winograd);
 }

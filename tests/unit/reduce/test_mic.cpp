@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -125,13 +127,22 @@ TEST_CASE("mic: every reference case equals minepy's statistics within 1e-9") {
   });
 }
 
-TEST_CASE("mic: every kernel ISA gives bit-identical scores and statistics") {
-  // Sizes that reach every blocking of the kernels: wide DP rows (B = 95.6 at
-  // n = 2000: up to 47 columns) and narrow ones, full and partial row blocks.
+namespace {
+
+// Data that reaches every blocking of the kernels: wide DP rows (B = 95.6 at
+// n = 2000: up to 47 columns) and narrow ones, full and partial row blocks,
+// ties; a 6-feature table against 37 classes and one (x, y) pair.
+struct KernelData {
+  FeatureTable t;
+  std::vector<double> x, y;
+};
+
+KernelData kernel_data() {
   std::mt19937 rng(11);
   const std::size_t n = 2000;
   const int k = 37;
-  FeatureTable t;
+  KernelData d;
+  FeatureTable& t = d.t;
   t.dim = 6;
   for (int c = 0; c < k; ++c) t.classes.push_back(cat("c", c));
   std::normal_distribution<double> normal(0, 1);
@@ -146,11 +157,33 @@ TEST_CASE("mic: every kernel ISA gives bit-identical scores and statistics") {
     row[5] = static_cast<float>(label % 2 ? normal(rng) : 3 * normal(rng));
     t.add(cat("r", i), label, row.data());
   }
-  std::vector<double> x(n), y(n);
+  d.x.resize(n);
+  d.y.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    x[i] = normal(rng);
-    y[i] = x[i] * x[i] + 0.5 * normal(rng);
+    d.x[i] = normal(rng);
+    d.y[i] = d.x[i] * d.x[i] + 0.5 * normal(rng);
   }
+  return d;
+}
+
+// FNV-1a over the bit patterns: any change in any bit of any value shows.
+std::uint64_t bits_hash(const std::vector<double>& values) {
+  std::uint64_t hash = 1469598103934665603ull;
+  for (double v : values) {
+    std::uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    for (int i = 0; i < 8; ++i) hash = (hash ^ ((b >> (8 * i)) & 0xff)) * 1099511628211ull;
+  }
+  return hash;
+}
+
+}  // namespace
+
+TEST_CASE("mic: every kernel ISA gives bit-identical scores and statistics") {
+  const KernelData d = kernel_data();
+  const FeatureTable& t = d.t;
+  const std::vector<double>&x = d.x, &y = d.y;
+  const std::size_t n = x.size();
   std::map<std::string, std::vector<double>> first;  // per setting, from the lowest ISA
   for_each_isa([&](Isa isa) {
     for (Estimator est : {Estimator::mic_approx, Estimator::mic_e}) {
@@ -175,6 +208,57 @@ TEST_CASE("mic: every kernel ISA gives bit-identical scores and statistics") {
   const std::vector<double> s = score_features(t, Params{}, Target::classes);
   CHECK(s[0] > s[1]);
   MESSAGE("kernel ISAs compared: ", available_isas().size());
+}
+
+TEST_CASE("mic: the scores keep their exact bits (recorded before the kernel rewrites)") {
+  // Recorded with the code of commit c52525e (before segment_costs and the
+  // clump pass were rewritten for speed): every later form must reproduce
+  // these bits, since minepy's values are compared only to 1e-9 above.
+  const KernelData d = kernel_data();
+  std::vector<std::string> got;
+  for (Estimator est : {Estimator::mic_approx, Estimator::mic_e}) {
+    const Params params{0.6, 15, est};
+    for (Target target : {Target::ordinal, Target::classes})
+      for (double v : score_features(d.t, params, target)) got.push_back(cat(std::hexfloat, v));
+    const CharacteristicMatrix m =
+        characteristic_matrix(d.x.data(), d.y.data(), d.x.size(), params);
+    got.push_back(cat(std::hex, bits_hash(m.cells)));
+  }
+  const std::vector<std::string> expected = {
+      // mic_approx: ordinal features 1-6
+      "0x1.cbac17d1d0d06p-2",
+      "0x1.c3ec73bd63d09p-4",
+      "0x1.00553c0bf6eedp-1",
+      "0x1.0252f669bc41dp-6",
+      "0x1.765fe1114f307p-1",
+      "0x1.ea7446a10b352p-4",
+      // classes
+      "0x1.76cb3c9ed9308p-2",
+      "0x1.3a8549a963ae8p-6",
+      "0x1.00553c0bf6eedp-1",
+      "0x1.e6c8336c3987p-7",
+      "0x1.765fe1114f307p-1",
+      "0x1.ea7446a10b352p-4",
+      // the (x, y) matrix's cells, hashed
+      "7428b67f76b64cc0",
+      // mic_e: ordinal
+      "0x1.853a2b97193bcp-2",
+      "0x1.6e90e65580063p-6",
+      "0x1.00553c0bf6eedp-1",
+      "0x1.ea91cd8f5dap-7",
+      "0x1.765fe1114f307p-1",
+      "0x1.ea7446a10b352p-4",
+      // classes
+      "0x1.76cb3c9ed9308p-2",
+      "0x1.3a8549a963ae8p-6",
+      "0x1.00553c0bf6eedp-1",
+      "0x1.e6c8336c3987p-7",
+      "0x1.765fe1114f307p-1",
+      "0x1.ea7446a10b352p-4",
+      // the matrix, hashed
+      "51d00d8547ff8ca8",
+  };
+  CHECK(got == expected);
 }
 
 TEST_CASE("mic: the grid budget follows minepy") {
