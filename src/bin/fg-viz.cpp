@@ -33,7 +33,7 @@ int grid(const cli::po::variables_map& vm, const std::vector<std::string>& args)
 
 int attention(const cli::po::variables_map& vm, const std::vector<std::string>& args) {
   cli::require_args(args, 2, 2);
-  ExtractOptions options = ExtractOptions::from_variables(vm);
+  ExtractOptions options = ExtractOptions::from(vm);
   Extractor extractor(options);
   std::string problem;
   std::string damage;

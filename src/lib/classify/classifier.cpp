@@ -66,7 +66,9 @@ void TrainOptions::add_options(po::options_description& o) {
       po::value<std::string>()->default_value(default_text({d.scale_lower, d.scale_upper})),
       "minmax target range lower,upper")(
       "cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low),
-      "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")(
+      cat("C, the inverse regularisation (default: ", default_text(d.svm.C), " for svm, ",
+          default_text(d.logreg.C), " for logreg)")
+          .c_str())(
       "lambda", ranged<double>(0, unbounded<double>(), Ends::open_low),
       "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")(
       "class-weight", po::value<std::string>()->default_value(d.svm.balanced ? "balanced" : "none"),
@@ -86,7 +88,7 @@ void TrainOptions::add_options(po::options_description& o) {
       "C values for --cv")("gamma-grid",
                            po::value<std::string>()->default_value(default_text(d.svm.gamma_grid)),
                            "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")(
-      "eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps),
+      "eps", defaults_to(ranged<double>(0, unbounded<double>(), Ends::open_low), d.svm.eps),
       "svm: LIBSVM stopping tolerance (svm-train -e)")(
       "max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations),
       "logreg: L-BFGS iteration limit")(
