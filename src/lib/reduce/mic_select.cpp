@@ -14,6 +14,7 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/option_range.hpp"
+#include "finegrain/core/text.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "mic_internal.hpp"
@@ -475,6 +476,67 @@ SelectionFit fit_selection_file(const std::string& table_path,
                     "); nothing to select"));
   }
   return fit;
+}
+
+void FileOptions::add_options(po::options_description& options) {
+  const FileOptions d;
+  options.add_options()("scores", po::value<std::string>()->default_value(d.scores, "none"),
+                        "fit: also write the scores of all features to this TSV")(
+      "from-scores", po::value<std::vector<std::string>>(),
+      "fit: merge these scores files (comma-separated, or the option repeated) instead of "
+      "scoring; the table is read for its keys and labels, and for --redundancy candidates")(
+      "columns", po::value<std::string>()->default_value(d.columns),
+      "scores: only columns A:B (0-based, B exclusive), or J/N (the J-th of N near-equal "
+      "contiguous ranges, J = 1..N), or all");
+}
+
+FileOptions FileOptions::from(const po::variables_map& vm) {
+  FileOptions o;
+  o.scores = vm["scores"].as<std::string>();
+  if (vm.count("from-scores"))
+    for (const std::string& list : vm["from-scores"].as<std::vector<std::string>>())
+      for (const std::string& path : split_list(list)) o.from_scores.push_back(path);
+  o.columns = vm["columns"].as<std::string>();
+  return o;
+}
+
+std::string fit_selection_files(const std::string& table_path, const std::string& model_path,
+                                const FileOptions& files, const SelectOptions& options) {
+  if (options.k == 0 && options.min_score < 0)
+    throw UsageError("give --k N or --min-score T (how many features to keep)");
+  OutputSet outputs;  // committed together, once both are written
+  const std::string model_stage = outputs.add(model_path, "the selection model");
+  const std::string scores_stage =
+      files.scores.empty() ? "" : outputs.add(files.scores, "--scores");
+  const SelectionFit fit = fit_selection_file(table_path, files.from_scores, options);
+  if (!scores_stage.empty()) fit.scores.save(scores_stage);
+  fit.model.save(model_stage);
+  outputs.commit();
+  const SelectionModel& model = fit.model;
+  const bool merged = !files.from_scores.empty();
+  return cat("Done: selected ", model.output_dim(), " of ", model.input_dim, " features (",
+             model.samples, " rows, ", model.classes, " classes, ", target_name(options.target),
+             ", ", estimator_name(options.params.est),
+             options.redundancy == Redundancy::none
+                 ? ""
+                 : cat(", redundancy ", redundancy_name(options.redundancy)),
+             merged ? cat(", from ", files.from_scores.size(), " scores files") : "", ") in ",
+             fit.fit_seconds, " s", merged ? "" : cat(" (+ ", fit.read_seconds, " s reading)"));
+}
+
+std::string write_column_scores(const std::string& table_path, const std::string& scores_path,
+                                const FileOptions& files, const SelectOptions& options) {
+  check_writable(scores_path);
+  const auto start = std::chrono::steady_clock::now();
+  const ScoresFile f =
+      score_column_range(table_path, files.columns, options.params, options.target);
+  const double time =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  f.save(scores_path);
+  return cat("Done ", f.columns.size(), " features (columns ", f.columns.first, ":", f.columns.end,
+             " of ", f.input_dim, ") x ", f.samples, " rows (", target_name(options.target),
+             ") in ", time, " s (with reading), ", time > 0 ? f.columns.size() / time : 0.0,
+             " features/s");
 }
 
 // ---- reference vectors ---------------------------------------------------------
