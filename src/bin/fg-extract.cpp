@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   return cli::run(
       argc, argv, usage, options,
       [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
-        const ExtractOptions extract = ExtractOptions::from_variables(vm);
+        const ExtractOptions extract = ExtractOptions::from(vm);
         cli::apply_threads(vm);
         if (vm["list-layers"].as<bool>()) {
           cli::require_args(args, 0, 0);
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
           return 0;
         }
         cli::require_args(args, 2, 2);
-        const RunOptions run = RunOptions::from_variables(vm);
+        const RunOptions run = RunOptions::from(vm);
         log::info(extraction_summary(extract_table(extract, args[0], args[1], run), run));
         return 0;
       });

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
                   [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
                     cli::require_args(args, 3, 3);
                     cli::apply_threads(vm);
-                    const ScoreOptions score = ScoreOptions::from_variables(vm);
+                    const ScoreOptions score = ScoreOptions::from(vm);
                     const RunReport report = score_images(args[0], args[1], args[2], score);
                     log::info(score_summary(report, score.run));
                     return 0;

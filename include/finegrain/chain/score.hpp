@@ -19,7 +19,7 @@ struct ScoreOptions {
 
   // --top-k, the run options (no --resume) and --conv.
   static void add_options(boost::program_options::options_description& options);
-  static ScoreOptions from_variables(const boost::program_options::variables_map& vm);
+  static ScoreOptions from(const boost::program_options::variables_map& vm);
 };
 
 // Scores the images of `input` (images_to_score) with the bundle at

@@ -18,4 +18,16 @@ struct GridPoint {
 std::vector<int> stratified_folds(const std::vector<int>& y, int classes, int folds,
                                   std::uint64_t seed);
 
+// The two steps of stratified_folds, for callers that also need the order:
+// each class's rows (ascending), then shuffled by one generator seeded with
+// `seed`, class after class.
+std::vector<std::vector<int>> shuffled_by_class(const std::vector<int>& y, int classes,
+                                                std::uint64_t seed);
+// fold[i] for the rows of `by_class`, dealt round-robin in its order: the
+// count continuing across classes (stratified_folds), or starting again at
+// fold 0 in each class (the SVM's Platt calibration, as it always has).
+enum class FoldDeal { across_classes, per_class };
+std::vector<int> deal_folds(const std::vector<std::vector<int>>& by_class, std::size_t rows,
+                            int folds, FoldDeal deal);
+
 }  // namespace fg

@@ -120,6 +120,33 @@ struct FeatureTable {
 
 FeatureTable read_table(const std::string& path, TableReadOptions options = {});
 
+// `same_provenance` decides whether two tables' provenances agree (default:
+// the same text; the extract stage's fg::same_provenance compares settings).
+using ProvenanceMatch = std::function<bool(const std::string&, const std::string&)>;
+
+// The rules by which tables join in order, one header at a time (append_table,
+// join_tables, fg-convert's convert_tables): the same dimension and provenance
+// as the first (an Error naming the table otherwise), class lists merged by
+// name (new names appended in order), or, when `classes` is given, that list,
+// which must hold every class of every table.
+class TableJoin {
+ public:
+  explicit TableJoin(std::vector<std::string> classes = {}, ProvenanceMatch same_provenance = {});
+  void add(const TableHeader& header, const std::string& name);
+  // The joined dimension, provenance and classes (rows unset).
+  const TableHeader& header() const { return joined_; }
+  // Table t's label in the joined class list (-1 stays -1).
+  int label(std::size_t t, int label) const {
+    return label < 0 ? -1 : remaps_[t][static_cast<std::size_t>(label)];
+  }
+
+ private:
+  TableHeader joined_;
+  bool fixed_classes_;
+  ProvenanceMatch same_provenance_;
+  std::vector<std::vector<int>> remaps_;
+};
+
 // Appends `more` to `table` (e.g. shards extracted in parallel). Dimensions and
 // provenance must agree (Error naming `more_name` otherwise); class lists are
 // merged by name, new names appended in order, labels remapped.
@@ -132,9 +159,6 @@ void write_table(const std::string& path, const FeatureTable& table, bool allow_
 // given (it must hold every class a row uses), e.g. the whole manifest's, so a joined
 // table equals the one a single process writes. `between_rows` runs before each row
 // (it may throw to stop; the output is then not written). Returns the rows written.
-// `same_provenance` decides whether two tables' provenances agree (default:
-// the same text; the extract stage's fg::same_provenance compares settings).
-using ProvenanceMatch = std::function<bool(const std::string&, const std::string&)>;
 std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::string& out_path,
                           const TableReadOptions& options = {},
                           const std::vector<std::string>& classes = {},

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
 #include <opencv2/core.hpp>
 
 #include "finegrain/eval/metrics.hpp"
+#include "finegrain/extract/options.hpp"
 #include "finegrain/extract/pooling.hpp"
 
 namespace fg::viz {
@@ -48,5 +50,27 @@ cv::Mat contact_sheet(const std::vector<SheetItem>& items, const SheetOptions& o
 // The image as the network saw it (side x side), with the activation map as a
 // translucent heat overlay and the kept region outlined.
 cv::Mat attention_overlay(const cv::Mat& view, const AttentionMap& map, const std::string& caption);
+
+// fg-viz grid: which predictions go on the sheet, and how it looks (the
+// options pattern, core/cli.hpp).
+struct GridOptions {
+  std::size_t count = 48;
+  SheetSelect select = SheetSelect::errors;
+  std::uint64_t seed = 1;  // of the random and errors selections
+  SheetOptions sheet;      // columns, thumb (the title is made from the file)
+  static void add_options(boost::program_options::options_description& options);
+  static GridOptions from(const boost::program_options::variables_map& vm);
+};
+std::string to_string(SheetSelect select);
+
+// The contact sheet of a predictions file as a PNG; returns the summary line
+// ("Done: ...").
+std::string write_prediction_sheet(const std::string& predictions_path, const std::string& png,
+                                   const GridOptions& options);
+
+// fg-viz attention: the overlay of `layer` ("" = the first tapped) for one
+// image file, extracted with `options`, as a PNG; returns the summary line.
+std::string write_attention_overlay(const std::string& image_path, const std::string& png,
+                                    const ExtractOptions& options, const std::string& layer);
 
 }  // namespace fg::viz

@@ -74,7 +74,7 @@ struct ExtractOptions {
 
   // The command-line options of fg-extract (and fg-score) for these fields.
   static void add_options(boost::program_options::options_description& options);
-  static ExtractOptions from_variables(const boost::program_options::variables_map& vm);
+  static ExtractOptions from(const boost::program_options::variables_map& vm);
 };
 
 // The record of an extraction that heads a feature table's provenance

@@ -34,7 +34,7 @@ struct RunOptions {
 
   // --batch, --skipped, --on-corrupt, --progress and, if `resumable`, --resume.
   static void add_options(boost::program_options::options_description& options, bool resumable);
-  static RunOptions from_variables(const boost::program_options::variables_map& vm);
+  static RunOptions from(const boost::program_options::variables_map& vm);
 };
 
 // What a run did.

@@ -253,6 +253,27 @@ SelectionFit fit_selection_file(const std::string& table_path,
                                 const std::vector<std::string>& score_paths,
                                 const SelectOptions& options);
 
+// What fg-mic reads and writes beyond the selection settings (the options
+// pattern, core/cli.hpp).
+struct FileOptions {
+  std::string scores;                    // fit: also write all scores here ("" = no)
+  std::vector<std::string> from_scores;  // fit: merge these scores files instead of scoring
+  std::string columns = "all";           // scores: which columns
+  static void add_options(boost::program_options::options_description& options);
+  static FileOptions from(const boost::program_options::variables_map& vm);
+};
+
+// fg-mic fit: the selection model of `table_path` into `model_path` (and
+// the scores into files.scores), written together once both are complete;
+// returns the summary line ("Done: ...").
+std::string fit_selection_files(const std::string& table_path, const std::string& model_path,
+                                const FileOptions& files, const SelectOptions& options);
+
+// fg-mic scores: the scores of files.columns of the table into `scores_path`;
+// returns the summary line.
+std::string write_column_scores(const std::string& table_path, const std::string& scores_path,
+                                const FileOptions& files, const SelectOptions& options);
+
 // Streams a table through a selection ("-" works for both).
 std::uint64_t apply_selection(const SelectionModel& model, const std::string& in_path,
                               const std::string& out_path);

@@ -23,11 +23,11 @@ void ScoreOptions::add_options(po::options_description& options) {
                         "its features were extracted; the values agree to ~1e-6 either way)");
 }
 
-ScoreOptions ScoreOptions::from_variables(const po::variables_map& vm) {
+ScoreOptions ScoreOptions::from(const po::variables_map& vm) {
   ScoreOptions o;
   o.top_k = vm["top-k"].as<std::size_t>();
   if (vm.count("conv")) o.conv = parse_conv_impl(vm["conv"].as<std::string>());
-  o.run = RunOptions::from_variables(vm);
+  o.run = RunOptions::from(vm);
   return o;
 }
 

@@ -66,7 +66,9 @@ void TrainOptions::add_options(po::options_description& o) {
       po::value<std::string>()->default_value(default_text({d.scale_lower, d.scale_upper})),
       "minmax target range lower,upper")(
       "cost,c", ranged<double>(0, unbounded<double>(), Ends::open_low),
-      "C, the inverse regularisation (default: 1 for svm, 10 for logreg)")(
+      cat("C, the inverse regularisation (default: ", default_text(d.svm.C), " for svm, ",
+          default_text(d.logreg.C), " for logreg)")
+          .c_str())(
       "lambda", ranged<double>(0, unbounded<double>(), Ends::open_low),
       "logreg: L2 strength of the mean-loss objective (instead of -c; lambda = 1/(C n))")(
       "class-weight", po::value<std::string>()->default_value(d.svm.balanced ? "balanced" : "none"),
@@ -86,7 +88,7 @@ void TrainOptions::add_options(po::options_description& o) {
       "C values for --cv")("gamma-grid",
                            po::value<std::string>()->default_value(default_text(d.svm.gamma_grid)),
                            "gamma values for --cv with rbf (default: gamma x 1/4, 1/2, 1, 2, 4)")(
-      "eps", ranged<double>(0, unbounded<double>(), Ends::open_low)->default_value(d.svm.eps),
+      "eps", defaults_to(ranged<double>(0, unbounded<double>(), Ends::open_low), d.svm.eps),
       "svm: LIBSVM stopping tolerance (svm-train -e)")(
       "max-iter", ranged<int>(1, 10000000)->default_value(d.logreg.max_iterations),
       "logreg: L-BFGS iteration limit")(
@@ -192,104 +194,144 @@ double Classifier::memory_bytes(std::size_t rows, std::size_t dim, int classes,
   return bytes;
 }
 
-Classifier Classifier::train(const FeatureTable& table, const TrainOptions& options,
-                             const std::string& source) {
-  if (table.rows() == 0) throw Error(cat(source, ": empty table, nothing to train on"));
-  if (table.dim == 0) throw Error(cat(source, ": dimension 0, nothing to train on"));
-  // Model classes: the table's classes that have training rows, in table order.
+namespace {
+
+bool labelled(const FeatureTable& table, std::size_t row) {
+  const int l = table.labels[row];
+  return l >= 0 && static_cast<std::size_t>(l) < table.classes.size();
+}
+
+// The model's classes: the table's classes that have training rows, in table
+// order. to_model[table class] = model class, or -1 for a class left out.
+struct TrainingClasses {
+  std::vector<std::string> names;
+  std::vector<int> to_model;
+  std::size_t unlabeled = 0;  // rows without a class of the table
+};
+
+TrainingClasses training_classes(const FeatureTable& table, const std::string& source) {
+  TrainingClasses t;
   std::vector<std::size_t> count(table.classes.size(), 0);
-  std::size_t unlabeled = 0;
-  for (int l : table.labels) {
-    if (l < 0 || static_cast<std::size_t>(l) >= table.classes.size())
-      ++unlabeled;
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    if (labelled(table, i))
+      ++count[table.labels[i]];
     else
-      ++count[l];
+      ++t.unlabeled;
   }
-  if (unlabeled) log::warn(cat(source, ": skipped ", unlabeled, " unlabelled rows"));
-  std::vector<int> to_model(table.classes.size(), -1);
-  Classifier c;
+  if (t.unlabeled) log::warn(cat(source, ": skipped ", t.unlabeled, " unlabelled rows"));
+  t.to_model.assign(table.classes.size(), -1);
   std::vector<std::string> empty;
   for (std::size_t i = 0; i < table.classes.size(); ++i) {
     if (count[i] == 0) {
       empty.push_back(table.classes[i]);
       continue;
     }
-    to_model[i] = static_cast<int>(c.classes_.size());
-    c.classes_.push_back(table.classes[i]);
+    t.to_model[i] = static_cast<int>(t.names.size());
+    t.names.push_back(table.classes[i]);
   }
   if (!empty.empty())
     log::warn(cat(source, ": ", empty.size(),
                   " classes have no training rows and are left out: ", list_names(empty)));
-  if (c.classes_.size() < 2)
-    throw Error(cat(
-        source, ": training needs at least 2 classes with rows, found ", c.classes_.size(),
-        c.classes_.empty() ? std::string(" (no labelled rows)") : cat(" (", c.classes_[0], ")")));
-  const std::size_t n = table.rows() - unlabeled, d = table.dim;
-  const int k = static_cast<int>(c.classes_.size());
-  // The table is already in memory; what training adds comes on top of it.
-  check_memory(memory_bytes(n, d, k, options, false), source,
-               cat("training ", to_string(options.type), " on ", n, " rows x ", d, " dims"));
-  // Training rows in model-class order (stable) for svm, whose pair problems
-  // want each class's rows together (train_svm would otherwise copy Z).
+  if (t.names.size() < 2)
+    throw Error(
+        cat(source, ": training needs at least 2 classes with rows, found ", t.names.size(),
+            t.names.empty() ? std::string(" (no labelled rows)") : cat(" (", t.names[0], ")")));
+  return t;
+}
+
+// The labelled rows, in model-class order (stable) when `by_class`: svm's
+// pair problems want each class's rows together (train_svm would otherwise
+// copy Z).
+std::vector<std::size_t> training_rows(const FeatureTable& table, const std::vector<int>& to_model,
+                                       bool by_class) {
   std::vector<std::size_t> rows;
-  rows.reserve(n);
-  for (std::size_t i = 0; i < table.rows(); ++i) {
-    const int l = table.labels[i];
-    if (l >= 0 && static_cast<std::size_t>(l) < table.classes.size()) rows.push_back(i);
-  }
-  if (options.type == ClassifierType::svm)
+  for (std::size_t i = 0; i < table.rows(); ++i)
+    if (labelled(table, i)) rows.push_back(i);
+  if (by_class)
     std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
       return to_model[table.labels[a]] < to_model[table.labels[b]];
     });
+  return rows;
+}
+
+// The scaler is fitted on the training rows; without unlabelled rows those
+// are the table itself (no copy: at 131k dims a copy is 1.6 GB).
+Scaler fit_scaler(const FeatureTable& table, std::size_t unlabeled, const TrainOptions& options) {
+  const std::size_t d = table.dim, n = table.rows() - unlabeled;
+  std::vector<float> X;
+  const float* fit_rows = table.values.data();
+  if (unlabeled) {
+    X.reserve(n * d);
+    for (std::size_t i = 0; i < table.rows(); ++i)
+      if (labelled(table, i)) X.insert(X.end(), table.row(i), table.row(i) + d);
+    fit_rows = X.data();
+  }
+  Scaler scaler;
+  scaler.fit(options.scale, fit_rows, n, d, options.scale_lower, options.scale_upper);
+  return scaler;
+}
+
+// The rows the classifier trains on: `rows` of the table, scaled, in double.
+Eigen::MatrixXd scaled_rows(const FeatureTable& table, const std::vector<std::size_t>& rows,
+                            const Scaler& scaler) {
+  const std::size_t d = table.dim;
+  Eigen::MatrixXd Z(rows.size(), d);
+  std::vector<double> z(d);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    scaler.apply(table.row(rows[i]), d, z.data());
+    for (std::size_t j = 0; j < d; ++j) Z(i, j) = z[j];
+  }
+  return Z;
+}
+
+std::string describe_fit(const SvmReport& rep, const SvmOptions& o) {
+  return cat("svm ", to_string(o.kernel), " C ", rep.C,
+             o.kernel == KernelType::rbf ? cat(" gamma ", rep.gamma) : std::string(),
+             o.balanced ? " balanced" : "", o.probability ? " probability" : "", ", ",
+             rep.support_vectors, " support vectors");
+}
+
+std::string describe_fit(const LogregReport& rep, const LogregOptions& o) {
+  return cat("logreg lambda ", rep.lambda, o.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
+             o.balanced ? " balanced" : "",
+             rep.basis_dim ? cat(", fitted in a ", rep.basis_dim, "-dim row basis") : std::string(),
+             ", L-BFGS ", rep.lbfgs.iterations, " iterations (", rep.lbfgs.evaluations,
+             " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
+}
+
+}  // namespace
+
+Classifier Classifier::train(const FeatureTable& table, const TrainOptions& options,
+                             const std::string& source) {
+  if (table.rows() == 0) throw Error(cat(source, ": empty table, nothing to train on"));
+  if (table.dim == 0) throw Error(cat(source, ": dimension 0, nothing to train on"));
+  TrainingClasses classes = training_classes(table, source);
+  const std::size_t n = table.rows() - classes.unlabeled, d = table.dim;
+  const int k = static_cast<int>(classes.names.size());
+  // The table is already in memory; what training adds comes on top of it.
+  check_memory(memory_bytes(n, d, k, options, false), source,
+               cat("training ", to_string(options.type), " on ", n, " rows x ", d, " dims"));
+  const std::vector<std::size_t> rows =
+      training_rows(table, classes.to_model, options.type == ClassifierType::svm);
   std::vector<int> y(n);
-  for (std::size_t i = 0; i < n; ++i) y[i] = to_model[table.labels[rows[i]]];
+  for (std::size_t i = 0; i < n; ++i) y[i] = classes.to_model[table.labels[rows[i]]];
+  Classifier c;
+  c.classes_ = std::move(classes.names);
   c.type_ = options.type;
   c.dim_ = d;
   c.provenance_ = table.provenance;
-  {
-    // The scaler is fitted on the training rows; without unlabelled rows those
-    // are the table itself (no copy: at 131k dims a copy is 1.6 GB).
-    std::vector<float> X;
-    const float* fit_rows = table.values.data();
-    if (unlabeled) {
-      X.reserve(n * d);
-      for (std::size_t i = 0; i < table.rows(); ++i) {
-        const int l = table.labels[i];
-        if (l >= 0 && static_cast<std::size_t>(l) < table.classes.size())
-          X.insert(X.end(), table.row(i), table.row(i) + d);
-      }
-      fit_rows = X.data();
-    }
-    c.scaler_.fit(options.scale, fit_rows, n, d, options.scale_lower, options.scale_upper);
-  }
-  Eigen::MatrixXd Z(n, d);
-  {
-    std::vector<double> z(d);
-    for (std::size_t i = 0; i < n; ++i) {
-      c.scaler_.apply(table.row(rows[i]), d, z.data());
-      for (std::size_t j = 0; j < d; ++j) Z(i, j) = z[j];
-    }
-  }
+  c.scaler_ = fit_scaler(table, classes.unlabeled, options);
+  const Eigen::MatrixXd Z = scaled_rows(table, rows, c.scaler_);
   const auto start = std::chrono::steady_clock::now();
   std::string what;
   if (options.type == ClassifierType::svm) {
     SvmReport rep;
     c.svm_ = train_svm(Z, y, k, options.svm, &rep);
-    what =
-        cat("svm ", to_string(options.svm.kernel), " C ", rep.C,
-            options.svm.kernel == KernelType::rbf ? cat(" gamma ", rep.gamma) : std::string(),
-            options.svm.balanced ? " balanced" : "", options.svm.probability ? " probability" : "",
-            ", ", rep.support_vectors, " support vectors");
+    what = describe_fit(rep, options.svm);
   } else {
     LogregReport rep;
     c.logreg_ = train_logreg(Z, y, k, options.logreg, &rep);
-    what =
-        cat("logreg lambda ", rep.lambda,
-            options.logreg.lambda > 0 ? std::string() : cat(" (C ", rep.C, ")"),
-            options.logreg.balanced ? " balanced" : "",
-            rep.basis_dim ? cat(", fitted in a ", rep.basis_dim, "-dim row basis") : std::string(),
-            ", L-BFGS ", rep.lbfgs.iterations, " iterations (", rep.lbfgs.evaluations,
-            " evaluations), ", rep.lbfgs.reason, ", max |gradient| ", rep.lbfgs.gradient_max);
+    what = describe_fit(rep, options.logreg);
     if (!rep.lbfgs.converged)
       log::warn(cat("logreg did not converge in ", rep.lbfgs.iterations,
                     " iterations (max |gradient| ", rep.lbfgs.gradient_max,
@@ -421,6 +463,13 @@ void Classifier::save(const std::string& path) const {
 }
 
 namespace {
+
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+[[noreturn]] void damaged(const BinaryReader& in, const std::string& what) {
+  in.fail(cat("damaged classifier model: ", what));
+}
+
 // Every number of a model must be finite: a NaN or Inf weight would turn
 // every score into NaN.
 void check_finite(const BinaryReader& in, const double* values, std::size_t n,
@@ -434,36 +483,184 @@ void check_finite(const BinaryReader& in, const std::vector<double>& values,
                   const std::string& field) {
   check_finite(in, values.data(), values.size(), field);
 }
-}  // namespace
 
-Classifier Classifier::read(std::istream& is, const std::string& name) {
+// The first 8 bytes must be the model's magic; anything else gets a message
+// saying what the file looks like instead.
+void check_magic(std::istream& is, const std::string& name) {
   char magic[8] = {};
   is.read(magic, 8);
   const std::string head(magic, static_cast<std::size_t>(is.gcount()));
-  if (head.size() < 8 || std::memcmp(magic, kMagic, 8) != 0) {
-    if (head.rfind("FGTABLE", 0) == 0)
-      throw Error(cat(
-          name,
-          ": this is a feature table (.fgt), not a classifier model; did you swap the arguments?"));
-    if (head.rfind("FG", 0) == 0)
-      throw Error(cat(name, ": not a classifier model (it is another finegrain file, starting '",
-                      head.substr(0, head.find('\n')), "'); expected a model written by fg-train"));
-    throw Error(cat(name, ": not a classifier model (it looks like ", describe_content(head),
-                    "); expected a model written by fg-train"));
+  if (head.size() >= 8 && std::memcmp(magic, kMagic, 8) == 0) return;
+  if (head.rfind("FGTABLE", 0) == 0)
+    throw Error(cat(
+        name,
+        ": this is a feature table (.fgt), not a classifier model; did you swap the arguments?"));
+  if (head.rfind("FG", 0) == 0)
+    throw Error(cat(name, ": not a classifier model (it is another finegrain file, starting '",
+                    head.substr(0, head.find('\n')), "'); expected a model written by fg-train"));
+  throw Error(cat(name, ": not a classifier model (it looks like ", describe_content(head),
+                  "); expected a model written by fg-train"));
+}
+
+// A named field holding one of a few words: a damaged one is bad data, not a usage error.
+std::string read_word(BinaryReader& in, const char* field,
+                      std::initializer_list<const char*> known) {
+  const std::string text = in.str(64, cat(field, " name"));
+  std::string list;
+  for (const char* k : known) {
+    if (text == k) return text;
+    list += (list.empty() ? "" : ", ") + std::string(k);
   }
+  in.fail(cat("damaged classifier model: field '", field, "' is '", shown(text),
+              "', expected one of ", list));
+}
+
+std::vector<std::string> read_classes(BinaryReader& in) {
+  const std::uint32_t k = in.u32();
+  if (k < 2 || k > (1u << 20)) damaged(in, cat("implausible class count ", k));
+  in.check_count(k, k, 4, "class name");
+  std::vector<std::string> classes;
+  std::map<std::string, std::size_t> seen;
+  for (std::uint32_t i = 0; i < k; ++i) {
+    classes.push_back(in.str(1u << 16, "class name"));
+    if (!seen.emplace(classes.back(), i).second)
+      damaged(in, cat("class ", i + 1, " '", shown(classes.back()), "' repeats class ",
+                      seen[classes.back()] + 1));
+  }
+  return classes;
+}
+
+Scaler read_scaler(BinaryReader& in, std::size_t dim) {
+  Scaler scaler;
+  scaler.kind = parse_scale_kind(read_word(in, "scale", {"none", "l2", "standard", "minmax"}));
+  scaler.lower = in.f64();
+  scaler.upper = in.f64();
+  if (!std::isfinite(scaler.lower) || !std::isfinite(scaler.upper) ||
+      (scaler.kind == ScaleKind::minmax && !(scaler.lower < scaler.upper)))
+    damaged(in, cat("scale range ", scaler.lower, ",", scaler.upper));
+  scaler.a = in.vec(dim, "scaler value");
+  scaler.b = in.vec(dim, "scaler value");
+  const bool per_feature = scaler.kind == ScaleKind::standard || scaler.kind == ScaleKind::minmax;
+  if (per_feature ? (scaler.a.size() != dim || scaler.b.size() != dim)
+                  : (!scaler.a.empty() || !scaler.b.empty()))
+    damaged(in, "scaler size does not match the dimension");
+  check_finite(in, scaler.a, "scaler");
+  check_finite(in, scaler.b, "scaler");
+  for (std::size_t j = 0; j < scaler.b.size(); ++j) {
+    const bool ok =
+        scaler.kind == ScaleKind::minmax ? scaler.a[j] <= scaler.b[j] : scaler.b[j] >= 0;
+    if (!ok)
+      damaged(in, cat("scaler of feature ", j + 1, " (", scaler.a[j], ", ", scaler.b[j], ")"));
+  }
+  return scaler;
+}
+
+// One class pair of an svm model: its classes, in LIBSVM's order (want_a,
+// want_b), its sigmoid as the probability flag says, and its support
+// vectors (indices below nsv, each at most once; `used` marks them).
+void read_svm_pair(BinaryReader& in, SvmPair& p, std::size_t pi, int want_a, int want_b,
+                   bool probability, bool weights, std::uint64_t nsv,
+                   std::vector<std::uint64_t>& used) {
+  p.a = static_cast<int>(in.u32());
+  p.b = static_cast<int>(in.u32());
+  if (p.a != want_a || p.b != want_b)
+    damaged(in, cat("class pair ", pi + 1, " is (", p.a, ",", p.b, "), expected (", want_a, ",",
+                    want_b, ") (pairs missing or repeated)"));
+  p.rho = in.f64();
+  p.prob_A = in.f64();
+  p.prob_B = in.f64();
+  if (!std::isfinite(p.rho) || !std::isfinite(p.prob_A) || !std::isfinite(p.prob_B))
+    damaged(in, cat("class pair ", pi + 1, ": non-finite rho or probability sigmoid"));
+  // A model trained without --probability has no sigmoids (A = B = 0);
+  // one trained with it has one per pair.
+  const bool has_sigmoid = p.prob_A != 0 || p.prob_B != 0;
+  if (has_sigmoid != probability)
+    damaged(in, probability
+                    ? cat("probability flag set, but class pair ", pi + 1, " has no sigmoid")
+                    : cat("class pair ", pi + 1,
+                          " has a probability sigmoid, but the flag is not set"));
+  const std::uint64_t ns = in.check_count(in.u64(), weights ? 0 : nsv, 12, "pair support vector");
+  // LIBSVM keeps at least one support vector per pair (so the vectors
+  // also bound the dimension by the file size).
+  if (!weights && ns == 0) damaged(in, cat("class pair ", pi + 1, " has no support vectors"));
+  p.sv.resize(ns);
+  for (auto& s : p.sv) {
+    const std::uint32_t index = in.u32();
+    if (index >= nsv)
+      damaged(in, cat("class pair ", pi + 1, ": support vector index ", index, " out of range"));
+    if (used[index] == pi + 1)
+      damaged(in, cat("class pair ", pi + 1, ": support vector ", index, " listed twice"));
+    used[index] = pi + 1;
+    s = static_cast<int>(index);
+  }
+  in.f64s(p.coef, ns, "coefficient");
+  check_finite(in, p.coef, cat("class pair ", pi + 1, " coefficient"));
+}
+
+SvmModel read_svm(BinaryReader& in, std::uint32_t k, std::size_t dim) {
+  SvmModel m;
+  m.kernel = parse_kernel(read_word(in, "kernel", {"linear", "rbf"}));
+  m.gamma = in.f64();
+  if (!std::isfinite(m.gamma) || m.gamma < 0 || (m.kernel == KernelType::rbf && !(m.gamma > 0)))
+    damaged(in, cat("gamma ", m.gamma));
+  const std::uint32_t probability = in.u32();
+  if (probability > 1) damaged(in, cat("probability flag ", probability));
+  m.probability = probability == 1;
+  m.classes = static_cast<int>(k);
+  const std::uint32_t weights = in.u32();
+  if (weights > 1) damaged(in, "unknown svm representation");
+  if (weights && m.kernel != KernelType::linear)
+    damaged(in, "weight vectors for a non-linear kernel");
+  const std::uint64_t nsv =
+      in.check_count(in.u64(), 1u << 26, dim * sizeof(double), "support vector");
+  std::vector<double> values;
+  in.f64s(values, nsv * dim, "support vector value");
+  check_finite(in, values, weights ? "weight vector" : "support vector");
+  RowMajorMatrix sv = Eigen::Map<RowMajorMatrix>(values.data(), static_cast<Eigen::Index>(nsv),
+                                                 static_cast<Eigen::Index>(dim));
+  values = {};
+  const std::uint64_t pair_count = std::uint64_t(k) * (k - 1) / 2;
+  const std::uint64_t np = in.u64();
+  if (np != pair_count)
+    damaged(in, cat(np, " class pairs, expected ", pair_count, " for ", k, " classes"));
+  in.check_count(np, pair_count, 40, "class pair");
+  if (weights) {
+    if (nsv != np) damaged(in, "weight vector count does not match the pairs");
+    m.w = sv;
+    m.sv.resize(0, static_cast<Eigen::Index>(dim));
+  } else {
+    m.sv = sv;
+  }
+  m.pairs.resize(np);
+  // LIBSVM's order (0,1), (0,2), ..., (k-2,k-1): voting and probability
+  // coupling need each pair once.
+  int want_a = 0, want_b = 1;
+  std::vector<std::uint64_t> used(nsv, 0);
+  for (std::size_t pi = 0; pi < m.pairs.size(); ++pi) {
+    read_svm_pair(in, m.pairs[pi], pi, want_a, want_b, m.probability, weights, nsv, used);
+    if (++want_b == static_cast<int>(k)) want_b = ++want_a + 1;
+  }
+  return m;
+}
+
+LogregModel read_logreg(BinaryReader& in, std::uint32_t k, std::size_t dim) {
+  LogregModel m;
+  std::vector<double> values;
+  in.f64s(values, std::uint64_t(k) * dim, "weight");
+  check_finite(in, values, "weight");
+  m.W = Eigen::Map<RowMajorMatrix>(values.data(), static_cast<Eigen::Index>(k),
+                                   static_cast<Eigen::Index>(dim));
+  in.f64s(values, k, "bias");
+  check_finite(in, values, "bias");
+  m.b = Eigen::Map<Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(k));
+  return m;
+}
+
+}  // namespace
+
+Classifier Classifier::read(std::istream& is, const std::string& name) {
+  check_magic(is, name);
   BinaryReader in(is, name, "classifier model");
-  auto damaged = [&](const std::string& what) { in.fail(cat("damaged classifier model: ", what)); };
-  // A named field holding one of a few words: a damaged one is bad data, not a usage error.
-  auto word = [&](const char* field, std::initializer_list<const char*> known) {
-    const std::string text = in.str(64, cat(field, " name"));
-    std::string list;
-    for (const char* k : known) {
-      if (text == k) return text;
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    }
-    in.fail(cat("damaged classifier model: field '", field, "' is '", shown(text),
-                "', expected one of ", list));
-  };
   const std::uint32_t version = in.u32();
   if (version != kClassifierVersion)
     throw Error(cat(name, ": classifier model format version ", version,
@@ -471,135 +668,21 @@ Classifier Classifier::read(std::istream& is, const std::string& name) {
                     "; retrain with this fg-train"));
   Classifier c;
   c.path_ = name;
-  c.type_ = parse_classifier_type(word("type", {"svm", "logreg"}));
+  c.type_ = parse_classifier_type(read_word(in, "type", {"svm", "logreg"}));
   c.info_ = in.str(1u << 20, "info");
   c.provenance_ = in.str(1u << 20, "provenance");
   c.dim_ = in.u64();
-  if (c.dim_ == 0 || c.dim_ > (1u << 24)) damaged(cat("implausible dimension ", c.dim_));
-  const std::uint32_t k = in.u32();
-  if (k < 2 || k > (1u << 20)) damaged(cat("implausible class count ", k));
-  in.check_count(k, k, 4, "class name");
-  std::map<std::string, std::size_t> seen;
-  for (std::uint32_t i = 0; i < k; ++i) {
-    c.classes_.push_back(in.str(1u << 16, "class name"));
-    if (!seen.emplace(c.classes_.back(), i).second)
-      damaged(cat("class ", i + 1, " '", shown(c.classes_.back()), "' repeats class ",
-                  seen[c.classes_.back()] + 1));
-  }
-  c.scaler_.kind = parse_scale_kind(word("scale", {"none", "l2", "standard", "minmax"}));
-  c.scaler_.lower = in.f64();
-  c.scaler_.upper = in.f64();
-  if (!std::isfinite(c.scaler_.lower) || !std::isfinite(c.scaler_.upper) ||
-      (c.scaler_.kind == ScaleKind::minmax && !(c.scaler_.lower < c.scaler_.upper)))
-    damaged(cat("scale range ", c.scaler_.lower, ",", c.scaler_.upper));
-  c.scaler_.a = in.vec(c.dim_, "scaler value");
-  c.scaler_.b = in.vec(c.dim_, "scaler value");
-  const bool per_feature =
-      c.scaler_.kind == ScaleKind::standard || c.scaler_.kind == ScaleKind::minmax;
-  if (per_feature ? (c.scaler_.a.size() != c.dim_ || c.scaler_.b.size() != c.dim_)
-                  : (!c.scaler_.a.empty() || !c.scaler_.b.empty()))
-    damaged("scaler size does not match the dimension");
-  check_finite(in, c.scaler_.a, "scaler");
-  check_finite(in, c.scaler_.b, "scaler");
-  for (std::size_t j = 0; j < c.scaler_.b.size(); ++j) {
-    const bool ok = c.scaler_.kind == ScaleKind::minmax ? c.scaler_.a[j] <= c.scaler_.b[j]
-                                                        : c.scaler_.b[j] >= 0;
-    if (!ok)
-      damaged(cat("scaler of feature ", j + 1, " (", c.scaler_.a[j], ", ", c.scaler_.b[j], ")"));
-  }
-  const std::uint64_t pair_count = std::uint64_t(k) * (k - 1) / 2;
-  if (c.type_ == ClassifierType::svm) {
-    SvmModel& m = c.svm_;
-    m.kernel = parse_kernel(word("kernel", {"linear", "rbf"}));
-    m.gamma = in.f64();
-    if (!std::isfinite(m.gamma) || m.gamma < 0 || (m.kernel == KernelType::rbf && !(m.gamma > 0)))
-      damaged(cat("gamma ", m.gamma));
-    const std::uint32_t probability = in.u32();
-    if (probability > 1) damaged(cat("probability flag ", probability));
-    m.probability = probability == 1;
-    m.classes = static_cast<int>(k);
-    const std::uint32_t weights = in.u32();
-    if (weights > 1) damaged("unknown svm representation");
-    if (weights && m.kernel != KernelType::linear)
-      damaged("weight vectors for a non-linear kernel");
-    const std::uint64_t nsv =
-        in.check_count(in.u64(), 1u << 26, c.dim_ * sizeof(double), "support vector");
-    std::vector<double> values;
-    in.f64s(values, nsv * c.dim_, "support vector value");
-    check_finite(in, values, weights ? "weight vector" : "support vector");
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sv =
-        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            values.data(), static_cast<Eigen::Index>(nsv), static_cast<Eigen::Index>(c.dim_));
-    values = {};
-    const std::uint64_t np = in.u64();
-    if (np != pair_count)
-      damaged(cat(np, " class pairs, expected ", pair_count, " for ", k, " classes"));
-    in.check_count(np, pair_count, 40, "class pair");
-    if (weights) {
-      if (nsv != np) damaged("weight vector count does not match the pairs");
-      m.w = sv;
-      m.sv.resize(0, static_cast<Eigen::Index>(c.dim_));
-    } else {
-      m.sv = sv;
-    }
-    m.pairs.resize(np);
-    // LIBSVM's order (0,1), (0,2), ..., (k-2,k-1): voting and probability
-    // coupling need each pair once.
-    int want_a = 0, want_b = 1;
-    std::vector<std::uint64_t> used(nsv, 0);
-    for (std::size_t pi = 0; pi < m.pairs.size(); ++pi) {
-      SvmPair& p = m.pairs[pi];
-      p.a = static_cast<int>(in.u32());
-      p.b = static_cast<int>(in.u32());
-      if (p.a != want_a || p.b != want_b)
-        damaged(cat("class pair ", pi + 1, " is (", p.a, ",", p.b, "), expected (", want_a, ",",
-                    want_b, ") (pairs missing or repeated)"));
-      if (++want_b == static_cast<int>(k)) want_b = ++want_a + 1;
-      p.rho = in.f64();
-      p.prob_A = in.f64();
-      p.prob_B = in.f64();
-      if (!std::isfinite(p.rho) || !std::isfinite(p.prob_A) || !std::isfinite(p.prob_B))
-        damaged(cat("class pair ", pi + 1, ": non-finite rho or probability sigmoid"));
-      // A model trained without --probability has no sigmoids (A = B = 0);
-      // one trained with it has one per pair.
-      const bool has_sigmoid = p.prob_A != 0 || p.prob_B != 0;
-      if (has_sigmoid != m.probability)
-        damaged(m.probability
-                    ? cat("probability flag set, but class pair ", pi + 1, " has no sigmoid")
-                    : cat("class pair ", pi + 1,
-                          " has a probability sigmoid, but the flag is not set"));
-      const std::uint64_t ns =
-          in.check_count(in.u64(), weights ? 0 : nsv, 12, "pair support vector");
-      // LIBSVM keeps at least one support vector per pair (so the vectors
-      // also bound the dimension by the file size).
-      if (!weights && ns == 0) damaged(cat("class pair ", pi + 1, " has no support vectors"));
-      p.sv.resize(ns);
-      for (auto& s : p.sv) {
-        const std::uint32_t index = in.u32();
-        if (index >= nsv)
-          damaged(cat("class pair ", pi + 1, ": support vector index ", index, " out of range"));
-        if (used[index] == pi + 1)
-          damaged(cat("class pair ", pi + 1, ": support vector ", index, " listed twice"));
-        used[index] = pi + 1;
-        s = static_cast<int>(index);
-      }
-      in.f64s(p.coef, ns, "coefficient");
-      check_finite(in, p.coef, cat("class pair ", pi + 1, " coefficient"));
-    }
-  } else {
-    std::vector<double> values;
-    in.f64s(values, std::uint64_t(k) * c.dim_, "weight");
-    check_finite(in, values, "weight");
-    c.logreg_.W =
-        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            values.data(), static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(c.dim_));
-    in.f64s(values, k, "bias");
-    check_finite(in, values, "bias");
-    c.logreg_.b = Eigen::Map<Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(k));
-  }
+  if (c.dim_ == 0 || c.dim_ > (1u << 24)) damaged(in, cat("implausible dimension ", c.dim_));
+  c.classes_ = read_classes(in);
+  const auto k = static_cast<std::uint32_t>(c.classes_.size());
+  c.scaler_ = read_scaler(in, c.dim_);
+  if (c.type_ == ClassifierType::svm)
+    c.svm_ = read_svm(in, k, c.dim_);
+  else
+    c.logreg_ = read_logreg(in, k, c.dim_);
   char end[4] = {};
   in.bytes(end, 4);
-  if (std::memcmp(end, "END\n", 4) != 0) damaged("missing end marker");
+  if (std::memcmp(end, "END\n", 4) != 0) damaged(in, "missing end marker");
   return c;
 }
 

@@ -6,12 +6,10 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-#include <random>
 
 #include "finegrain/classify/cross_validation.hpp"
 #include "finegrain/classify/gram.hpp"
 #include "finegrain/core/common.hpp"
-#include "finegrain/core/random.hpp"
 
 namespace fg {
 namespace {
@@ -341,98 +339,99 @@ double svm_memory_bytes(const SvmOptions& opt, std::size_t rows, std::size_t dim
   return 8.0 * n * n * (opt.kernel == KernelType::rbf ? 2 : 1) + 2 * 16.0 * m * m + 8.0 * n * d;
 }
 
-SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const SvmOptions& opt,
-                   SvmReport* report) {
+namespace {
+
+// The rows grouped by class (stable: each class keeps its order, so every pair
+// problem and every CV fold is unchanged): each pair's kernel block is then
+// contiguous in memory, and gathering it cache-friendly.
+void sort_by_class(const MatrixXd& Z, const std::vector<int>& y, MatrixXd& Zs,
+                   std::vector<int>& ys) {
   const int n = static_cast<int>(Z.rows());
-  if (k < 2) throw Error("svm: training needs at least 2 classes");
-  if (!std::is_sorted(y.begin(), y.end())) {
-    // Rows grouped by class (stable: each class keeps its order, so every pair
-    // problem and every CV fold is unchanged) make each pair's kernel block
-    // contiguous in memory: gathering it is then cache-friendly.
-    std::vector<int> order(n);
-    for (int i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return y[a] < y[b]; });
-    MatrixXd Zs(n, Z.cols());
-    std::vector<int> ys(n);
-    for (int i = 0; i < n; ++i) Zs.row(i) = Z.row(order[i]), ys[i] = y[order[i]];
-    return train_svm(Zs, ys, k, opt, report);
-  }
-  if (!(opt.C > 0)) throw UsageError(cat("-c must be positive (got ", opt.C, ")"));
-  auto t0 = std::chrono::steady_clock::now();
-  const MatrixXd G = gram_matrix(Z);
-  log::detail(cat("svm: Gram matrix ", n, " x ", n, " in ",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                  " s"));
-  const double gamma0 = opt.gamma > 0 ? opt.gamma : default_gamma(Z);
-  std::vector<double> gammas{gamma0};
-  double C = opt.C, gamma = gamma0;
-  PairSetup setup{opt.kernel, gamma0, opt.eps, opt.cache_mb};
-  std::vector<int> all(n);
-  for (int i = 0; i < n; ++i) all[i] = i;
-  SvmReport rep;
+  std::vector<int> order(n);
+  for (int i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return y[a] < y[b]; });
+  Zs.resize(n, Z.cols());
+  ys.resize(n);
+  for (int i = 0; i < n; ++i) Zs.row(i) = Z.row(order[i]), ys[i] = y[order[i]];
+}
 
-  if (opt.cv_folds > 1) {
-    if (opt.cv_folds > n)
-      throw UsageError(cat("--cv ", opt.cv_folds, ": more folds than the ", n, " training rows"));
-    if (opt.kernel == KernelType::rbf) {
-      gammas = opt.gamma_grid;
-      if (gammas.empty())
-        for (double f : {0.25, 0.5, 1.0, 2.0, 4.0}) gammas.push_back(f * gamma0);
-    }
-    const std::vector<int> fold = stratified_folds(y, k, opt.cv_folds, opt.seed);
-    double best_acc = -1;
-    for (double g : gammas) {
-      const MatrixXd Kg =
-          opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, g) : MatrixXd();
-      const MatrixXd& K = opt.kernel == KernelType::rbf ? Kg : G;
-      setup.gamma = g;
-      for (double c : opt.c_grid) {
-        if (!(c > 0)) throw UsageError(cat("--c-grid: C must be positive (got ", c, ")"));
-        int correct = 0;
-        for (int f = 0; f < opt.cv_folds; ++f) {
-          std::vector<int> train, test;
-          for (int i = 0; i < n; ++i) (fold[i] == f ? test : train).push_back(i);
-          const auto fits = train_pairs(K, y, train, k, c, opt.balanced, setup);
-          std::vector<int> hits(test.size(), 0);
+// The kernel matrix for `gamma`: rbf's is made in `storage`; linear's is G itself.
+const MatrixXd& kernel_matrix(const MatrixXd& G, KernelType kernel, double gamma,
+                              MatrixXd& storage) {
+  if (kernel != KernelType::rbf) return G;
+  storage = kernel_from_gram(G, kernel, gamma);
+  return storage;
+}
+
+// How many rows the pairs trained on the other folds classify right.
+int cv_correct(const MatrixXd& K, const std::vector<int>& y, int k, const std::vector<int>& fold,
+               int folds, double C, bool balanced, const PairSetup& setup) {
+  const int n = static_cast<int>(y.size());
+  int correct = 0;
+  for (int f = 0; f < folds; ++f) {
+    std::vector<int> train, test;
+    for (int i = 0; i < n; ++i) (fold[i] == f ? test : train).push_back(i);
+    const auto fits = train_pairs(K, y, train, k, C, balanced, setup);
+    std::vector<int> hits(test.size(), 0);
 #pragma omp parallel for schedule(static)
-          for (std::size_t t = 0; t < test.size(); ++t) {
-            std::vector<double> dec;
-            std::vector<int> votes;
-            const int r = test[t];
-            decisions(
-                fits, [&](int s) { return K(r, s); }, dec);
-            hits[t] = vote(dec, k, votes) == y[r];
-          }
-          for (int h : hits) correct += h;
-        }
-        const double acc = double(correct) / double(n);
-        rep.grid.push_back({c, g, acc});
-        if (opt.kernel == KernelType::rbf)
-          log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, " gamma ", g, ": accuracy ",
-                        100.0 * acc, " %"));
-        else
-          log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, ": accuracy ", 100.0 * acc, " %"));
-        if (acc > best_acc) best_acc = acc, C = c, gamma = g;  // ties: first (smaller C)
-      }
+    for (std::size_t t = 0; t < test.size(); ++t) {
+      std::vector<double> dec;
+      std::vector<int> votes;
+      const int r = test[t];
+      decisions(
+          fits, [&](int s) { return K(r, s); }, dec);
+      hits[t] = vote(dec, k, votes) == y[r];
     }
-    log::info(cat("cv: best C ", C,
-                  opt.kernel == KernelType::rbf ? cat(" gamma ", gamma) : std::string(),
-                  ": accuracy ", 100.0 * best_acc, " %"));
+    for (int h : hits) correct += h;
   }
+  return correct;
+}
 
-  setup.gamma = gamma;
-  const MatrixXd Kg =
-      opt.kernel == KernelType::rbf ? kernel_from_gram(G, opt.kernel, gamma) : MatrixXd();
-  const MatrixXd& K = opt.kernel == KernelType::rbf ? Kg : G;
-  t0 = std::chrono::steady_clock::now();
-  const auto fits = train_pairs(K, y, all, k, C, opt.balanced, setup);
-  log::detail(cat("svm: ", k * (k - 1) / 2, " pairs trained in ",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                  " s"));
+// --cv: the cross-validated grid over C (and gamma for rbf, around gamma0);
+// sets C and gamma to the best point (ties: the first) and records the grid.
+void search_grid(const MatrixXd& G, const std::vector<int>& y, int k, const SvmOptions& opt,
+                 double gamma0, PairSetup setup, double& C, double& gamma, SvmReport& rep) {
+  const int n = static_cast<int>(y.size());
+  if (opt.cv_folds > n)
+    throw UsageError(cat("--cv ", opt.cv_folds, ": more folds than the ", n, " training rows"));
+  std::vector<double> gammas{gamma0};
+  if (opt.kernel == KernelType::rbf) {
+    gammas = opt.gamma_grid;
+    if (gammas.empty())
+      for (double f : {0.25, 0.5, 1.0, 2.0, 4.0}) gammas.push_back(f * gamma0);
+  }
+  const std::vector<int> fold = stratified_folds(y, k, opt.cv_folds, opt.seed);
+  double best_acc = -1;
+  for (double g : gammas) {
+    MatrixXd storage;
+    const MatrixXd& K = kernel_matrix(G, opt.kernel, g, storage);
+    setup.gamma = g;
+    for (double c : opt.c_grid) {
+      if (!(c > 0)) throw UsageError(cat("--c-grid: C must be positive (got ", c, ")"));
+      const double acc =
+          double(cv_correct(K, y, k, fold, opt.cv_folds, c, opt.balanced, setup)) / double(n);
+      rep.grid.push_back({c, g, acc});
+      if (opt.kernel == KernelType::rbf)
+        log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, " gamma ", g, ": accuracy ", 100.0 * acc,
+                      " %"));
+      else
+        log::info(cat("cv ", opt.cv_folds, "-fold: C ", c, ": accuracy ", 100.0 * acc, " %"));
+      if (acc > best_acc) best_acc = acc, C = c, gamma = g;  // ties: first (smaller C)
+    }
+  }
+  log::info(cat("cv: best C ", C,
+                opt.kernel == KernelType::rbf ? cat(" gamma ", gamma) : std::string(),
+                ": accuracy ", 100.0 * best_acc, " %"));
+}
 
+// The model of the trained pairs: each support vector stored once (in row
+// order), the pairs pointing at them.
+SvmModel compact_model(const std::vector<PairFit>& fits, const MatrixXd& Z, int k,
+                       KernelType kernel, double gamma) {
+  const int n = static_cast<int>(Z.rows());
   SvmModel model;
-  model.kernel = opt.kernel;
-  model.gamma = opt.kernel == KernelType::rbf ? gamma : 0.0;
+  model.kernel = kernel;
+  model.gamma = kernel == KernelType::rbf ? gamma : 0.0;
   model.classes = k;
   std::vector<int> compact(n, -1), sv_rows;
   for (const auto& fit : fits)
@@ -450,65 +449,106 @@ SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const Sv
       for (int r : fits[p].rows) pair.sv.push_back(compact[r]);
       model.pairs.push_back(std::move(pair));
     }
+  return model;
+}
 
-  if (opt.probability) {
-    // Per pair: decision values from an internal 5-fold CV (seeded, stratified),
-    // then Platt's sigmoid on them, as LIBSVM's -b 1 does.
-    const int folds = 5;
-    std::mt19937_64 rng(opt.seed ^ 0x9e3779b97f4a7c15ULL);
-    std::vector<int> fold(n);
-    std::vector<std::vector<int>> by_class(k);
-    for (int i = 0; i < n; ++i) by_class[y[i]].push_back(i);
-    for (auto& members : by_class) {
-      seeded_shuffle(members, rng);
-      for (std::size_t i = 0; i < members.size(); ++i)
-        fold[members[i]] = static_cast<int>(i % folds);
-    }
-    const std::vector<double> w = class_weights(y, all, k, opt.balanced);
-    svm_set_print_string_function(&silent_print);
-    std::string error;
+// --probability: per pair, decision values from an internal 5-fold CV (the
+// shared seeded stratified shuffle, its folds dealt afresh in each class; the
+// held-out rows in shuffled order), then Platt's sigmoid on them, as LIBSVM's
+// -b 1 does.
+void fit_probabilities(SvmModel& model, const MatrixXd& K, const std::vector<int>& y, int k,
+                       double C, const SvmOptions& opt, const PairSetup& setup) {
+  const int n = static_cast<int>(y.size());
+  const int folds = 5;
+  const std::vector<std::vector<int>> by_class =
+      shuffled_by_class(y, k, opt.seed ^ 0x9e3779b97f4a7c15ULL);
+  const std::vector<int> fold = deal_folds(by_class, y.size(), folds, FoldDeal::per_class);
+  std::vector<int> all(n);
+  for (int i = 0; i < n; ++i) all[i] = i;
+  const std::vector<double> w = class_weights(y, all, k, opt.balanced);
+  svm_set_print_string_function(&silent_print);
+  std::string error;
 #pragma omp parallel for schedule(dynamic)
-    for (std::size_t q = 0; q < model.pairs.size(); ++q) {
-      try {
-        SvmPair& pair = model.pairs[q];
-        const auto& A = by_class[pair.a];
-        const auto& B = by_class[pair.b];
-        std::vector<double> dec;
-        std::vector<int> lab;
-        for (int f = 0; f < folds; ++f) {
-          std::vector<int> ta, tb, test;
-          for (int i : A) (fold[i] == f ? test : ta).push_back(i);
-          for (int i : B) (fold[i] == f ? test : tb).push_back(i);
-          if (test.empty()) continue;
-          std::sort(ta.begin(), ta.end());
-          std::sort(tb.begin(), tb.end());
-          PairFit fit = train_pair(K, ta, tb, C * w[pair.a], C * w[pair.b], setup);
-          for (int r : test) {
-            double s = 0;
-            for (std::size_t i = 0; i < fit.rows.size(); ++i) s += fit.coef[i] * K(r, fit.rows[i]);
-            dec.push_back(s - fit.rho);
-            lab.push_back(y[r] == pair.a ? +1 : -1);
-          }
+  for (std::size_t q = 0; q < model.pairs.size(); ++q) {
+    try {
+      SvmPair& pair = model.pairs[q];
+      const auto& A = by_class[pair.a];
+      const auto& B = by_class[pair.b];
+      std::vector<double> dec;
+      std::vector<int> lab;
+      for (int f = 0; f < folds; ++f) {
+        std::vector<int> ta, tb, test;
+        for (int i : A) (fold[i] == f ? test : ta).push_back(i);
+        for (int i : B) (fold[i] == f ? test : tb).push_back(i);
+        if (test.empty()) continue;
+        std::sort(ta.begin(), ta.end());
+        std::sort(tb.begin(), tb.end());
+        PairFit fit = train_pair(K, ta, tb, C * w[pair.a], C * w[pair.b], setup);
+        for (int r : test) {
+          double s = 0;
+          for (std::size_t i = 0; i < fit.rows.size(); ++i) s += fit.coef[i] * K(r, fit.rows[i]);
+          dec.push_back(s - fit.rho);
+          lab.push_back(y[r] == pair.a ? +1 : -1);
         }
-        fit_sigmoid(dec, lab, pair.prob_A, pair.prob_B);
-      } catch (const std::exception& e) {
-#pragma omp critical
-        error = e.what();
       }
+      fit_sigmoid(dec, lab, pair.prob_A, pair.prob_B);
+    } catch (const std::exception& e) {
+#pragma omp critical
+      error = e.what();
     }
-    if (!error.empty()) throw Error(error);
-    model.probability = true;
   }
+  if (!error.empty()) throw Error(error);
+  model.probability = true;
+}
+
+}  // namespace
+
+SvmModel train_svm(const MatrixXd& Z, const std::vector<int>& y, int k, const SvmOptions& opt,
+                   SvmReport* report) {
+  const int n = static_cast<int>(Z.rows());
+  if (k < 2) throw Error("svm: training needs at least 2 classes");
+  if (!std::is_sorted(y.begin(), y.end())) {
+    MatrixXd Zs;
+    std::vector<int> ys;
+    sort_by_class(Z, y, Zs, ys);
+    return train_svm(Zs, ys, k, opt, report);
+  }
+  if (!(opt.C > 0)) throw UsageError(cat("-c must be positive (got ", opt.C, ")"));
+  auto t0 = std::chrono::steady_clock::now();
+  const MatrixXd G = gram_matrix(Z);
+  log::detail(cat("svm: Gram matrix ", n, " x ", n, " in ",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                  " s"));
+  const double gamma0 = opt.gamma > 0 ? opt.gamma : default_gamma(Z);
+  double C = opt.C, gamma = gamma0;
+  PairSetup setup{opt.kernel, gamma0, opt.eps, opt.cache_mb};
+  SvmReport rep;
+  if (opt.cv_folds > 1) search_grid(G, y, k, opt, gamma0, setup, C, gamma, rep);
+
+  setup.gamma = gamma;
+  MatrixXd storage;
+  const MatrixXd& K = kernel_matrix(G, opt.kernel, gamma, storage);
+  std::vector<int> all(n);
+  for (int i = 0; i < n; ++i) all[i] = i;
+  t0 = std::chrono::steady_clock::now();
+  const auto fits = train_pairs(K, y, all, k, C, opt.balanced, setup);
+  log::detail(cat("svm: ", k * (k - 1) / 2, " pairs trained in ",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                  " s"));
+
+  SvmModel model = compact_model(fits, Z, k, opt.kernel, gamma);
+  const std::size_t support_vectors = static_cast<std::size_t>(model.sv.rows());
+  if (opt.probability) fit_probabilities(model, K, y, k, C, opt, setup);
   // Few classes, linear: k(k-1)/2 weight vectors are smaller and faster.
   std::size_t coefs = 0;
   for (const auto& pair : model.pairs) coefs += pair.sv.size();
   if (opt.kernel == KernelType::linear &&
       double(model.pairs.size()) * double(Z.cols()) <
-          double(sv_rows.size()) * double(Z.cols()) + double(coefs))
+          double(support_vectors) * double(Z.cols()) + double(coefs))
     model.collapse_linear();
   rep.C = C;
   rep.gamma = model.gamma;
-  rep.support_vectors = sv_rows.size();
+  rep.support_vectors = support_vectors;
   if (report) *report = rep;
   return model;
 }

@@ -487,37 +487,19 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
   // All headers first: the joined class list, dimension, provenance and row
   // count are known before the first record is written.
   std::vector<std::unique_ptr<TableReader>> readers;
-  std::vector<std::vector<int>> remap;
-  TableHeader joined;
+  TableJoin join({}, same_provenance);
   bool rows_known = true;
   std::uint64_t rows = 0;
   for (const auto& path : inputs) {
     readers.push_back(std::make_unique<TableReader>(path, options));
     const TableHeader& h = readers.back()->header();
-    const std::string name = readers.back()->name();
-    if (readers.size() == 1) {
-      joined.dim = h.dim;
-      joined.provenance = h.provenance;
-    } else if (h.dim != joined.dim) {
-      throw Error(cat(name, ": dimension ", h.dim, ", expected ", joined.dim,
-                      " (as in the tables before it)"));
-    } else if (same_provenance ? !same_provenance(joined.provenance, h.provenance)
-                               : h.provenance != joined.provenance) {
-      throw Error(
-          cat(name, ": made with other settings than the tables before it (provenance differs)"));
-    }
-    std::vector<int> map(h.classes.size());
-    for (std::size_t c = 0; c < h.classes.size(); ++c) {
-      const auto hit = std::find(joined.classes.begin(), joined.classes.end(), h.classes[c]);
-      map[c] = static_cast<int>(hit - joined.classes.begin());
-      if (hit == joined.classes.end()) joined.classes.push_back(h.classes[c]);
-    }
-    remap.push_back(std::move(map));
+    join.add(h, readers.back()->name());
     if (h.rows)
       rows += *h.rows;
     else
       rows_known = false;
   }
+  TableHeader joined = join.header();
   if (rows_known)
     joined.rows = rows;
   else if (format == "npy" || format == "text")
@@ -529,8 +511,7 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
   std::uint64_t written = 0;
   for (std::size_t t = 0; t < readers.size(); ++t) {
     while (readers[t]->next(row)) {
-      const int label = row.label < 0 ? -1 : remap[t][static_cast<std::size_t>(row.label)];
-      sink->write(row.key, label, row.values.data());
+      sink->write(row.key, join.label(t, row.label), row.values.data());
       ++written;
     }
   }

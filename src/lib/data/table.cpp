@@ -241,30 +241,45 @@ FeatureTable read_table(const std::string& path, TableReadOptions options) {
   return table;
 }
 
+TableJoin::TableJoin(std::vector<std::string> classes, ProvenanceMatch same_provenance)
+    : fixed_classes_(!classes.empty()), same_provenance_(std::move(same_provenance)) {
+  joined_.classes = std::move(classes);
+}
+
+void TableJoin::add(const TableHeader& h, const std::string& name) {
+  if (remaps_.empty()) {
+    joined_.dim = h.dim;
+    joined_.provenance = h.provenance;
+  } else if (h.dim != joined_.dim) {
+    throw Error(cat(name, ": dimension ", h.dim, ", expected ", joined_.dim,
+                    " (as in the tables before it)"));
+  } else if (same_provenance_ ? !same_provenance_(joined_.provenance, h.provenance)
+                              : h.provenance != joined_.provenance) {
+    throw Error(
+        cat(name, ": made with other settings than the tables before it (provenance differs)"));
+  }
+  std::vector<int> remap(h.classes.size());
+  for (std::size_t c = 0; c < h.classes.size(); ++c) {
+    const auto it = std::find(joined_.classes.begin(), joined_.classes.end(), h.classes[c]);
+    if (it == joined_.classes.end() && fixed_classes_)
+      throw Error(cat(name, ": class '", h.classes[c], "' is not in the expected class list"));
+    remap[c] = static_cast<int>(it - joined_.classes.begin());
+    if (it == joined_.classes.end()) joined_.classes.push_back(h.classes[c]);
+  }
+  remaps_.push_back(std::move(remap));
+}
+
 void append_table(FeatureTable& table, const FeatureTable& more, const std::string& more_name) {
   if (table.dim == 0 && table.rows() == 0) {
     table = more;
     return;
   }
-  if (more.dim != table.dim)
-    throw Error(cat(more_name, ": dimension ", more.dim, ", expected ", table.dim,
-                    " (as in the tables before it)"));
-  if (more.provenance != table.provenance)
-    throw Error(cat(more_name,
-                    ": made with other settings than the tables before it (provenance differs)"));
-  std::vector<int> remap(more.classes.size());
-  for (std::size_t c = 0; c < more.classes.size(); ++c) {
-    int index = table.class_index(more.classes[c]);
-    if (index < 0) {
-      index = static_cast<int>(table.classes.size());
-      table.classes.push_back(more.classes[c]);
-    }
-    remap[c] = index;
-  }
+  TableJoin join;
+  join.add(table.header(), "the tables before it");
+  join.add(more.header(), more_name);
+  table.classes = join.header().classes;
   for (std::size_t i = 0; i < more.rows(); ++i)
-    table.add(more.keys[i],
-              more.labels[i] < 0 ? -1 : remap[static_cast<std::size_t>(more.labels[i])],
-              more.row(i));
+    table.add(more.keys[i], join.label(1, more.labels[i]), more.row(i));
 }
 
 void write_table(const std::string& path, const FeatureTable& table, bool allow_nonfinite) {
@@ -283,31 +298,9 @@ std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::str
   // The headers first: the output's class list must be known before its header is written.
   std::vector<TableHeader> headers;
   for (const auto& path : inputs) headers.push_back(TableReader(path, options).header());
-  TableHeader joined = headers.front();
-  joined.rows.reset();
-  if (!classes.empty()) joined.classes = classes;
-  std::vector<std::vector<int>> remaps;
-  for (std::size_t t = 0; t < inputs.size(); ++t) {
-    const TableHeader& h = headers[t];
-    if (h.dim != joined.dim)
-      throw Error(cat(inputs[t], ": dimension ", h.dim, ", expected ", joined.dim,
-                      " (as in the tables before it)"));
-    if (same_provenance ? !same_provenance(joined.provenance, h.provenance)
-                        : h.provenance != joined.provenance)
-      throw Error(cat(inputs[t],
-                      ": made with other settings than the tables before it (provenance differs)"));
-    std::vector<int> remap(h.classes.size());
-    for (std::size_t c = 0; c < h.classes.size(); ++c) {
-      const auto it = std::find(joined.classes.begin(), joined.classes.end(), h.classes[c]);
-      if (it == joined.classes.end() && !classes.empty())
-        throw Error(
-            cat(inputs[t], ": class '", h.classes[c], "' is not in the expected class list"));
-      remap[c] = static_cast<int>(it - joined.classes.begin());
-      if (it == joined.classes.end()) joined.classes.push_back(h.classes[c]);
-    }
-    remaps.push_back(std::move(remap));
-  }
-  TableWriter writer(out_path, joined);
+  TableJoin join(classes, same_provenance);
+  for (std::size_t t = 0; t < inputs.size(); ++t) join.add(headers[t], inputs[t]);
+  TableWriter writer(out_path, join.header());
   writer.allow_nonfinite(options.allow_nonfinite);
   TableRow row;
   for (std::size_t t = 0; t < inputs.size(); ++t) {
@@ -318,8 +311,7 @@ std::uint64_t join_tables(const std::vector<std::string>& inputs, const std::str
     while (true) {
       if (between_rows) between_rows();
       if (!reader.next(row)) break;
-      writer.write(row.key, row.label < 0 ? -1 : remaps[t][static_cast<std::size_t>(row.label)],
-                   row.values.data());
+      writer.write(row.key, join.label(t, row.label), row.values.data());
     }
   }
   writer.commit();

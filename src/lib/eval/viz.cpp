@@ -7,7 +7,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "finegrain/core/common.hpp"
+#include "finegrain/core/option_range.hpp"
+#include "finegrain/core/plot.hpp"
 #include "finegrain/core/random.hpp"
+#include "finegrain/extract/extractor.hpp"
 #include "finegrain/extract/image.hpp"
 
 namespace fg::viz {
@@ -35,6 +38,12 @@ SheetSelect parse_sheet_select(const std::string& name) {
   if (name == "random") return SheetSelect::random;
   if (name == "errors") return SheetSelect::errors;
   throw UsageError(cat("--select must be first, random or errors, got '", name, "'"));
+}
+
+std::string to_string(SheetSelect select) {
+  return select == SheetSelect::first    ? "first"
+         : select == SheetSelect::random ? "random"
+                                         : "errors";
 }
 
 SheetSelection select_for_sheet(const Predictions& predictions, SheetSelect select,
@@ -140,6 +149,62 @@ cv::Mat attention_overlay(const cv::Mat& network_view, const AttentionMap& map,
           map.kept_count, " of ", map.height * map.width, " positions)"),
       {6, blended.rows + 44}, kFont, 0.42, kText, 1, cv::LINE_AA);
   return out;
+}
+
+namespace po = boost::program_options;
+
+void GridOptions::add_options(po::options_description& options) {
+  const GridOptions d;
+  options.add_options()("count", ranged<std::size_t>(1, 10000)->default_value(d.count),
+                        "images on the sheet")(
+      "select", po::value<std::string>()->default_value(to_string(d.select)),
+      "which images: first (in file order), random, errors (wrong ones first, then random)")(
+      "seed", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.seed),
+      "seed of random/errors selection")(
+      "columns", ranged<int>(1, 100)->default_value(d.sheet.columns), "thumbnails per row")(
+      "thumb", ranged<int>(32, 1024)->default_value(d.sheet.thumb), "thumbnail side in pixels");
+}
+
+GridOptions GridOptions::from(const po::variables_map& vm) {
+  GridOptions o;
+  o.count = vm["count"].as<std::size_t>();
+  o.select = parse_sheet_select(vm["select"].as<std::string>());
+  o.seed = vm["seed"].as<std::uint64_t>();
+  o.sheet.columns = vm["columns"].as<int>();
+  o.sheet.thumb = vm["thumb"].as<int>();
+  if (o.sheet.columns < 1 || o.sheet.thumb < 32)
+    throw UsageError("--columns must be >= 1 and --thumb >= 32");
+  return o;
+}
+
+std::string write_prediction_sheet(const std::string& predictions_path, const std::string& png,
+                                   const GridOptions& options) {
+  const Predictions predictions = read_predictions(predictions_path);
+  const SheetSelection chosen =
+      select_for_sheet(predictions, options.select, options.count, options.seed);
+  SheetOptions sheet = options.sheet;
+  sheet.title =
+      cat(predictions_path, ": ", chosen.items.size(), " of ", predictions.rows.size(), " images (",
+          to_string(options.select), "), ", chosen.errors, " wrong: green = right, red = wrong");
+  plot::write_png(png, contact_sheet(chosen.items, sheet));
+  return cat("Done: ", png, " (", chosen.items.size(), " images, ", chosen.errors, " wrong)");
+}
+
+std::string write_attention_overlay(const std::string& image_path, const std::string& png,
+                                    const ExtractOptions& options, const std::string& layer) {
+  Extractor extractor(options);
+  std::string problem, damage;
+  const cv::Mat image = load_image(image_path, options.max_pixels, problem, &damage);
+  if (image.empty()) throw Error(cat(image_path, ": ", problem));
+  if (!damage.empty()) log::warn(cat(image_path, ": ", damage, "; used as decoded"));
+  const std::string shown = layer.empty() ? extractor.layers().front() : layer;
+  cv::Mat view;  // what the network saw at the map's scale (the first of --scales)
+  const AttentionMap map = extractor.attention(image, shown, &view);
+  plot::write_png(png, attention_overlay(view, map,
+                                         cat(image_path, " - ", extractor.spec().name, " ", shown,
+                                             " (", map.height, "x", map.width, ")")));
+  return cat("Done: ", png, " (", map.kept_count, " of ", map.height * map.width,
+             " positions kept)");
 }
 
 }  // namespace fg::viz

@@ -33,6 +33,17 @@ std::string join(const std::vector<T>& v, const std::function<std::string(const 
   return out;
 }
 
+std::string join_text(const std::vector<std::string>& v) {
+  return join<std::string>(v, [](const std::string& s) { return s; });
+}
+std::string sides_text(const std::vector<int>& sides) {
+  return join<int>(sides, [](const int& s) { return std::to_string(s); });
+}
+std::string weights_text(const std::vector<double>& weights) {
+  return join<double>(weights, [](const double& w) { return format_double(w); });
+}
+std::string resize_text(ResizeMode mode) { return mode == ResizeMode::warp ? "warp" : "crop"; }
+
 std::vector<int> parse_sides(const std::string& text, const std::string& what) {
   std::vector<int> out;
   for (const auto& p : split_list(text)) {
@@ -73,7 +84,7 @@ std::string augment_text(const ExtractOptions& o) {
   std::vector<std::string> a;
   if (o.augment_flip) a.push_back("flip");
   if (o.augment_crops) a.push_back("crops");
-  return a.empty() ? "none" : join<std::string>(a, [](const std::string& s) { return s; });
+  return a.empty() ? "none" : join_text(a);
 }
 
 constexpr std::size_t kMaxSketchDim = std::size_t(1) << 20;
@@ -115,10 +126,10 @@ std::string ExtractOptions::to_text() const {
   std::ostringstream out;
   out.imbue(std::locale::classic());
   out << "model=" << model << "\n";
-  out << "layers=" << join<std::string>(layers, [](const std::string& s) { return s; }) << "\n";
+  out << "layers=" << join_text(layers) << "\n";
   out << "size=" << size << "\n";
-  out << "scales=" << join<int>(scales, [](const int& s) { return std::to_string(s); }) << "\n";
-  out << "resize=" << (resize == ResizeMode::warp ? "warp" : "crop") << "\n";
+  out << "scales=" << sides_text(scales) << "\n";
+  out << "resize=" << resize_text(resize) << "\n";
   out << "pooling=" << to_string(pool.pooling) << "\n";
   out << "gem-p=" << format_double(pool.gem_p) << "\n";
   out << "attn-pool=" << to_string(pool.attn_pool) << "\n";
@@ -127,8 +138,7 @@ std::string ExtractOptions::to_text() const {
   if (pool.second_order()) out << "bilinear-norm=" << to_string(pool.bilinear_norm) << "\n";
   if (pool.effective() == Pooling::compact_bilinear)
     out << "sketch-dim=" << pool.sketch_dim << "\nsketch-seed=" << pool.seed << "\n";
-  out << "layer-weights="
-      << join<double>(layer_weights, [](const double& w) { return format_double(w); }) << "\n";
+  out << "layer-weights=" << weights_text(layer_weights) << "\n";
   out << "norm=" << to_string(norm) << "\n";
   out << "flip=" << (flip ? 1 : 0) << "\n";
   out << "flip-merge=" << to_string(flip_merge) << "\n";
@@ -330,40 +340,40 @@ void ExtractOptions::add_options(po::options_description& options) {
     ("model,m", po::value<std::string>()->default_value(d.model),
      "model spec: a name from data/models (squeezenet1_1_imagenet_notop, vgg16-caffe, vgg16-onnx, "
      "vgg16_tiny_seeded), a .spec path, or a bare .onnx/.caffemodel file")
-    ("layers,l", po::value<std::string>()->default_value(""),
+    ("layers,l", po::value<std::string>()->default_value(join_text(d.layers)),
      "comma-separated layers to tap, e.g. conv4_3,conv5_3 or fire8,fire9 (default: the spec's "
      "default-layers); OpenCV layer names work too. With bilinear pooling, a*b is the cross-layer "
      "product of two layers with the same spatial size (C_a x C_b values)")
-    ("size", ranged<int>(0, 8192)->default_value(0), "input side in pixels (0 = the spec's, usually 224)")
-    ("scales", po::value<std::string>()->default_value(""),
+    ("size", ranged<int>(0, 8192)->default_value(d.size), "input side in pixels (0 = the spec's, usually 224)")
+    ("scales", po::value<std::string>()->default_value(sides_text(d.scales)),
      "several input sides, e.g. 224,448: pooled per scale then merged (--scale-merge)")
-    ("scale-merge", po::value<std::string>()->default_value("mean"), "merge of scales: mean | concat")
-    ("resize", po::value<std::string>()->default_value("warp"),
+    ("scale-merge", po::value<std::string>()->default_value(to_string(d.scale_merge)), "merge of scales: mean | concat")
+    ("resize", po::value<std::string>()->default_value(resize_text(d.resize)),
      "warp (squash to size x size) | crop (shorter side to size, then centre crop)")
-    ("pool,p", po::value<std::string>()->default_value("avgmax"),
+    ("pool,p", po::value<std::string>()->default_value(to_string(d.pool.pooling)),
      "pooling per layer: avg | max | avgmax (avg then max, concatenated) | gem | attn (SCDA-style selective) | "
      "bilinear (mean outer product, C(C+1)/2 values) | compact-bilinear (its Tensor Sketch, --sketch-dim values)")
-    ("gem-p", ranged<double>(0, 100, Ends::open_low)->default_value(d.pool.gem_p), "exponent of gem pooling")
-    ("attn-pool", po::value<std::string>()->default_value("avgmax"),
+    ("gem-p", defaults_to(ranged<double>(0, 100, Ends::open_low), d.pool.gem_p), "exponent of gem pooling")
+    ("attn-pool", po::value<std::string>()->default_value(to_string(d.pool.attn_pool)),
      "pooling inside the attn region: avg | max | avgmax | gem | bilinear | compact-bilinear")
     ("bilinear-norm", po::value<std::string>()->default_value(to_string(d.pool.bilinear_norm)),
      "normalisation of each bilinear block, after the views (--flip, --scales) are averaged: signed-sqrt "
      "(element-wise, then L2) | matrix-sqrt (B^1/2, then L2; not for a*b or compact-bilinear) | none")
     ("sketch-dim", po::value<std::string>()->default_value(std::to_string(d.pool.sketch_dim)),
      "length of a compact-bilinear block, 16..1048576 (powers of two are fastest)")
-    ("sketch-seed", po::value<std::string>()->default_value("0"),
+    ("sketch-seed", po::value<std::string>()->default_value(std::to_string(d.pool.seed)),
      "seed of the compact-bilinear hash functions (recorded in the table; test features must use the training "
      "features' seed)")
-    ("layer-weights", po::value<std::string>()->default_value(""),
+    ("layer-weights", po::value<std::string>()->default_value(weights_text(d.layer_weights)),
      "weights of the layers in a fusion, e.g. 1,0.5 (default: all 1)")
-    ("norm", po::value<std::string>()->default_value("l2"),
+    ("norm", po::value<std::string>()->default_value(to_string(d.norm)),
      "normalisation of the final vector: none | l2 | power-l2 (signed square root, then L2)")
     ("flip", po::bool_switch(), "also pass the mirrored image and merge (--flip-merge)")
-    ("flip-merge", po::value<std::string>()->default_value("mean"), "merge of image and mirror: mean | concat")
-    ("augment", po::value<std::string>()->default_value("none"),
+    ("flip-merge", po::value<std::string>()->default_value(to_string(d.flip_merge)), "merge of image and mirror: mean | concat")
+    ("augment", po::value<std::string>()->default_value(augment_text(d)),
      "extra training rows: flip (mirrored copy, key#flip), crops (4 corners + centre, key#crop-tl ...), "
      "or flip,crops (all, and their mirrors)")
-    ("crop-fraction", ranged<double>(0, 1, Ends::open_low)->default_value(d.crop_fraction),
+    ("crop-fraction", defaults_to(ranged<double>(0, 1, Ends::open_low), d.crop_fraction),
      "side of the --augment crops as a fraction of the image's")
     ("max-pixels", ranged<std::uint64_t>(0, unbounded<std::uint64_t>())->default_value(d.max_pixels),
      "refuse images with more pixels than this, checked in the file header before decoding (0 = no limit)")
@@ -374,7 +384,7 @@ void ExtractOptions::add_options(po::options_description& options) {
   // clang-format on
 }
 
-ExtractOptions ExtractOptions::from_variables(const po::variables_map& vm) {
+ExtractOptions ExtractOptions::from(const po::variables_map& vm) {
   ExtractOptions o;
   // Value errors name the option they came from.
   auto with = [&](const char* name, const std::function<void(const std::string&)>& f) {

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 
+#include <opencv2/imgproc.hpp>
+
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/cpu.hpp"
 
@@ -97,41 +99,32 @@ AttentionMap attention_map(const float* map, std::size_t channels, int height, i
   const double mean = total / double(n);
   std::vector<unsigned char> above(n);
   for (std::size_t i = 0; i < n; ++i) above[i] = acc[i] > mean;
-  // Largest 8-connected region of `above` (flood fill in row order).
-  std::vector<int> comp(n, -1);
-  std::vector<std::size_t> stack;
+  // The 8-connected regions of `above`; the largest is kept (ties: the larger activation
+  // sum, then the region whose first position comes first in row order). OpenCV's label
+  // numbers follow its scan, not the row order, so the tie rule does not rely on them.
+  cv::Mat1b above_mat(height, width, above.data());
+  cv::Mat1i labels, stats;
+  cv::Mat centroids;
+  const int regions =
+      cv::connectedComponentsWithStats(above_mat, labels, stats, centroids, 8, CV_32S);
+  std::vector<double> sums(regions, 0.0);
+  std::vector<std::size_t> first(regions, n);
+  const int* label = labels[0];  // continuous: created for this call
+  for (std::size_t i = 0; i < n; ++i) {
+    if (label[i] == 0) continue;  // background
+    sums[label[i]] += acc[i];
+    first[label[i]] = std::min(first[label[i]], i);
+  }
   int best = -1;
   std::size_t best_size = 0;
-  double best_sum = -1;
-  int ncomp = 0;
-  for (std::size_t start = 0; start < n; ++start) {
-    if (!above[start] || comp[start] >= 0) continue;
-    const int id = ncomp++;
-    std::size_t size = 0;
-    double sum = 0;
-    stack.assign(1, start);
-    comp[start] = id;
-    while (!stack.empty()) {
-      const std::size_t i = stack.back();
-      stack.pop_back();
-      ++size;
-      sum += acc[i];
-      const int y = int(i / width), x = int(i % width);
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx) {
-          const int yy = y + dy, xx = x + dx;
-          if ((dy == 0 && dx == 0) || yy < 0 || yy >= height || xx < 0 || xx >= width) continue;
-          const std::size_t j = std::size_t(yy) * width + xx;
-          if (above[j] && comp[j] < 0) {
-            comp[j] = id;
-            stack.push_back(j);
-          }
-        }
-    }
-    if (size > best_size || (size == best_size && sum > best_sum)) {
-      best = id;
+  for (int r = 1; r < regions; ++r) {
+    const std::size_t size = std::size_t(stats(r, cv::CC_STAT_AREA));
+    const bool better = best < 0 || size > best_size ||
+                        (size == best_size && (sums[r] > sums[best] ||
+                                               (sums[r] == sums[best] && first[r] < first[best])));
+    if (better) {
+      best = r;
       best_size = size;
-      best_sum = sum;
     }
   }
   a.kept.assign(n, 0);
@@ -139,7 +132,7 @@ AttentionMap attention_map(const float* map, std::size_t channels, int height, i
     std::fill(a.kept.begin(), a.kept.end(), 1);
     a.kept_count = n;
   } else {
-    for (std::size_t i = 0; i < n; ++i) a.kept[i] = comp[i] == best;
+    for (std::size_t i = 0; i < n; ++i) a.kept[i] = label[i] == best;
     a.kept_count = best_size;
   }
   return a;

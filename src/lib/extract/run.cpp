@@ -35,7 +35,7 @@ void RunOptions::add_options(po::options_description& options, bool resumable) {
   // clang-format on
 }
 
-RunOptions RunOptions::from_variables(const po::variables_map& vm) {
+RunOptions RunOptions::from(const po::variables_map& vm) {
   RunOptions o;
   o.batch = vm["batch"].as<std::size_t>();
   if (vm.count("skipped")) o.skipped = vm["skipped"].as<std::string>();

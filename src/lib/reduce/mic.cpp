@@ -418,6 +418,133 @@ Relax relax_for(Isa isa) {
   return r;
 }
 
+// Clumps: along the clump axis, runs of equal row label; a tie run with
+// mixed labels is a clump of its own. row_along[pos] = the row label of the
+// point at position pos of the clump axis; clump_end[j] = end position of clump j.
+void find_clumps(const std::uint32_t* row_along, const Axis& clump_axis,
+                 std::vector<std::uint32_t>& clump_end) {
+  const auto& runs = clump_axis.runs;
+  clump_end.clear();
+  std::size_t pos = 0;
+  std::uint32_t previous = 0;
+  bool previous_mixed = true;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const std::uint32_t s = runs[r];
+    const std::uint32_t label = row_along[pos];
+    bool mixed = false;
+    for (std::uint32_t j = 1; j < s; ++j)
+      if (row_along[pos + j] != label) {
+        mixed = true;
+        break;
+      }
+    if (r > 0 && (mixed || previous_mixed || label != previous))
+      clump_end.push_back(static_cast<std::uint32_t>(pos));
+    previous = label;
+    previous_mixed = mixed;
+    pos += s;
+  }
+  clump_end.push_back(static_cast<std::uint32_t>(pos));
+}
+
+// Superclumps: more clumps than `khat` are merged by equipartitioning the
+// clump sequence (each clump a tie group) of n points.
+void merge_superclumps(std::size_t n, int khat, Work& work) {
+  auto& clump_end = work.clump_end;
+  const std::size_t p = clump_end.size();
+  if (p <= static_cast<std::size_t>(khat)) return;
+  auto& sizes = work.sizes;
+  auto& bins = work.bins;
+  sizes.resize(p);
+  bins.resize(p);
+  std::uint32_t start = 0;
+  for (std::size_t j = 0; j < p; ++j) {
+    sizes[j] = clump_end[j] - start;
+    start = clump_end[j];
+  }
+  equipartition(sizes.data(), p, n, khat, bins.data());
+  std::size_t out_count = 0;
+  for (std::size_t j = 0; j < p; ++j)
+    if (j + 1 == p || bins[j + 1] != bins[j]) clump_end[out_count++] = clump_end[j];
+  clump_end.resize(out_count);
+}
+
+// Cumulative label counts over the p superclumps, negated (see
+// segment_costs), label-major: cum[i * cstride + j] = -(points of label i in
+// superclumps 1..j), total[j] = -(points in them). Also the labels in order
+// of first appearance along the clump axis (an order that renumbering the
+// labels cannot change, so neither can any rounding), and how many have
+// appeared by superclump t.
+void count_cumulative(const std::uint32_t* row_along, int q, std::size_t cstride, Work& work) {
+  const auto& clump_end = work.clump_end;
+  const std::size_t p = clump_end.size();
+  auto& cum = work.cum;
+  cum.assign(static_cast<std::size_t>(q) * cstride, 0);
+  auto& total = work.total;
+  total.assign(cstride, 0);
+  auto& present = work.present;
+  auto& present_upto = work.present_upto;
+  present.clear();
+  present_upto.resize(p + 1);
+  present_upto[0] = 0;
+  auto& count = work.count;
+  count.assign(q, 0);
+  std::size_t pos = 0;
+  for (std::size_t j = 0; j < p; ++j) {
+    for (; pos < clump_end[j]; ++pos) {
+      const std::uint32_t label = row_along[pos];
+      if (count[label]++ == 0) present.push_back(static_cast<std::int32_t>(label));
+    }
+    for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = -static_cast<std::int32_t>(count[i]);
+    total[j + 1] = -static_cast<std::int32_t>(clump_end[j]);
+    present_upto[j + 1] = static_cast<std::uint32_t>(present.size());
+  }
+}
+
+// The dynamic programme over the p superclumps (counted by count_cumulative):
+// G(t, l) = -n_t * H(Q | the best partition of superclumps 1..t into at
+// most l columns): row t-1 of work.g (`stride` wide), entry l-1, padded with -inf.
+// W(s, t) = n_(s,t] * H(Q | superclumps s+1..t). Then
+// G(t, l) = max(G(t, l-1), max over 1 <= s < t of G(s, l-1) - W(s, t)).
+void best_partitions(std::size_t p, int L, std::size_t cstride, std::size_t stride, const NLogN& h,
+                     Work& work) {
+  const std::size_t m = round_up(static_cast<std::size_t>(L - 1), kLanes);
+  auto& g = work.g;
+  if (g.size() < p * stride) g.resize(p * stride);
+  auto& w = work.w;
+  const Relax relax = relax_for(kernel_isa());
+  const std::size_t block = relax.rows;  // DP rows finished together (sharing loads of g)
+  if (w.size() < block * cstride) w.resize(block * cstride);
+  auto& acc = work.acc;
+  if (acc.size() < block * m) acc.resize(block * m);
+  const double* htab = h.data();
+  for (std::size_t t0 = 1; t0 <= p; t0 += block) {
+    const std::size_t nb = std::min(block, p + 1 - t0);
+    double* accs[kMaxBlockT];
+    const double* ws[kMaxBlockT];
+    for (std::size_t b = 0; b < nb; ++b) {
+      double* wb = w.data() + b * cstride;
+      const std::size_t t = t0 + b;
+      segment_costs(htab, work.total.data(), work.cum.data(), work.present.data(),
+                    work.present_upto[t], cstride, t, wb);
+      // wb[s] for s >= 1 pairs with g row s-1: shift the view by one.
+      ws[b] = wb + 1;
+      accs[b] = acc.data() + b * m;
+      std::fill(accs[b], accs[b] + m, kNone);
+    }
+    // Rows finished before this block, shared by the block's rows.
+    relax(accs, ws, nb, g.data(), stride, 0, t0 - 1, m);
+    for (std::size_t b = 0; b < nb; ++b) {
+      const std::size_t t = t0 + b;
+      // Rows of this block before t.
+      relax(accs + b, ws + b, 1, g.data(), stride, t0 - 1, t - 1, m);
+      double* gt = g.data() + (t - 1) * stride;
+      gt[0] = -w[b * cstride];
+      for (int l = 1; l < L; ++l) gt[l] = std::max(accs[b][l - 1], gt[l - 1]);
+      for (std::size_t l = L; l < stride; ++l) gt[l] = kNone;
+    }
+  }
+}
+
 }  // namespace
 
 void optimise_axis(const std::uint32_t* row_of_point, int q, const std::uint32_t* row_sizes,
@@ -439,133 +566,21 @@ void optimise_along(const std::uint32_t* row_along, int q, const std::uint32_t* 
   std::fill(out, out + (L - 1), 0.0);
   if (q < 2) return;  // one row: no information (every clump has the same label)
 
-  // Clumps: along the clump axis, runs of equal row label; a tie run with
-  // mixed labels is a clump of its own.
-  const auto& runs = clump_axis.runs;
-  auto& clump_end = work.clump_end;
-  clump_end.clear();
-  {
-    std::size_t pos = 0;
-    std::uint32_t previous = 0;
-    bool previous_mixed = true;
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      const std::uint32_t s = runs[r];
-      const std::uint32_t label = row_along[pos];
-      bool mixed = false;
-      for (std::uint32_t j = 1; j < s; ++j)
-        if (row_along[pos + j] != label) {
-          mixed = true;
-          break;
-        }
-      if (r > 0 && (mixed || previous_mixed || label != previous))
-        clump_end.push_back(static_cast<std::uint32_t>(pos));
-      previous = label;
-      previous_mixed = mixed;
-      pos += s;
-    }
-    clump_end.push_back(static_cast<std::uint32_t>(pos));
-  }
-  std::size_t p = clump_end.size();
-
-  // Superclumps: more clumps than allowed are merged by equipartitioning the
-  // clump sequence (each clump a tie group).
-  const int khat = std::max(max_clumps, 1);
-  if (p > static_cast<std::size_t>(khat)) {
-    auto& sizes = work.sizes;
-    auto& bins = work.bins;
-    sizes.resize(p);
-    bins.resize(p);
-    std::uint32_t start = 0;
-    for (std::size_t j = 0; j < p; ++j) {
-      sizes[j] = clump_end[j] - start;
-      start = clump_end[j];
-    }
-    equipartition(sizes.data(), p, n, khat, bins.data());
-    std::size_t out_count = 0;
-    for (std::size_t j = 0; j < p; ++j)
-      if (j + 1 == p || bins[j + 1] != bins[j]) clump_end[out_count++] = clump_end[j];
-    clump_end.resize(out_count);
-    p = out_count;
-  }
+  find_clumps(row_along, clump_axis, work.clump_end);
+  merge_superclumps(n, std::max(max_clumps, 1), work);
+  const std::size_t p = work.clump_end.size();
   if (p <= 1) return;
 
-  // Cumulative label counts over the superclumps, negated (see segment_costs),
-  // label-major: cum[i * cstride + j] = -(points of label i in superclumps
-  // 1..j); total[j] = -(points in superclumps 1..j).
   const std::size_t cstride = round_up(p + 1, kLanes);  // padded for vector loads
-  auto& cum = work.cum;
-  cum.assign(static_cast<std::size_t>(q) * cstride, 0);
-  auto& total = work.total;
-  total.assign(cstride, 0);
-  // Labels in order of first appearance along the clump axis (an order that
-  // renumbering the labels cannot change, so neither can any rounding), and
-  // how many have appeared by superclump t.
-  auto& present = work.present;
-  auto& present_upto = work.present_upto;
-  present.clear();
-  present_upto.resize(p + 1);
-  present_upto[0] = 0;
-  {
-    auto& count = work.count;
-    count.assign(q, 0);
-    std::size_t pos = 0;
-    for (std::size_t j = 0; j < p; ++j) {
-      for (; pos < clump_end[j]; ++pos) {
-        const std::uint32_t label = row_along[pos];
-        if (count[label]++ == 0) present.push_back(static_cast<std::int32_t>(label));
-      }
-      for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = -static_cast<std::int32_t>(count[i]);
-      total[j + 1] = -static_cast<std::int32_t>(clump_end[j]);
-      present_upto[j + 1] = static_cast<std::uint32_t>(present.size());
-    }
-  }
+  count_cumulative(row_along, q, cstride, work);
 
   // H(Q) over all points, in nats, times n.
   double hq_n = h(n);
-  for (std::int32_t i : present) hq_n -= h(row_sizes[i]);
+  for (std::int32_t i : work.present) hq_n -= h(row_sizes[i]);
 
-  // G(t, l) = -n_t * H(Q | the best partition of superclumps 1..t into at
-  // most l columns): row t-1 of g, entry l-1, padded with -inf.
-  // W(s, t) = n_(s,t] * H(Q | superclumps s+1..t). Then
-  // G(t, l) = max(G(t, l-1), max over 1 <= s < t of G(s, l-1) - W(s, t)).
-  const std::size_t m = round_up(static_cast<std::size_t>(L - 1), kLanes);
   const std::size_t stride = round_up(static_cast<std::size_t>(L), kLanes);
-  auto& g = work.g;
-  if (g.size() < p * stride) g.resize(p * stride);
-  auto& w = work.w;
-  const Relax relax = relax_for(kernel_isa());
-  const std::size_t block = relax.rows;  // DP rows finished together (sharing loads of g)
-  if (w.size() < block * cstride) w.resize(block * cstride);
-  auto& acc = work.acc;
-  if (acc.size() < block * m) acc.resize(block * m);
-  const double* htab = h.data();
-  for (std::size_t t0 = 1; t0 <= p; t0 += block) {
-    const std::size_t nb = std::min(block, p + 1 - t0);
-    double* accs[kMaxBlockT];
-    const double* ws[kMaxBlockT];
-    for (std::size_t b = 0; b < nb; ++b) {
-      double* wb = w.data() + b * cstride;
-      const std::size_t t = t0 + b;
-      segment_costs(htab, total.data(), cum.data(), present.data(), present_upto[t], cstride, t,
-                    wb);
-      // wb[s] for s >= 1 pairs with g row s-1: shift the view by one.
-      ws[b] = wb + 1;
-      accs[b] = acc.data() + b * m;
-      std::fill(accs[b], accs[b] + m, kNone);
-    }
-    // Rows finished before this block, shared by the block's rows.
-    relax(accs, ws, nb, g.data(), stride, 0, t0 - 1, m);
-    for (std::size_t b = 0; b < nb; ++b) {
-      const std::size_t t = t0 + b;
-      // Rows of this block before t.
-      relax(accs + b, ws + b, 1, g.data(), stride, t0 - 1, t - 1, m);
-      double* gt = g.data() + (t - 1) * stride;
-      gt[0] = -w[b * cstride];
-      for (int l = 1; l < L; ++l) gt[l] = std::max(accs[b][l - 1], gt[l - 1]);
-      for (std::size_t l = L; l < stride; ++l) gt[l] = kNone;
-    }
-  }
-  const double* gp = g.data() + (p - 1) * stride;
+  best_partitions(p, L, cstride, stride, h, work);
+  const double* gp = work.g.data() + (p - 1) * stride;
   const double inv_n = 1.0 / static_cast<double>(n);
   for (int l = 2; l <= L; ++l) {
     const double mi = (hq_n + gp[l - 1]) * inv_n;

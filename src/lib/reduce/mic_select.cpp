@@ -14,6 +14,7 @@
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
 #include "finegrain/core/option_range.hpp"
+#include "finegrain/core/text.hpp"
 #include "finegrain/data/table.hpp"
 #include "finegrain/reduce/mic.hpp"
 #include "mic_internal.hpp"
@@ -263,15 +264,100 @@ std::vector<std::uint32_t> ranking(const std::vector<double>& scores) {
   return order;
 }
 
+// Before any scoring: the settings, and a --k the features can meet.
+void check_selection(const SelectOptions& options, std::size_t features) {
+  check_params(options.params);
+  if (options.k > features)
+    throw UsageError(cat("--k ", options.k, " but the table has only ", features, " features"));
+  if (options.k == 0 && options.min_score < 0)
+    throw UsageError("give --k N or --min-score T (how many features to keep)");
+}
+
+// How many features to keep: --k, or all those scoring at least --min-score.
+std::size_t kept_count(const std::vector<std::uint32_t>& order,
+                       const std::vector<double>& relevance, const SelectOptions& options) {
+  std::size_t keep = options.k;
+  if (keep == 0)
+    while (keep < order.size() && relevance[order[keep]] >= options.min_score) ++keep;
+  return keep;
+}
+
+// Each of `count` columns of n values centred and scaled to unit length:
+// Pearson's r of two is then their dot product.
+void standardise_columns(std::vector<float>& columns, std::size_t count, std::size_t n) {
+  for (std::size_t j = 0; j < count; ++j) {
+    float* x = &columns[j * n];
+    double mean = 0, ss = 0;
+    for (std::size_t i = 0; i < n; ++i) mean += x[i];
+    mean /= double(n);
+    for (std::size_t i = 0; i < n; ++i) ss += (x[i] - mean) * (x[i] - mean);
+    const double inv = ss > 0 ? 1.0 / std::sqrt(ss) : 0.0;  // constant: r = 0 with everything
+    for (std::size_t i = 0; i < n; ++i) x[i] = float((x[i] - mean) * inv);
+  }
+}
+
+// The redundancy of every candidate not yet taken with the one just chosen,
+// added to `redundancy`: corr keeps the largest |r|, mic sums the MICs.
+void add_redundancy(const std::vector<float>& columns, std::size_t n, const float* chosen,
+                    const std::vector<char>& taken, const SelectOptions& options,
+                    std::vector<double>& redundancy) {
+  const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(taken.size());
+  if (options.redundancy == Redundancy::corr) {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t j = 0; j < count; ++j) {
+      if (taken[j]) continue;
+      const float* x = &columns[static_cast<std::size_t>(j) * n];
+      double r = 0;
+      for (std::size_t i = 0; i < n; ++i) r += double(x[i]) * chosen[i];
+      redundancy[j] = std::max(redundancy[j], std::fabs(r));
+    }
+    return;
+  }
+  const std::vector<double> reference(chosen, chosen + n);
+  detail::ReferenceScorer scorer(reference, options.params);
+  std::exception_ptr failure;
+#pragma omp parallel
+  {
+    detail::FeatureWork fw;
+    scorer.init(fw);
+#pragma omp for schedule(dynamic, 4)
+    for (std::ptrdiff_t j = 0; j < count; ++j) {
+      if (taken[j]) continue;
+      try {
+        redundancy[j] += scorer.mic(&columns[static_cast<std::size_t>(j) * n], fw);
+      } catch (...) {
+#pragma omp critical
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+// The candidate not yet taken with the best relevance - penalty (ties: the
+// first); `selected` features are chosen so far.
+std::size_t best_candidate(const std::vector<std::uint32_t>& candidates,
+                           const std::vector<double>& relevance,
+                           const std::vector<double>& redundancy, const std::vector<char>& taken,
+                           std::size_t selected, const SelectOptions& options) {
+  const bool corr = options.redundancy == Redundancy::corr;
+  double best = -std::numeric_limits<double>::infinity();
+  std::size_t pick = candidates.size();
+  for (std::size_t j = 0; j < candidates.size(); ++j) {
+    if (taken[j]) continue;
+    const double penalty = corr ? options.redundancy_weight * redundancy[j]
+                                : redundancy[j] / static_cast<double>(selected);
+    const double value = relevance[candidates[j]] - penalty;
+    if (value > best) best = value, pick = j;
+  }
+  return pick;
+}
+
 }  // namespace
 
 SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& options,
                              std::vector<double>* all_scores) {
-  check_params(options.params);
-  if (options.k > table.dim)
-    throw UsageError(cat("--k ", options.k, " but the table has only ", table.dim, " features"));
-  if (options.k == 0 && options.min_score < 0)
-    throw UsageError("give --k N or --min-score T (how many features to keep)");
+  check_selection(options, table.dim);
   const std::vector<double> relevance = score_features(table, options.params, options.target);
   if (all_scores) *all_scores = relevance;
   const std::size_t n = table.rows();
@@ -288,12 +374,7 @@ SelectionModel fit_selection(const FeatureTable& table, const SelectOptions& opt
 SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_t samples,
                                 int classes, const SelectOptions& options,
                                 const ColumnGather& gather) {
-  check_params(options.params);
-  if (options.k > relevance.size())
-    throw UsageError(
-        cat("--k ", options.k, " but the table has only ", relevance.size(), " features"));
-  if (options.k == 0 && options.min_score < 0)
-    throw UsageError("give --k N or --min-score T (how many features to keep)");
+  check_selection(options, relevance.size());
   SelectionModel model;
   model.input_dim = relevance.size();
   model.params = options.params;
@@ -303,15 +384,13 @@ SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_
   model.samples = samples;
   model.classes = classes;
   const std::vector<std::uint32_t> order = ranking(relevance);
-  std::size_t keep = options.k;
-  if (keep == 0)
-    while (keep < order.size() && relevance[order[keep]] >= options.min_score) ++keep;
-
+  const std::size_t keep = kept_count(order, relevance, options);
+  auto take = [&](std::uint32_t column) {
+    model.columns.push_back(column);
+    model.scores.push_back(relevance[column]);
+  };
   if (options.redundancy == Redundancy::none || keep <= 1) {
-    for (std::size_t j = 0; j < keep; ++j) {
-      model.columns.push_back(order[j]);
-      model.scores.push_back(relevance[order[j]]);
-    }
+    for (std::size_t j = 0; j < keep; ++j) take(order[j]);
     return model;
   }
 
@@ -321,74 +400,21 @@ SelectionModel select_by_scores(const std::vector<double>& relevance, std::size_
   std::size_t pool = options.pool == 0 ? order.size() : std::max(options.pool, keep);
   pool = std::min(pool, order.size());
   const std::size_t n = samples;
-  std::vector<std::uint32_t> candidates(order.begin(), order.begin() + pool);
+  const std::vector<std::uint32_t> candidates(order.begin(), order.begin() + pool);
   std::vector<float> columns;  // candidate columns, contiguous
   gather(candidates, columns);
   if (columns.size() != pool * n) throw Error("MIC selection: candidate columns incomplete");
-  const bool corr = options.redundancy == Redundancy::corr;
-  if (corr)  // centred and scaled to unit length: r is then a dot product
-    for (std::size_t j = 0; j < pool; ++j) {
-      float* x = &columns[j * n];
-      double mean = 0, ss = 0;
-      for (std::size_t i = 0; i < n; ++i) mean += x[i];
-      mean /= double(n);
-      for (std::size_t i = 0; i < n; ++i) ss += (x[i] - mean) * (x[i] - mean);
-      const double inv = ss > 0 ? 1.0 / std::sqrt(ss) : 0.0;  // constant: r = 0 with everything
-      for (std::size_t i = 0; i < n; ++i) x[i] = float((x[i] - mean) * inv);
-    }
+  if (options.redundancy == Redundancy::corr) standardise_columns(columns, pool, n);
   std::vector<double> redundancy(pool, 0.0);  // mic: sum of MICs; corr: max |r|
   std::vector<char> taken(pool, 0);
   std::size_t last = 0;  // the most relevant first
   taken[0] = 1;
-  model.columns.push_back(candidates[0]);
-  model.scores.push_back(relevance[candidates[0]]);
-  const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(pool);
+  take(candidates[0]);
   while (model.columns.size() < keep) {
-    const float* chosen = &columns[last * n];
-    if (corr) {
-#pragma omp parallel for schedule(static)
-      for (std::ptrdiff_t j = 0; j < count; ++j) {
-        if (taken[j]) continue;
-        const float* x = &columns[static_cast<std::size_t>(j) * n];
-        double r = 0;
-        for (std::size_t i = 0; i < n; ++i) r += double(x[i]) * chosen[i];
-        redundancy[j] = std::max(redundancy[j], std::fabs(r));
-      }
-    } else {
-      const std::vector<double> reference(chosen, chosen + n);
-      detail::ReferenceScorer scorer(reference, options.params);
-      std::exception_ptr failure;
-#pragma omp parallel
-      {
-        detail::FeatureWork fw;
-        scorer.init(fw);
-#pragma omp for schedule(dynamic, 4)
-        for (std::ptrdiff_t j = 0; j < count; ++j) {
-          if (taken[j]) continue;
-          try {
-            redundancy[j] += scorer.mic(&columns[static_cast<std::size_t>(j) * n], fw);
-          } catch (...) {
-#pragma omp critical
-            if (!failure) failure = std::current_exception();
-          }
-        }
-      }
-      if (failure) std::rethrow_exception(failure);
-    }
-    const double selected = static_cast<double>(model.columns.size());
-    double best = -std::numeric_limits<double>::infinity();
-    std::size_t pick = pool;
-    for (std::size_t j = 0; j < pool; ++j) {
-      if (taken[j]) continue;
-      const double penalty =
-          corr ? options.redundancy_weight * redundancy[j] : redundancy[j] / selected;
-      const double value = relevance[candidates[j]] - penalty;
-      if (value > best) best = value, pick = j;
-    }
-    taken[pick] = 1;
-    last = pick;
-    model.columns.push_back(candidates[pick]);
-    model.scores.push_back(relevance[candidates[pick]]);
+    add_redundancy(columns, n, &columns[last * n], taken, options, redundancy);
+    last = best_candidate(candidates, relevance, redundancy, taken, model.columns.size(), options);
+    taken[last] = 1;
+    take(candidates[last]);
   }
   return model;
 }
@@ -450,6 +476,67 @@ SelectionFit fit_selection_file(const std::string& table_path,
                     "); nothing to select"));
   }
   return fit;
+}
+
+void FileOptions::add_options(po::options_description& options) {
+  const FileOptions d;
+  options.add_options()("scores", po::value<std::string>()->default_value(d.scores, "none"),
+                        "fit: also write the scores of all features to this TSV")(
+      "from-scores", po::value<std::vector<std::string>>(),
+      "fit: merge these scores files (comma-separated, or the option repeated) instead of "
+      "scoring; the table is read for its keys and labels, and for --redundancy candidates")(
+      "columns", po::value<std::string>()->default_value(d.columns),
+      "scores: only columns A:B (0-based, B exclusive), or J/N (the J-th of N near-equal "
+      "contiguous ranges, J = 1..N), or all");
+}
+
+FileOptions FileOptions::from(const po::variables_map& vm) {
+  FileOptions o;
+  o.scores = vm["scores"].as<std::string>();
+  if (vm.count("from-scores"))
+    for (const std::string& list : vm["from-scores"].as<std::vector<std::string>>())
+      for (const std::string& path : split_list(list)) o.from_scores.push_back(path);
+  o.columns = vm["columns"].as<std::string>();
+  return o;
+}
+
+std::string fit_selection_files(const std::string& table_path, const std::string& model_path,
+                                const FileOptions& files, const SelectOptions& options) {
+  if (options.k == 0 && options.min_score < 0)
+    throw UsageError("give --k N or --min-score T (how many features to keep)");
+  OutputSet outputs;  // committed together, once both are written
+  const std::string model_stage = outputs.add(model_path, "the selection model");
+  const std::string scores_stage =
+      files.scores.empty() ? "" : outputs.add(files.scores, "--scores");
+  const SelectionFit fit = fit_selection_file(table_path, files.from_scores, options);
+  if (!scores_stage.empty()) fit.scores.save(scores_stage);
+  fit.model.save(model_stage);
+  outputs.commit();
+  const SelectionModel& model = fit.model;
+  const bool merged = !files.from_scores.empty();
+  return cat("Done: selected ", model.output_dim(), " of ", model.input_dim, " features (",
+             model.samples, " rows, ", model.classes, " classes, ", target_name(options.target),
+             ", ", estimator_name(options.params.est),
+             options.redundancy == Redundancy::none
+                 ? ""
+                 : cat(", redundancy ", redundancy_name(options.redundancy)),
+             merged ? cat(", from ", files.from_scores.size(), " scores files") : "", ") in ",
+             fit.fit_seconds, " s", merged ? "" : cat(" (+ ", fit.read_seconds, " s reading)"));
+}
+
+std::string write_column_scores(const std::string& table_path, const std::string& scores_path,
+                                const FileOptions& files, const SelectOptions& options) {
+  check_writable(scores_path);
+  const auto start = std::chrono::steady_clock::now();
+  const ScoresFile f =
+      score_column_range(table_path, files.columns, options.params, options.target);
+  const double time =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  f.save(scores_path);
+  return cat("Done ", f.columns.size(), " features (columns ", f.columns.first, ":", f.columns.end,
+             " of ", f.input_dim, ") x ", f.samples, " rows (", target_name(options.target),
+             ") in ", time, " s (with reading), ", time > 0 ? f.columns.size() / time : 0.0,
+             " features/s");
 }
 
 // ---- reference vectors ---------------------------------------------------------

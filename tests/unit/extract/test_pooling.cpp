@@ -147,3 +147,102 @@ TEST_CASE("pooling: attn keeps the largest region above the mean of the channel 
   CHECK(am.kept_count > 0);
   CHECK(am.kept_count < 169);
 }
+
+TEST_CASE("pooling: attn's tie rule: larger sum, then first in row order") {
+  // Two regions of 2 cells each (not 8-connected to each other), same size:
+  // the one with the larger activation sum wins, wherever it stands.
+  const std::vector<float> by_sum = {4, 4, 0, 0, 0,  //
+                                     0, 0, 0, 6, 0,  //
+                                     0, 0, 0, 6, 0};
+  AttentionMap a = attention_map(by_sum.data(), 1, 3, 5);
+  CHECK(a.kept_count == 2);
+  CHECK(a.kept[8] == 1);
+  CHECK(a.kept[13] == 1);
+  CHECK(a.kept[0] == 0);
+  // Same size and sum: the region whose first cell comes first in row order.
+  // The later region starts lower but further left, so a scan by 2x2 blocks
+  // would meet it first.
+  const std::vector<float> by_order = {0, 0, 0, 5, 5,  //
+                                       5, 0, 0, 0, 0,  //
+                                       5, 0, 0, 0, 0};
+  a = attention_map(by_order.data(), 1, 3, 5);
+  CHECK(a.kept_count == 2);
+  CHECK(a.kept[3] == 1);
+  CHECK(a.kept[4] == 1);
+  CHECK(a.kept[5] == 0);
+  CHECK(a.kept[10] == 0);
+}
+
+namespace {
+// The region rule by a plain flood fill, independently of OpenCV: the mask
+// of the largest 8-connected region above the mean (ties: larger sum, then
+// first in row order), or all 1 when none is above.
+std::vector<unsigned char> reference_region(const std::vector<float>& map, int h, int w,
+                                            bool& tie) {
+  const std::size_t n = map.size();
+  double total = 0;
+  for (float v : map) total += v;
+  const double mean = total / double(n);
+  std::vector<int> comp(n, -1);
+  std::vector<std::size_t> size, start;
+  std::vector<double> sum;
+  for (std::size_t s = 0; s < n; ++s) {
+    if (!(map[s] > mean) || comp[s] >= 0) continue;
+    const int id = int(size.size());
+    size.push_back(0);
+    sum.push_back(0);
+    start.push_back(s);
+    std::vector<std::size_t> todo{s};
+    comp[s] = id;
+    while (!todo.empty()) {
+      const std::size_t i = todo.back();
+      todo.pop_back();
+      ++size[id];
+      const int y = int(i) / w, x = int(i) % w;
+      for (int yy = std::max(0, y - 1); yy <= std::min(h - 1, y + 1); ++yy)
+        for (int xx = std::max(0, x - 1); xx <= std::min(w - 1, x + 1); ++xx) {
+          const std::size_t j = std::size_t(yy) * w + xx;
+          if (map[j] > mean && comp[j] < 0) {
+            comp[j] = id;
+            todo.push_back(j);
+          }
+        }
+    }
+  }
+  // Sums in row order (integer values: exact in any order).
+  for (std::size_t i = 0; i < n; ++i)
+    if (comp[i] >= 0) sum[comp[i]] += map[i];
+  int best = -1;
+  for (int id = 0; id < int(size.size()); ++id)
+    if (best < 0 || size[id] > size[best] || (size[id] == size[best] && sum[id] > sum[best]))
+      best = id;  // ids are in row order of their first cell: the first wins a full tie
+  tie = false;
+  for (int id = 0; id < int(size.size()); ++id) tie |= id != best && size[id] == size[best];
+  std::vector<unsigned char> kept(n, 1);
+  if (best >= 0)
+    for (std::size_t i = 0; i < n; ++i) kept[i] = comp[i] == best;
+  return kept;
+}
+}  // namespace
+
+TEST_CASE("pooling: attn's region equals a plain flood fill on many small maps") {
+  // Small integer values make many equal sizes and sums, so the tie rule is exercised.
+  std::uint64_t state = 12345;
+  auto next = [&]() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return unsigned(state >> 33);
+  };
+  int ties = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int h = 1 + int(next() % 9), w = 1 + int(next() % 9);
+    std::vector<float> map(std::size_t(h) * w);
+    for (float& v : map) v = float(next() % 4 == 0 ? next() % 3 : 0);
+    const AttentionMap a = attention_map(map.data(), 1, h, w);
+    bool tie = false;
+    const std::vector<unsigned char> expected = reference_region(map, h, w, tie);
+    REQUIRE(a.kept == expected);
+    CHECK(a.kept_count == std::size_t(std::count(expected.begin(), expected.end(), 1)));
+    ties += tie;
+  }
+  CHECK(ties > 100);
+}
