@@ -15,8 +15,8 @@ namespace {
 // fit [options] <features.fgt> | <a.stats> [<b.stats> ...] <pca.model>
 int fit(const po::variables_map& vm, const std::vector<std::string>& args) {
   cli::require_args(args, 3, std::numeric_limits<std::size_t>::max());
-  log::info(fit_pca_files({args.begin() + 1, args.end() - 1}, args.back(),
-                          PcaFitOptions::from(vm), PcaReportOptions::from(vm)));
+  log::info(fit_pca_files({args.begin() + 1, args.end() - 1}, args.back(), PcaFitOptions::from(vm),
+                          PcaReportOptions::from(vm)));
   return 0;
 }
 

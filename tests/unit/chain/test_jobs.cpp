@@ -211,15 +211,7 @@ TEST_CASE(
 }
 
 TEST_CASE("jobs: the runner's options read back as set, and default to the struct's defaults") {
-  po::options_description description("runner");
-  RunnerOptions::add_options(description);
-  const auto parse = [&](std::vector<const char*> argv) {
-    argv.insert(argv.begin(), "fg-jobs");
-    po::variables_map vm;
-    po::store(po::parse_command_line(int(argv.size()), argv.data(), description), vm);
-    po::notify(vm);
-    return RunnerOptions::from(vm);
-  };
+  const auto parse = parse_option_group<RunnerOptions>;
   const RunnerOptions d, none = parse({});
   CHECK(none.jobs == d.jobs);
   CHECK(none.jobs == 4);
@@ -229,9 +221,9 @@ TEST_CASE("jobs: the runner's options read back as set, and default to the struc
   CHECK(none.engine.extra.empty());
   CHECK(none.workdir.empty());
   CHECK(!none.clean);
-  const RunnerOptions set = parse({"--engine", "slurm", "--jobs", "16", "--max-running=3",
-                                   "--retries", "0", "--workdir", "w", "--clean", "--engine-opts",
-                                   "--partition=cpu '--comment=a b'"});
+  const RunnerOptions set =
+      parse({"--engine", "slurm", "--jobs", "16", "--max-running=3", "--retries", "0", "--workdir",
+             "w", "--clean", "--engine-opts", "--partition=cpu '--comment=a b'"});
   CHECK(set.engine.kind == EngineKind::slurm);
   CHECK(set.jobs == 16);
   CHECK(set.engine.max_running == 3);

@@ -17,8 +17,8 @@ TEST_CASE("pca fit: the model, the variance table and the chart are written toge
   options.dim = 3;
   options.method = "cov";
   const PcaReportOptions reports{dir.file("pca.tsv"), dir.file("pca.png")};
-  const std::string summary = fit_pca_files({dir.file("t.fgt")}, dir.file("pca.model"), options,
-                                            reports);
+  const std::string summary =
+      fit_pca_files({dir.file("t.fgt")}, dir.file("pca.model"), options, reports);
   CHECK(summary.rfind("Done 40 rows: dimension 8 -> 3 components (cov), explaining ", 0) == 0);
   const PcaModel model = PcaModel::load(dir.file("pca.model"));
   CHECK(model.output_dim() == 3);

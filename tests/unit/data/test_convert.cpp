@@ -123,34 +123,22 @@ TEST_CASE(
   CHECK_FALSE(std::filesystem::exists(dir.file("x.fgt")));
 }
 
-namespace {
-ConvertOptions parse_convert_options(std::vector<const char*> argv) {
-  po::options_description description;
-  ConvertOptions::add_options(description);
-  argv.insert(argv.begin(), "fg-convert");
-  po::variables_map vm;
-  po::store(po::parse_command_line(int(argv.size()), argv.data(), description), vm);
-  po::notify(vm);
-  return ConvertOptions::from(vm);
-}
-}  // namespace
-
 TEST_CASE("convert: fg-convert's options, and convert_files joining .fgt inputs into one output") {
-  const ConvertOptions d, none = parse_convert_options({});
+  const ConvertOptions d, none = parse_option_group<ConvertOptions>({});
   CHECK(none.input_format == d.input_format);
   CHECK(none.output_format == "fgt");
   CHECK(none.dim == 0);
   CHECK(!none.allow_nonfinite);
-  CHECK_THROWS_WITH_AS(parse_convert_options({"--to", "hdf5"}),
+  CHECK_THROWS_WITH_AS(parse_option_group<ConvertOptions>({"--to", "hdf5"}),
                        "--to must be fgt, libsvm, csv, npy or text, got 'hdf5'", UsageError);
-  CHECK_THROWS_WITH_AS(parse_convert_options({"--from", "npy"}),
+  CHECK_THROWS_WITH_AS(parse_option_group<ConvertOptions>({"--from", "npy"}),
                        "--from must be fgt, libsvm or csv, got 'npy'", UsageError);
 
   TempDir dir;
   const FeatureTable a = random_table(5, 6, 2, 1), b = random_table(3, 6, 2, 2);
   write_table(dir.file("a.fgt"), a);
   write_table(dir.file("b.fgt"), b);
-  const ConvertOptions to_csv = parse_convert_options({"--to", "csv"});
+  const ConvertOptions to_csv = parse_option_group<ConvertOptions>({"--to", "csv"});
   const TableHeader written =
       convert_files({dir.file("a.fgt"), dir.file("b.fgt")}, dir.file("ab.csv"), to_csv);
   CHECK(written.rows == std::optional<std::uint64_t>(8));
@@ -163,11 +151,12 @@ TEST_CASE("convert: fg-convert's options, and convert_files joining .fgt inputs 
     return joined;
   }());
   // Back from CSV: one input only.
-  const ConvertOptions from_csv = parse_convert_options({"--from", "csv", "--to", "libsvm"});
+  const ConvertOptions from_csv =
+      parse_option_group<ConvertOptions>({"--from", "csv", "--to", "libsvm"});
   CHECK(convert_files({dir.file("ab.csv")}, dir.file("ab.svm"), from_csv).rows ==
         std::optional<std::uint64_t>(8));
   CHECK(read_libsvm(dir.file("ab.svm")).values == back.values);
-  CHECK_THROWS_WITH_AS(convert_files({dir.file("ab.csv"), dir.file("ab.csv")}, dir.file("x.svm"),
-                                     from_csv),
-                       "only .fgt inputs can be joined", UsageError);
+  CHECK_THROWS_WITH_AS(
+      convert_files({dir.file("ab.csv"), dir.file("ab.csv")}, dir.file("x.svm"), from_csv),
+      "only .fgt inputs can be joined", UsageError);
 }

@@ -10,37 +10,28 @@ namespace fs = std::filesystem;
 using namespace fg;
 
 namespace {
-ListOptions parse_list_options(std::vector<const char*> argv) {
-  po::options_description description;
-  ListOptions::add_options(description);
-  argv.insert(argv.begin(), "fg-list");
-  po::variables_map vm;
-  po::store(po::parse_command_line(int(argv.size()), argv.data(), description), vm);
-  po::notify(vm);
-  return ListOptions::from(vm);
-}
 const std::string kJpegHead = "\xff\xd8\xff\xe0 not really decodable, but a JPEG by its magic";
 }  // namespace
 
 TEST_CASE("listing: options default to the struct's, and a split comes with both outputs") {
-  const ListOptions d, none = parse_list_options({});
+  const ListOptions d, none = parse_option_group<ListOptions>({});
   CHECK(!none.splitting());
   CHECK(none.seed == d.seed);
   CHECK(none.train_flag == -1);
-  const ListOptions split =
-      parse_list_options({"--split", "0.25", "--seed", "7", "--train-out", "a", "--test-out", "b"});
+  const ListOptions split = parse_option_group<ListOptions>(
+      {"--split", "0.25", "--seed", "7", "--train-out", "a", "--test-out", "b"});
   CHECK(split.splitting());
   CHECK(*split.test_fraction == 0.25);
   CHECK(split.seed == 7);
   CHECK(split.train_out == "a");
   CHECK(split.test_out == "b");
-  CHECK_THROWS_WITH_AS(parse_list_options({"--split", "0.25", "--train-out", "a"}),
+  CHECK_THROWS_WITH_AS(parse_option_group<ListOptions>({"--split", "0.25", "--train-out", "a"}),
                        "a split needs both --train-out and --test-out", UsageError);
-  CHECK_THROWS_WITH_AS(parse_list_options({"--test-out", "b"}),
+  CHECK_THROWS_WITH_AS(parse_option_group<ListOptions>({"--test-out", "b"}),
                        "--train-out/--test-out need --split or --split-file", UsageError);
-  CHECK_THROWS_WITH_AS(parse_list_options({"--split", "0.5", "--split-file", "s.txt"}),
+  CHECK_THROWS_WITH_AS(parse_option_group<ListOptions>({"--split", "0.5", "--split-file", "s.txt"}),
                        "give --split or --split-file, not both", UsageError);
-  CHECK_THROWS_WITH_AS(parse_list_options({"--split-file", "", "--train-out", "a"}),
+  CHECK_THROWS_WITH_AS(parse_option_group<ListOptions>({"--split-file", "", "--train-out", "a"}),
                        "--split-file needs a file name", UsageError);
 }
 
@@ -52,9 +43,9 @@ TEST_CASE("listing: a folder split by a path list; the manifests are written tog
   }
   write_bytes(dir.file("b/notes.txt"), "not an image");
   write_bytes(dir.file("train.txt"), "images/a/1.jpg\nimages/b/4.jpg\n");
-  const ListOptions options =
-      parse_list_options({"--split-file", dir.file("train.txt").c_str(), "--train-out",
-                          dir.file("tr.tsv").c_str(), "--test-out", dir.file("te.tsv").c_str()});
+  const ListOptions options = parse_option_group<ListOptions>(
+      {"--split-file", dir.file("train.txt").c_str(), "--train-out", dir.file("tr.tsv").c_str(),
+       "--test-out", dir.file("te.tsv").c_str()});
   const Listing listing = list_and_split(dir.path.string(), options);
   CHECK(listing.all.size() == 5);
   CHECK(listing.train.size() == 2);
