@@ -41,34 +41,15 @@ int main(int argc, char** argv) {
       "cores divided by the jobs running at once; parallel and slurm, 1 (with slurm, a --threads\n"
       "given in the stage's options also asks for as many CPUs per task)."};
   cli::po::options_description options("Runner options (before the stage)");
-  // clang-format off
-  options.add_options()
-    ("engine", cli::po::value<std::string>()->default_value("local"), "local | parallel | slurm")
-    ("jobs", ranged<std::size_t>(1, 10000)->default_value(4), "number of jobs (shards) N")
-    ("max-running", ranged<std::size_t>(0, 10000)->default_value(0),
-     "at most M jobs at once (0: local all N, parallel one per core of each host, slurm no limit)")
-    ("retries", ranged<int>(0, 100)->default_value(1), "further attempts of a failed job")
-    ("workdir", cli::po::value<std::string>(), "work dir [<output>.jobs; run: <log-pattern>.jobs]")
-    ("engine-opts", cli::po::value<std::string>()->default_value(""),
-     "words given to parallel (e.g. '--sshloginfile hosts') or sbatch (e.g. '--partition=cpu --mem=4G "
-     "--time=1:00:00'), shell-quoted")
-    ("clean", cli::po::bool_switch(), "remove the work dir after success");
-  // clang-format on
+  jobs::RunnerOptions::add_options(options);
 
   // The runner's options end at the stage word; everything after it belongs to the stage.
-  const int stage = jobs::find_stage(argc, argv);
+  const int stage = jobs::find_stage(argc, argv, options);
   const std::vector<std::string> stage_words(argv + stage, argv + argc);
   return cli::run(stage, argv, usage, options,
                   [&](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
                     cli::require_args(args, 0, 0);
-                    jobs::RunnerOptions runner;
-                    runner.engine.kind = jobs::parse_engine(vm["engine"].as<std::string>());
-                    runner.engine.max_running = vm["max-running"].as<std::size_t>();
-                    runner.engine.extra = jobs::split_words(vm["engine-opts"].as<std::string>());
-                    runner.jobs = vm["jobs"].as<std::size_t>();
-                    runner.retries = vm["retries"].as<int>();
-                    if (vm.count("workdir")) runner.workdir = vm["workdir"].as<std::string>();
-                    runner.clean = vm["clean"].as<bool>();
+                    const jobs::RunnerOptions runner = jobs::RunnerOptions::from(vm);
                     jobs::install_interrupt_handlers();
                     try {
                       return jobs::run_stage(runner, stage_words);

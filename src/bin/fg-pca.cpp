@@ -1,12 +1,10 @@
 // fg-pca: fit a PCA on training features, apply it to any features.
-#include <cstdio>
 #include <limits>
 
+#include "finegrain/chain/pca_fit.hpp"
 #include "finegrain/core/cli.hpp"
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
-#include "finegrain/core/plot.hpp"
-#include "finegrain/eval/pca_plot.hpp"
 #include "finegrain/reduce/pca.hpp"
 
 using namespace fg;
@@ -14,45 +12,11 @@ namespace po = cli::po;
 
 namespace {
 
-// What fit writes besides the model ("" = not asked for).
-struct FitOutputOptions {
-  std::string table, plot;
-  static void add_options(po::options_description& options) {
-    const FitOutputOptions d;
-    options.add_options()("table", po::value<std::string>()->default_value(d.table),
-                          "write the explained-variance table (TSV) here")(
-        "plot", po::value<std::string>()->default_value(d.plot),
-        "write the cumulative explained-variance plot (PNG) here");
-  }
-  static FitOutputOptions from(const po::variables_map& vm) {
-    return {vm["table"].as<std::string>(), vm["plot"].as<std::string>()};
-  }
-};
-
 // fit [options] <features.fgt> | <a.stats> [<b.stats> ...] <pca.model>
 int fit(const po::variables_map& vm, const std::vector<std::string>& args) {
   cli::require_args(args, 3, std::numeric_limits<std::size_t>::max());
-  const PcaFitOptions options = PcaFitOptions::from(vm);
-  const FitOutputOptions wanted = FitOutputOptions::from(vm);
-  if (args.back() == "-")
-    throw UsageError("the PCA model is a binary file: give a file name, not '-'");
-  OutputSet outputs;  // staged now (an unwritable one fails at once), committed together
-  const std::string model_stage = outputs.add(args.back(), "the PCA model");
-  const std::string table = wanted.table.empty() ? "" : outputs.add(wanted.table, "--table");
-  const std::string plot = wanted.plot.empty() ? "" : outputs.add(wanted.plot, "--plot");
-  PcaFitReport report;
-  const PcaModel model = fit_pca({args.begin() + 1, args.end() - 1}, options, &report);
-  model.save(model_stage);
-  if (!table.empty()) write_pca_variance_table(table, report);
-  if (!plot.empty()) write_pca_variance_plot(plot, report);
-  outputs.commit();
-  char seconds[32];
-  std::snprintf(seconds, sizeof seconds, "%.2f s", report.seconds);
-  log::info(cat("Done ", model.samples(), " rows: dimension ", model.input_dim(), " -> ",
-                model.output_dim(), " components (", pca_method_name(report.method),
-                options.whiten ? ", whitened" : "", "), explaining ",
-                plot::format_percent(100.0 * model.explained_ratio()), " of the variance, in ",
-                seconds));
+  log::info(fit_pca_files({args.begin() + 1, args.end() - 1}, args.back(), PcaFitOptions::from(vm),
+                          PcaReportOptions::from(vm)));
   return 0;
 }
 
@@ -104,7 +68,7 @@ int main(int argc, char** argv) {
 
   po::options_description options("Fit options");
   PcaFitOptions::add_options(options);
-  FitOutputOptions::add_options(options);
+  PcaReportOptions::add_options(options);
   const std::vector<std::string> fit_options = cli::option_names(options);
   po::options_description common("Threads");
   cli::add_threads_option(common);

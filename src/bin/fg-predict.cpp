@@ -19,30 +19,18 @@ int main(int argc, char** argv) {
       "record: key, true label name (empty if unlabelled; passed through when the model never\n"
       "saw it), predicted class, score (probability, or SVM votes/(classes-1)).";
   cli::po::options_description options("Options");
-  options.add_options()("top-k,k", ranged<std::size_t>(1, 100000)->default_value(1),
-                        "also write the next best classes: pred2 score2 ... predK scoreK");
+  PredictOptions::add_options(options);
   cli::add_threads_option(options);
-  return cli::run(
-      argc, argv, usage, options,
-      [](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
-        cli::require_args(args, 3, 3);
-        cli::apply_threads(vm);
-        const Classifier model = Classifier::load(args[0]);
-        const PredictSummary done =
-            predict_table(model, args[1], args[2], vm["top-k"].as<std::size_t>());
-        if (done.unseen) {
-          std::string names;
-          for (const auto& [name, rows] : done.unseen_labels)
-            names += cat(names.empty() ? "" : ", ", name, " (", rows, ")");
-          log::warn(cat(done.unseen, " rows have labels the model was not trained on: ", names,
-                        "; they are written as they are and count as errors in fg-eval"));
-        }
-        if (done.labelled)
-          log::info(cat("Done ", done.rows, " rows; top-1 accuracy ",
-                        100.0 * double(done.correct) / double(done.labelled), " % on ",
-                        done.labelled, " labelled rows"));
-        else
-          log::info(cat("Done ", done.rows, " rows (unlabelled)"));
-        return 0;
-      });
+  return cli::run(argc, argv, usage, options,
+                  [](const cli::po::variables_map& vm, const std::vector<std::string>& args) {
+                    cli::require_args(args, 3, 3);
+                    const PredictOptions predict = PredictOptions::from(vm);
+                    cli::apply_threads(vm);
+                    const Classifier model = Classifier::load(args[0]);
+                    const PredictSummary done =
+                        predict_table(model, args[1], args[2], predict.top_k);
+                    if (done.unseen) log::warn(done.unseen_warning());
+                    log::info(done.summary());
+                    return 0;
+                  });
 }

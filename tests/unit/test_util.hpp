@@ -15,6 +15,7 @@
 #include <Eigen/Dense>
 #include "finegrain/core/cpu.hpp"
 
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/data/table.hpp"
 
 // A fresh directory removed with everything in it at the end of the test.
@@ -65,6 +66,19 @@ inline fg::FeatureTable random_table(std::size_t rows, std::size_t dim, int clas
               row.data());
   }
   return table;
+}
+
+// An option group of the options pattern (core/cli.hpp) read from the words of
+// a command line the way the programs read them: add_options, parse, from.
+template <class Options>
+Options parse_option_group(std::vector<const char*> words) {
+  fg::po::options_description description;
+  Options::add_options(description);
+  words.insert(words.begin(), "fg-test");
+  fg::po::variables_map vm;
+  fg::po::store(fg::po::parse_command_line(int(words.size()), words.data(), description), vm);
+  fg::po::notify(vm);
+  return Options::from(vm);
 }
 
 // The asset location the tests read in place.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "finegrain/chain/engine.hpp"
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/data/manifest.hpp"
 
 namespace fg::jobs {
@@ -45,8 +46,9 @@ JobRange parse_job_range(const std::string& text);
 std::string substitute_job(const std::string& text, const std::string& name, int job);
 
 // The index in argv of the stage word (the first argument that is neither one of the
-// runner's options nor an option's value), or argc when there is none.
-int find_stage(int argc, char** argv);
+// runner's options nor an option's value), or argc when there is none. Which options
+// take a value comes from their description (RunnerOptions::add_options).
+int find_stage(int argc, char** argv, const po::options_description& runner_options);
 
 // Removes `--name VALUE` / `--name=VALUE` (has_value) or `--name` from words passed
 // through to a stage program; returns the (last) value, "" for a flag, nothing if absent.
@@ -75,10 +77,14 @@ std::string sibling_program(const std::string& name);
 
 struct RunnerOptions {
   EngineOptions engine;  // kind, max_running, extra (--engine-opts)
-  std::size_t jobs = 1;  // --jobs
+  std::size_t jobs = 4;  // --jobs: number of jobs (shards)
   int retries = 1;       // --retries: further attempts of a failed job
   std::string workdir;   // "" = the stage's default
   bool clean = false;    // remove the work dir after success
+
+  // --engine, --jobs, --max-running, --retries, --workdir, --engine-opts, --clean.
+  static void add_options(po::options_description& options);
+  static RunnerOptions from(const po::variables_map& vm);
 };
 
 // Runs a stage: words[0] is extract, score or run, the rest its arguments

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "finegrain/core/option_range.hpp"
+
 namespace fg {
 
 class Classifier;
@@ -41,6 +43,19 @@ struct PredictSummary {
   std::uint64_t correct = 0;   // labelled rows whose top-1 class is the true one
   std::uint64_t unseen = 0;    // labelled rows whose label the model was not trained on
   std::map<std::string, std::uint64_t> unseen_labels;  // those labels and their rows
+
+  // "" when every label was seen, else the warning naming the unseen ones.
+  std::string unseen_warning() const;
+  // "Done 240 rows; top-1 accuracy 96.25 % on 240 labelled rows"
+  std::string summary() const;
+};
+
+// fg-predict's settings.
+struct PredictOptions {
+  std::size_t top_k = 1;  // --top-k, -k: candidates per row, best first (1..100000)
+
+  static void add_options(po::options_description& options);
+  static PredictOptions from(const po::variables_map& vm);
 };
 
 // Predicts every row of the feature table `in_path` with `model` and writes

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "finegrain/core/option_range.hpp"
 #include "finegrain/data/table.hpp"
 
 namespace fg {
@@ -50,6 +51,30 @@ void write_in_format(const std::string& format, const std::string& path, const F
 TableHeader convert_tables(const std::vector<std::string>& inputs, const std::string& out,
                            const std::string& format, TableReadOptions options = {},
                            const ProvenanceMatch& same_provenance = {});
+
+// fg-convert's settings.
+struct ConvertOptions {
+  std::string input_format = "fgt";   // --from: fgt | libsvm | csv
+  std::string output_format = "fgt";  // --to: fgt | libsvm | csv | npy | text
+  std::size_t dim = 0;                // --dim of a LIBSVM input (0 = the largest index seen)
+  bool allow_nonfinite = false;       // --allow-nonfinite: pass NaN/Inf values on
+
+  // --from, --to, --dim, --allow-nonfinite.
+  static void add_options(po::options_description& options);
+  // Throws UsageError for a format it does not know.
+  static ConvertOptions from(const po::variables_map& vm);
+};
+
+// What fg-convert does: `inputs` in options.input_format into `out` (several
+// inputs only for .fgt, joined as convert_tables joins them; a UsageError
+// otherwise). .fgt inputs convert record by record (convert_tables), except
+// from stdin to npy or text, which need the row count first: those in memory.
+// Returns the output's header, rows = the rows written.
+TableHeader convert_files(const std::vector<std::string>& inputs, const std::string& out,
+                          const ConvertOptions& options,
+                          const ProvenanceMatch& same_provenance = {});
+// "Done 720 rows of dimension 512, 12 classes (fgt -> libsvm)"
+std::string convert_summary(const TableHeader& written, const ConvertOptions& options);
 
 // A float32 .npy array (C order), e.g. the model fixtures in the assets.
 struct NpyArray {

@@ -71,15 +71,46 @@ std::string substitute_job(const std::string& text, const std::string& name, int
   return out;
 }
 
-int find_stage(int argc, char** argv) {
-  static const std::set<std::string> with_value = {"--engine",  "--jobs",    "--max-running",
-                                                   "--retries", "--workdir", "--engine-opts"};
+int find_stage(int argc, char** argv, const po::options_description& runner_options) {
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word.empty() || word[0] != '-' || word == "-") return i;
-    if (with_value.count(word)) ++i;  // its value may look like anything
+    // A value of `--name value` may look like anything: skip it (`--name=value` is one word).
+    if (word.rfind("--", 0) != 0 || word.find('=') != std::string::npos) continue;
+    const po::option_description* option = runner_options.find_nothrow(word.substr(2), false);
+    if (option && option->semantic()->max_tokens() > 0) ++i;
   }
   return argc;
+}
+
+void RunnerOptions::add_options(po::options_description& options) {
+  const RunnerOptions d;
+  // clang-format off
+  options.add_options()
+    ("engine", po::value<std::string>()->default_value(engine_name(d.engine.kind)),
+     "local | parallel | slurm")
+    ("jobs", defaults_to(ranged<std::size_t>(1, 10000), d.jobs), "number of jobs (shards) N")
+    ("max-running", defaults_to(ranged<std::size_t>(0, 10000), d.engine.max_running),
+     "at most M jobs at once (0: local all N, parallel one per core of each host, slurm no limit)")
+    ("retries", defaults_to(ranged<int>(0, 100), d.retries), "further attempts of a failed job")
+    ("workdir", po::value<std::string>(), "work dir [<output>.jobs; run: <log-pattern>.jobs]")
+    ("engine-opts", po::value<std::string>()->default_value(""),
+     "words given to parallel (e.g. '--sshloginfile hosts') or sbatch (e.g. '--partition=cpu --mem=4G "
+     "--time=1:00:00'), shell-quoted")
+    ("clean", po::bool_switch(), "remove the work dir after success");
+  // clang-format on
+}
+
+RunnerOptions RunnerOptions::from(const po::variables_map& vm) {
+  RunnerOptions o;
+  o.engine.kind = parse_engine(vm["engine"].as<std::string>());
+  o.engine.max_running = vm["max-running"].as<std::size_t>();
+  o.engine.extra = split_words(vm["engine-opts"].as<std::string>());
+  o.jobs = vm["jobs"].as<std::size_t>();
+  o.retries = vm["retries"].as<int>();
+  if (vm.count("workdir")) o.workdir = vm["workdir"].as<std::string>();
+  o.clean = vm["clean"].as<bool>();
+  return o;
 }
 
 std::optional<std::string> take_option(std::vector<std::string>& words, const std::string& name,

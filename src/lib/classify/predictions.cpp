@@ -39,6 +39,33 @@ std::string prediction_line(const std::string& key, const std::string& truth,
   return line + "\n";
 }
 
+std::string PredictSummary::unseen_warning() const {
+  if (!unseen) return "";
+  std::string names;
+  for (const auto& [name, count] : unseen_labels)
+    names += cat(names.empty() ? "" : ", ", name, " (", count, ")");
+  return cat(unseen, " rows have labels the model was not trained on: ", names,
+             "; they are written as they are and count as errors in fg-eval");
+}
+
+std::string PredictSummary::summary() const {
+  if (!labelled) return cat("Done ", rows, " rows (unlabelled)");
+  return cat("Done ", rows, " rows; top-1 accuracy ", 100.0 * double(correct) / double(labelled),
+             " % on ", labelled, " labelled rows");
+}
+
+void PredictOptions::add_options(po::options_description& options) {
+  const PredictOptions d;
+  options.add_options()("top-k,k", defaults_to(ranged<std::size_t>(1, 100000), d.top_k),
+                        "also write the next best classes: pred2 score2 ... predK scoreK");
+}
+
+PredictOptions PredictOptions::from(const po::variables_map& vm) {
+  PredictOptions o;
+  o.top_k = vm["top-k"].as<std::size_t>();
+  return o;
+}
+
 PredictSummary predict_table(const Classifier& model, const std::string& in_path,
                              const std::string& out_path, std::size_t topk) {
   TableReader reader(in_path);

@@ -523,4 +523,60 @@ TableHeader convert_tables(const std::vector<std::string>& inputs, const std::st
   return joined;
 }
 
+void ConvertOptions::add_options(po::options_description& options) {
+  const ConvertOptions d;
+  // clang-format off
+  options.add_options()
+    ("from", po::value<std::string>()->default_value(d.input_format), "input format: fgt|libsvm|csv")
+    ("to", po::value<std::string>()->default_value(d.output_format),
+     "output format: fgt|libsvm|csv|npy|text")
+    ("dim", defaults_to(ranged<std::size_t>(0, 100000000), d.dim),
+     "with --from libsvm: the dimension (0 = the largest index seen)")
+    ("allow-nonfinite", "accept NaN/Inf values in the input (.fgt, libsvm or csv) and pass them on");
+  // clang-format on
+}
+
+ConvertOptions ConvertOptions::from(const po::variables_map& vm) {
+  ConvertOptions o;
+  o.input_format = vm["from"].as<std::string>();
+  o.output_format = vm["to"].as<std::string>();
+  o.dim = vm["dim"].as<std::size_t>();
+  o.allow_nonfinite = vm.count("allow-nonfinite") > 0;
+  const std::string& in = o.input_format;
+  const std::string& out = o.output_format;
+  if (in != "fgt" && in != "libsvm" && in != "csv")
+    throw UsageError(cat("--from must be fgt, libsvm or csv, got '", in, "'"));
+  if (out != "fgt" && out != "libsvm" && out != "csv" && out != "npy" && out != "text")
+    throw UsageError(cat("--to must be fgt, libsvm, csv, npy or text, got '", out, "'"));
+  return o;
+}
+
+TableHeader convert_files(const std::vector<std::string>& inputs, const std::string& out,
+                          const ConvertOptions& options, const ProvenanceMatch& same_provenance) {
+  const std::string& from = options.input_format;
+  const std::string& to = options.output_format;
+  if (inputs.size() > 1 && from != "fgt") throw UsageError("only .fgt inputs can be joined");
+  TableReadOptions read_options;
+  read_options.allow_nonfinite = options.allow_nonfinite;
+  const bool from_stdin = std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+  if (from == "fgt" && !(from_stdin && (to == "npy" || to == "text")))
+    return convert_tables(inputs, out, to, read_options, same_provenance);
+  FeatureTable table;
+  if (from == "fgt")
+    for (const auto& path : inputs) append_table(table, read_table(path, read_options), path);
+  else
+    table = from == "libsvm" ? read_libsvm(inputs.at(0), options.dim, read_options)
+                             : read_csv(inputs.at(0), read_options);
+  write_in_format(to, out, table, options.allow_nonfinite);
+  TableHeader written = table.header();
+  written.rows = table.rows();
+  return written;
+}
+
+std::string convert_summary(const TableHeader& written, const ConvertOptions& options) {
+  return cat("Done ", written.rows.value_or(0), " rows of dimension ", written.dim, ", ",
+             written.classes.size(), " classes (", options.input_format, " -> ",
+             options.output_format, ")");
+}
+
 }  // namespace fg

@@ -86,12 +86,14 @@ TEST_CASE("jobs: the runner's options end at the stage word; stage options are t
                                     "extract", "--model",  "m",       "x.tsv"};
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
-  CHECK(find_stage(int(argv.size()), argv.data()) ==
+  po::options_description runner("runner");
+  RunnerOptions::add_options(runner);
+  CHECK(find_stage(int(argv.size()), argv.data(), runner) ==
         5);  // "--engine extract" is an option and its value
   std::vector<std::string> none = {"fg-jobs", "--engine", "local"};
   std::vector<char*> argv2;
   for (auto& w : none) argv2.push_back(w.data());
-  CHECK(find_stage(int(argv2.size()), argv2.data()) == 3);
+  CHECK(find_stage(int(argv2.size()), argv2.data(), runner) == 3);
 
   std::vector<std::string> opts = {"--model",     "m",        "--skipped", "s.tsv",
                                    "--threads=2", "--resume", "--flip"};
@@ -206,6 +208,30 @@ TEST_CASE(
   CHECK(check_predictions_shard(p, s, shard) == "");
   write_predictions({shard[1], shard[0]});
   CHECK(!check_predictions_shard(p, s, shard).empty());
+}
+
+TEST_CASE("jobs: the runner's options read back as set, and default to the struct's defaults") {
+  const auto parse = parse_option_group<RunnerOptions>;
+  const RunnerOptions d, none = parse({});
+  CHECK(none.jobs == d.jobs);
+  CHECK(none.jobs == 4);
+  CHECK(none.retries == d.retries);
+  CHECK(none.engine.kind == d.engine.kind);
+  CHECK(none.engine.max_running == d.engine.max_running);
+  CHECK(none.engine.extra.empty());
+  CHECK(none.workdir.empty());
+  CHECK(!none.clean);
+  const RunnerOptions set =
+      parse({"--engine", "slurm", "--jobs", "16", "--max-running=3", "--retries", "0", "--workdir",
+             "w", "--clean", "--engine-opts", "--partition=cpu '--comment=a b'"});
+  CHECK(set.engine.kind == EngineKind::slurm);
+  CHECK(set.jobs == 16);
+  CHECK(set.engine.max_running == 3);
+  CHECK(set.retries == 0);
+  CHECK(set.workdir == "w");
+  CHECK(set.clean);
+  CHECK(set.engine.extra == std::vector<std::string>{"--partition=cpu", "--comment=a b"});
+  CHECK_THROWS_AS(parse({"--engine", "pbs"}), UsageError);
 }
 
 TEST_CASE(

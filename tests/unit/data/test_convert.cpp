@@ -122,3 +122,41 @@ TEST_CASE(
       doctest::Contains("provenance differs"), Error);
   CHECK_FALSE(std::filesystem::exists(dir.file("x.fgt")));
 }
+
+TEST_CASE("convert: fg-convert's options, and convert_files joining .fgt inputs into one output") {
+  const ConvertOptions d, none = parse_option_group<ConvertOptions>({});
+  CHECK(none.input_format == d.input_format);
+  CHECK(none.output_format == "fgt");
+  CHECK(none.dim == 0);
+  CHECK(!none.allow_nonfinite);
+  CHECK_THROWS_WITH_AS(parse_option_group<ConvertOptions>({"--to", "hdf5"}),
+                       "--to must be fgt, libsvm, csv, npy or text, got 'hdf5'", UsageError);
+  CHECK_THROWS_WITH_AS(parse_option_group<ConvertOptions>({"--from", "npy"}),
+                       "--from must be fgt, libsvm or csv, got 'npy'", UsageError);
+
+  TempDir dir;
+  const FeatureTable a = random_table(5, 6, 2, 1), b = random_table(3, 6, 2, 2);
+  write_table(dir.file("a.fgt"), a);
+  write_table(dir.file("b.fgt"), b);
+  const ConvertOptions to_csv = parse_option_group<ConvertOptions>({"--to", "csv"});
+  const TableHeader written =
+      convert_files({dir.file("a.fgt"), dir.file("b.fgt")}, dir.file("ab.csv"), to_csv);
+  CHECK(written.rows == std::optional<std::uint64_t>(8));
+  CHECK(convert_summary(written, to_csv) == "Done 8 rows of dimension 6, 2 classes (fgt -> csv)");
+  const FeatureTable back = read_csv(dir.file("ab.csv"));
+  REQUIRE(back.rows() == 8);
+  CHECK(back.values == [&] {
+    std::vector<float> joined = a.values;
+    joined.insert(joined.end(), b.values.begin(), b.values.end());
+    return joined;
+  }());
+  // Back from CSV: one input only.
+  const ConvertOptions from_csv =
+      parse_option_group<ConvertOptions>({"--from", "csv", "--to", "libsvm"});
+  CHECK(convert_files({dir.file("ab.csv")}, dir.file("ab.svm"), from_csv).rows ==
+        std::optional<std::uint64_t>(8));
+  CHECK(read_libsvm(dir.file("ab.svm")).values == back.values);
+  CHECK_THROWS_WITH_AS(
+      convert_files({dir.file("ab.csv"), dir.file("ab.csv")}, dir.file("x.svm"), from_csv),
+      "only .fgt inputs can be joined", UsageError);
+}
