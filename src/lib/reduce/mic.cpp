@@ -144,6 +144,7 @@ namespace {
 
 constexpr std::size_t kLanes = 8;      // DP rows are padded to a multiple of this
 constexpr std::size_t kMaxBlockT = 8;  // most DP rows finished together (sharing loads)
+constexpr int kFewLabels = 8;          // count_cumulative keeps this many counts in registers
 constexpr double kNone = -std::numeric_limits<double>::infinity();
 
 std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
@@ -424,8 +425,11 @@ Relax relax_for(Isa isa) {
 void find_clumps(const std::uint32_t* row_along, const Axis& clump_axis,
                  std::vector<std::uint32_t>& clump_end) {
   const auto& runs = clump_axis.runs;
-  clump_end.clear();
-  std::size_t pos = 0;
+  // At most one clump per run; the ends are written unconditionally and kept
+  // or overwritten (a data-dependent branch here mispredicts about half the time).
+  clump_end.resize(runs.size());
+  std::uint32_t* end = clump_end.data();
+  std::size_t clumps = 0, pos = 0;
   std::uint32_t previous = 0;
   bool previous_mixed = true;
   for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -437,13 +441,14 @@ void find_clumps(const std::uint32_t* row_along, const Axis& clump_axis,
         mixed = true;
         break;
       }
-    if (r > 0 && (mixed || previous_mixed || label != previous))
-      clump_end.push_back(static_cast<std::uint32_t>(pos));
+    end[clumps] = static_cast<std::uint32_t>(pos);
+    clumps += r > 0 && (mixed | previous_mixed | (label != previous));
     previous = label;
     previous_mixed = mixed;
     pos += s;
   }
-  clump_end.push_back(static_cast<std::uint32_t>(pos));
+  end[clumps++] = static_cast<std::uint32_t>(pos);
+  clump_end.resize(clumps);
 }
 
 // Superclumps: more clumps than `khat` are merged by equipartitioning the
@@ -463,8 +468,12 @@ void merge_superclumps(std::size_t n, int khat, Work& work) {
   }
   equipartition(sizes.data(), p, n, khat, bins.data());
   std::size_t out_count = 0;
-  for (std::size_t j = 0; j < p; ++j)
-    if (j + 1 == p || bins[j + 1] != bins[j]) clump_end[out_count++] = clump_end[j];
+  // In place (out_count <= j), without a data-dependent branch.
+  for (std::size_t j = 0; j + 1 < p; ++j) {
+    clump_end[out_count] = clump_end[j];
+    out_count += bins[j + 1] != bins[j];
+  }
+  clump_end[out_count++] = clump_end[p - 1];
   clump_end.resize(out_count);
 }
 
@@ -486,6 +495,28 @@ void count_cumulative(const std::uint32_t* row_along, int q, std::size_t cstride
   present.clear();
   present_upto.resize(p + 1);
   present_upto[0] = 0;
+  if (q <= kFewLabels) {
+    // Few labels (long runs of one label along the axis): the counts stay in
+    // registers; through memory, each point would wait for the previous
+    // point's increment of the same counter.
+    std::uint32_t few[kFewLabels] = {};
+    std::uint32_t seen = 0;
+    std::size_t pos = 0;
+    for (std::size_t j = 0; j < p; ++j) {
+      for (; pos < clump_end[j]; ++pos) {
+        const std::uint32_t label = row_along[pos];
+        for (int i = 0; i < kFewLabels; ++i) few[i] += label == static_cast<std::uint32_t>(i);
+        if (!(seen >> label & 1u)) {
+          seen |= 1u << label;
+          present.push_back(static_cast<std::int32_t>(label));
+        }
+      }
+      for (int i = 0; i < q; ++i) cum[i * cstride + j + 1] = -static_cast<std::int32_t>(few[i]);
+      total[j + 1] = -static_cast<std::int32_t>(clump_end[j]);
+      present_upto[j + 1] = static_cast<std::uint32_t>(present.size());
+    }
+    return;
+  }
   auto& count = work.count;
   count.assign(q, 0);
   std::size_t pos = 0;
@@ -627,8 +658,18 @@ void fill_orientation(const Axis& equi_axis, const Axis& clump_axis, const Param
       bin_of_run.resize(runs.size());
       q = equipartition(runs.data(), runs.size(), n, k, bin_of_run.data());
       std::uint32_t* bin_sizes = pw.bin_sizes.data();
-      std::fill(bin_sizes, bin_sizes + q, 0u);
-      for (std::size_t r = 0; r < runs.size(); ++r) bin_sizes[bin_of_run[r]] += runs[r];
+      // The bins are consecutive along the runs: sum each in a register (adding
+      // through memory would chain every run on the previous one's store).
+      std::uint32_t size = 0, bin = 0;
+      for (std::size_t r = 0; r < runs.size(); ++r) {
+        if (bin_of_run[r] != bin) {
+          bin_sizes[bin] = size;
+          bin = bin_of_run[r];
+          size = 0;
+        }
+        size += runs[r];
+      }
+      bin_sizes[bin] = size;
       sizes = bin_sizes;
       for (std::size_t i = 0; i < n; ++i) along[i] = bin_of_run[pw.run_along[i]];
     }
