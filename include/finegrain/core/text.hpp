@@ -17,4 +17,9 @@ std::vector<std::string> split_fields(const std::string& line, char separator = 
 // The text without leading and trailing whitespace (space, tab, CR, LF).
 std::string trim(const std::string& text);
 
+// The text cut to `max_chars` bytes, ending in ".." when cut: what a chart
+// label or an error message quotes of a long field (a CSV line read as
+// LIBSVM is one 6,000-character token).
+std::string shorten(const std::string& text, std::size_t max_chars);
+
 }  // namespace fg

@@ -183,7 +183,7 @@ Predictions read_predictions(const std::string& path) {
       double score = 0;
       const std::string& token = fields[static_cast<std::size_t>(score_cols[j])];
       if (!parse_double(token, score))
-        throw Error(cat(name, ":", i + 1, ": score '", token, "' is not a number"));
+        throw Error(cat(name, ":", i + 1, ": score '", shorten(token, 60), "' is not a number"));
       row.predicted.push_back(predicted);
       row.scores.push_back(score);
     }

@@ -8,6 +8,7 @@
 
 #include "finegrain/core/common.hpp"
 #include "finegrain/core/io.hpp"
+#include "finegrain/core/text.hpp"
 
 namespace fg::plot {
 
@@ -63,11 +64,6 @@ void put_text_vertical(cv::Mat& image, const std::string& text, cv::Point at, do
 void dashed_vline(cv::Mat& image, int x, int y0, int y1, const cv::Scalar& color) {
   for (int y = y0; y < y1; y += 10)
     cv::line(image, {x, y}, {x, std::min(y + 5, y1)}, color, 1, cv::LINE_AA);
-}
-
-std::string shorten(const std::string& text, std::size_t max_chars) {
-  if (text.size() <= max_chars) return text;
-  return text.substr(0, max_chars - 2) + "..";
 }
 
 }  // namespace

@@ -36,4 +36,9 @@ std::vector<std::string> split_fields(const std::string& line, char separator) {
 
 std::string trim(const std::string& text) { return strip(text, kWhitespace); }
 
+std::string shorten(const std::string& text, std::size_t max_chars) {
+  if (text.size() <= max_chars) return text;
+  return text.substr(0, max_chars < 2 ? 0 : max_chars - 2) + "..";
+}
+
 }  // namespace fg

@@ -70,7 +70,7 @@ FeatureTable read_libsvm(const std::string& path, std::size_t dim, TableReadOpti
     auto tokens = tokens_of(lines[n]);
     if (tokens.empty()) continue;
     auto where = [&](const std::string& token) {
-      return cat(name, ":", n + 1, ": '", token, "': ");
+      return cat(name, ":", n + 1, ": '", shorten(token, 60), "': ");
     };
     Sparse row{};
     double label_value = 0;

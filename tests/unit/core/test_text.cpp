@@ -23,6 +23,12 @@ TEST_CASE("text: lists are trimmed and drop empty parts; fields are kept exactly
   CHECK(trim(" \t\r\n").empty());
 }
 
+TEST_CASE("text: shorten cuts long text to its limit, ending in '..'") {
+  CHECK(shorten("abc", 3) == "abc");
+  CHECK(shorten("abcdef", 5) == "abc..");
+  CHECK(shorten(std::string(6000, 'x'), 60).size() == 60);
+}
+
 TEST_CASE("random: the text hash keeps the values fg-list's splits were made with") {
   // Start 1469598103934665603, then per byte: xor, times 1099511628211 (mod 2^64).
   CHECK(fnv1a("") == 1469598103934665603ull);

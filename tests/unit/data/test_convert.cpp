@@ -60,6 +60,20 @@ TEST_CASE("convert: strict LIBSVM reading names file, line and token") {
   check("1 3\n", "'3': expected index:value");
 }
 
+TEST_CASE("convert: a CSV file read as LIBSVM is an error quoting a short part of its header") {
+  TempDir dir;
+  write_csv(dir.file("t.csv"), random_table(3, 500, 2, 1));
+  try {
+    read_libsvm(dir.file("t.csv"));
+    FAIL("no error");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    CHECK(what == cat(dir.file("t.csv"), ":1: '",
+                      "key,label,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13,f14,f",
+                      "..': expected an integer label"));
+  }
+}
+
 TEST_CASE("convert: LIBSVM without a .classes file names classes by their numbers") {
   TempDir dir;
   write_bytes(dir.file("p.svm"), "3 1:1\n7 2:2\n3 2:0.5\n");
