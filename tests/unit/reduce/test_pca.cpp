@@ -420,6 +420,30 @@ TEST_CASE("pca: the model does not depend on OpenBLAS's own thread count") {
   openblas_set_num_threads(saved);
 }
 
+TEST_CASE(
+    "pca: the exact methods' parallel tridiagonal reduction does not depend on the thread count") {
+  // D = 1100 and n = 600: both the covariance (cov) and the Gram matrix
+  // (gram) are large enough for the reduction's products to run on every
+  // thread, over blocks that do not line up with the matrix's edge.
+  std::vector<double> sigmas;
+  for (int k = 0; k < 30; ++k) sigmas.push_back(10.0 * std::pow(0.9, k));
+  Planted p = planted(600, 1100, sigmas, 19, 0.05);
+  const int saved = omp_get_max_threads();
+  for (const char* method : {"cov", "gram"}) {
+    CAPTURE(method);
+    omp_set_num_threads(1);
+    PcaModel one = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(6, method));
+    for (int threads : {2, 3}) {
+      CAPTURE(threads);
+      omp_set_num_threads(threads);
+      PcaModel many = PcaModel::fit(p.rows.data(), p.n, p.dim, dim_options(6, method));
+      CHECK(one.components() == many.components());
+      CHECK(one.variances() == many.variances());
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
 TEST_CASE("pca: top-K eigenpairs (D > 1024) equal the full decomposition") {
   // Against Eigen's own full solver on the same covariance, computed in the test.
   std::vector<double> sigmas;
