@@ -23,7 +23,7 @@ FINEGRAIN_ASSETS ?= $(abspath $(CURDIR)/../shared)
 export FINEGRAIN_ASSETS
 
 DEB_PACKAGES = g++ cmake make pkg-config libopencv-dev libsvm-dev libsvm-tools \
-               libeigen3-dev libboost-program-options-dev doctest-dev libomp-dev help2man libopenblas-dev \
+               libeigen3-dev libjpeg-dev libboost-program-options-dev doctest-dev libomp-dev help2man libopenblas-dev \
                clang-14 libclang-rt-14-dev clang-format slurm-wlm munge parallel procps
 # The fuzz targets: clang's libFuzzer, the readers' part of the library instrumented.
 FUZZ_BUILD ?= build-fuzz

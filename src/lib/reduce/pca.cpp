@@ -294,7 +294,7 @@ void top_eigenpairs(MatrixD& s, Eigen::Index count, std::vector<double>& values,
   MatrixD z(n, count);
   if (!blas::symmetric_eigen(static_cast<int>(n), s.data(), static_cast<int>(n - count),
                              static_cast<int>(n - 1), increasing.data(), z.data()))
-    throw Error("PCA: the symmetric eigen-decomposition (LAPACK dstevr) failed");
+    throw Error("PCA: the symmetric eigen-decomposition failed (LAPACK dstevr / dormtr)");
   values.assign(increasing.rbegin(), increasing.rend());
   vectors.resize(n, count);
   for (Eigen::Index c = 0; c < count; ++c) vectors.col(c) = z.col(count - 1 - c);

@@ -22,12 +22,13 @@ constexpr int kPanel = 32;          // columns reduced per trailing update (dsyt
 constexpr int kUpdateTile = 256;    // tiles of the trailing update
 constexpr int kParallelFrom = 512;  // smaller products run on one thread: not worth a fork
 
-// Column-major view of a matrix: element (r, c) at p[r + c * ld].
+// Column-major view of a matrix: element (r, c) at p[r + c * ld]; ptr(r, c)
+// points at it, the start of column c from row r down.
 struct View {
   double* p;
   int ld;
   double& operator()(int r, int c) const { return p[r + static_cast<std::ptrdiff_t>(c) * ld]; }
-  double* column(int r, int c) const { return &(*this)(r, c); }
+  double* ptr(int r, int c) const { return &(*this)(r, c); }
 };
 
 // y = S x for the s x s symmetric matrix S (lower triangle read). Block b
@@ -46,8 +47,8 @@ void symmetric_product(int s, View S, const double* x, double* y, std::vector<do
     int c = c0;
     // Four columns at a time: one pass updates the partials with all four.
     for (; c + 4 <= c1; c += 4) {
-      const double *a0 = S.column(0, c), *a1 = S.column(0, c + 1), *a2 = S.column(0, c + 2),
-                   *a3 = S.column(0, c + 3);
+      const double *a0 = S.ptr(0, c), *a1 = S.ptr(0, c + 1), *a2 = S.ptr(0, c + 2),
+                   *a3 = S.ptr(0, c + 3);
       const double x0 = x[c], x1 = x[c + 1], x2 = x[c + 2], x3 = x[c + 3];
       // The 4 x 4 diagonal corner, from its lower triangle.
       const double corner0 = a0[c] * x0 + a0[c + 1] * x1 + a0[c + 2] * x2 + a0[c + 3] * x3;
@@ -69,7 +70,7 @@ void symmetric_product(int s, View S, const double* x, double* y, std::vector<do
       p[c + 3] += corner3 + d3;
     }
     for (; c < c1; ++c) {
-      const double* a0 = S.column(0, c);
+      const double* a0 = S.ptr(0, c);
       double d0 = 0;
       for (int r = c + 1; r < s; ++r) {
         p[r] += a0[r] * x[c];
@@ -96,25 +97,26 @@ void reduce_panel(int m, int cols, View A, View W, double* off, double* tau,
                   std::vector<double>& partial) {
   for (int j = 0; j < cols; ++j) {
     const int len = m - j;
-    if (j > 0) {  // column j gets the panel's earlier reflectors: A(j:, j) -= A W(j,:)^T + W A(j,:)^T
-      gemv('N', len, j, -1, A.column(j, 0), A.ld, W.column(j, 0), W.ld, 1, A.column(j, j));
-      gemv('N', len, j, -1, W.column(j, 0), W.ld, A.column(j, 0), A.ld, 1, A.column(j, j));
+    if (j >
+        0) {  // column j gets the panel's earlier reflectors: A(j:, j) -= A W(j,:)^T + W A(j,:)^T
+      gemv('N', len, j, -1, A.ptr(j, 0), A.ld, W.ptr(j, 0), W.ld, 1, A.ptr(j, j));
+      gemv('N', len, j, -1, W.ptr(j, 0), W.ld, A.ptr(j, 0), A.ld, 1, A.ptr(j, j));
     }
     if (j + 1 >= m) break;
     const int below = m - j - 1;
-    tau[j] = householder(below, A(j + 1, j), A.column(std::min(j + 2, m - 1), j));
+    tau[j] = householder(below, A(j + 1, j), A.ptr(std::min(j + 2, m - 1), j));
     off[j] = A(j + 1, j);
     A(j + 1, j) = 1;
-    const double* v = A.column(j + 1, j);
-    double* w = W.column(j + 1, j);
+    const double* v = A.ptr(j + 1, j);
+    double* w = W.ptr(j + 1, j);
     // w = tau (A - V W^T - W V^T) v over the trailing part, A's part being the product.
-    symmetric_product(below, View{A.column(j + 1, j + 1), A.ld}, v, w, partial);
+    symmetric_product(below, View{A.ptr(j + 1, j + 1), A.ld}, v, w, partial);
     if (j > 0) {
-      double* scratch = W.column(0, j);  // W's rows above the panel's diagonal are free
-      gemv('T', below, j, 1, W.column(j + 1, 0), W.ld, v, 1, 0, scratch);
-      gemv('N', below, j, -1, A.column(j + 1, 0), A.ld, scratch, 1, 1, w);
-      gemv('T', below, j, 1, A.column(j + 1, 0), A.ld, v, 1, 0, scratch);
-      gemv('N', below, j, -1, W.column(j + 1, 0), W.ld, scratch, 1, 1, w);
+      double* scratch = W.ptr(0, j);  // W's rows above the panel's diagonal are free
+      gemv('T', below, j, 1, W.ptr(j + 1, 0), W.ld, v, 1, 0, scratch);
+      gemv('N', below, j, -1, A.ptr(j + 1, 0), A.ld, scratch, 1, 1, w);
+      gemv('T', below, j, 1, A.ptr(j + 1, 0), A.ld, v, 1, 0, scratch);
+      gemv('N', below, j, -1, W.ptr(j + 1, 0), W.ld, scratch, 1, 1, w);
     }
     double dot = 0;
     for (int r = 0; r < below; ++r) {
@@ -132,22 +134,22 @@ void tridiagonalize(int n, View a, double* diag, double* off, double* tau) {
   std::vector<double> w(static_cast<std::size_t>(n) * kPanel), partial;
   for (int i = 0; i < n; i += kPanel) {
     const int m = n - i, cols = std::min(kPanel, m);
-    const View A{a.column(i, i), a.ld}, W{w.data(), m};
+    const View A{a.ptr(i, i), a.ld}, W{w.data(), m};
     reduce_panel(m, cols, A, W, off + i, tau + i, partial);
     // The rest: A(cols:, cols:) -= V W^T + W V^T, on fixed tiles of its lower triangle.
     const int rest = m - cols, tiles = (rest + kUpdateTile - 1) / kUpdateTile;
-    const View V{A.column(cols, 0), A.ld}, Wr{W.column(cols, 0), W.ld};
+    const View V{A.ptr(cols, 0), A.ld}, Wr{W.ptr(cols, 0), W.ld};
 #pragma omp parallel for schedule(dynamic, 1) if (rest >= kParallelFrom)
     for (int t = 0; t < tiles * tiles; ++t) {
       const int ti = t % tiles, tj = t / tiles;
       if (tj > ti) continue;
       const int r0 = ti * kUpdateTile, c0 = tj * kUpdateTile;
       const int rows = std::min(kUpdateTile, rest - r0), width = std::min(kUpdateTile, rest - c0);
-      double* c = A.column(cols + r0, cols + c0);
-      gemm('N', 'T', rows, width, cols, -1.0, V.column(r0, 0), V.ld, Wr.column(c0, 0), Wr.ld, 1.0,
-           c, A.ld);
-      gemm('N', 'T', rows, width, cols, -1.0, Wr.column(r0, 0), Wr.ld, V.column(c0, 0), V.ld, 1.0,
-           c, A.ld);
+      double* c = A.ptr(cols + r0, cols + c0);
+      gemm('N', 'T', rows, width, cols, -1.0, V.ptr(r0, 0), V.ld, Wr.ptr(c0, 0), Wr.ld, 1.0, c,
+           A.ld);
+      gemm('N', 'T', rows, width, cols, -1.0, Wr.ptr(r0, 0), Wr.ld, V.ptr(c0, 0), V.ld, 1.0, c,
+           A.ld);
     }
     for (int j = 0; j < cols; ++j) {
       if (j + 1 < m) A(j + 1, j) = off[i + j];

@@ -160,3 +160,85 @@ TEST_CASE("image: decoder messages are captured, never printed (issue 14, defect
   CHECK_THROWS_AS(parse_on_corrupt("ignore"), UsageError);
   CHECK(to_string(OnCorrupt::skip) == "skip");
 }
+
+namespace {
+cv::Mat reference_decode(const std::string& bytes) {
+  return cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data())),
+                      cv::IMREAD_COLOR);
+}
+
+// An APP1 EXIF segment (big-endian TIFF, one IFD entry: orientation) put
+// right after the JPEG's SOI marker.
+std::string with_orientation(const std::string& jpeg, int orientation) {
+  const std::string tiff = std::string("MM\0*\0\0\0\x08", 8) + std::string("\0\x01", 2) +
+                           std::string("\x01\x12\0\x03\0\0\0\x01", 8) +
+                           std::string{'\0', char(orientation), '\0', '\0'} +
+                           std::string("\0\0\0\0", 4);
+  const std::string body = std::string("Exif\0\0", 6) + tiff;
+  const std::size_t length = body.size() + 2;
+  const std::string segment = std::string("\xFF\xE1", 2) + char(length >> 8) + char(length & 255);
+  return jpeg.substr(0, 2) + segment + body + jpeg.substr(2);
+}
+}  // namespace
+
+TEST_CASE("image: JPEGs decode to exactly cv::imdecode's pixels, rotated and grey ones too") {
+  // libjpeg decodes the common JPEG straight to BGR; every image of
+  // flowers12 and every 25th of cub100 must come out as OpenCV's decoder has it.
+  std::vector<std::string> paths;
+  for (const char* dir : {"flowers12/train", "flowers12/test", "cub100/images"})
+    for (const auto& d : fs::directory_iterator(test_assets() + "/data/" + dir))
+      for (const auto& f : fs::directory_iterator(d.path())) paths.push_back(f.path().string());
+  std::sort(paths.begin(), paths.end());
+  std::size_t compared = 0;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const bool cub = paths[i].find("/cub100/") != std::string::npos;
+    if (cub && i % 25) continue;
+    const std::string bytes = read_bytes(paths[i]);
+    std::string problem, damage;
+    const cv::Mat ours = decode_image(bytes, kDefaultMaxPixels, problem, &damage);
+    const cv::Mat theirs = reference_decode(bytes);
+    CAPTURE(paths[i]);
+    REQUIRE(problem.empty());
+    REQUIRE(ours.size() == theirs.size());
+    CHECK(cv::norm(ours, theirs, cv::NORM_INF) == 0);
+    ++compared;
+  }
+  CHECK(compared > 1100);
+
+  // EXIF orientation 6 (rotate 90 degrees clockwise) and 1 (as stored).
+  const std::string jpeg = read_bytes(fixture_image());
+  const cv::Mat stored = reference_decode(jpeg);
+  std::string problem;
+  for (int orientation : {1, 6}) {
+    CAPTURE(orientation);
+    const std::string tagged = with_orientation(jpeg, orientation);
+    const cv::Mat ours = decode_image(tagged, kDefaultMaxPixels, problem);
+    const cv::Mat theirs = reference_decode(tagged);
+    REQUIRE(problem.empty());
+    REQUIRE(ours.size() == theirs.size());
+    CHECK(cv::norm(ours, theirs, cv::NORM_INF) == 0);
+    if (orientation == 6) {
+      CHECK(ours.size() == cv::Size(stored.rows, stored.cols));
+      cv::Mat turned;
+      cv::rotate(stored, turned, cv::ROTATE_90_CLOCKWISE);
+      CHECK(cv::norm(ours, turned, cv::NORM_INF) == 0);
+    } else {
+      CHECK(cv::norm(ours, stored, cv::NORM_INF) == 0);
+    }
+  }
+
+  // A greyscale JPEG comes out BGR with equal channels.
+  cv::Mat grey;
+  cv::cvtColor(stored, grey, cv::COLOR_BGR2GRAY);
+  std::vector<unsigned char> encoded;
+  cv::imencode(".jpg", grey, encoded);
+  const std::string grey_jpeg(encoded.begin(), encoded.end());
+  const cv::Mat ours = decode_image(grey_jpeg, kDefaultMaxPixels, problem);
+  REQUIRE(problem.empty());
+  REQUIRE(ours.type() == CV_8UC3);
+  CHECK(cv::norm(ours, reference_decode(grey_jpeg), cv::NORM_INF) == 0);
+
+  // The pixel limit holds on the direct path too (read from the header).
+  CHECK(decode_image(jpeg, 1000, problem).empty());
+  CHECK(problem.find("exceeds the limit of 1000") != std::string::npos);
+}
