@@ -17,6 +17,9 @@
 #include "finegrain/reduce/mic.hpp"
 #include "finegrain/reduce/pca.hpp"
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 namespace fs = std::filesystem;
 using namespace fg;
 
@@ -149,6 +152,35 @@ int main(int argc, char** argv) {
     write_manifest(
         seed_path("fuzz_manifest", "train.tsv"),
         {{"flowers/daisy/1.jpg", "daisy"}, {"flowers/rose/2.jpg", "rose"}, {"loose.jpg", ""}});
+
+    // Images: a colour, a grey and a progressive JPEG, one with an EXIF
+    // orientation (rotate 90 degrees), and a PNG with alpha.
+    {
+      cv::Mat colour(12, 16, CV_8UC3);
+      cv::randu(colour, 0, 256);
+      cv::GaussianBlur(colour, colour, cv::Size(5, 5), 0);
+      auto encoded = [](const std::string& ext, const cv::Mat& m, std::vector<int> params = {}) {
+        std::vector<unsigned char> out;
+        cv::imencode(ext, m, out, params);
+        return std::string(out.begin(), out.end());
+      };
+      const std::string jpeg = encoded(".jpg", colour);
+      write_bytes(seed_path("fuzz_image", "colour.jpg"), jpeg);
+      cv::Mat grey;
+      cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+      write_bytes(seed_path("fuzz_image", "grey.jpg"), encoded(".jpg", grey));
+      write_bytes(seed_path("fuzz_image", "progressive.jpg"),
+                  encoded(".jpg", colour, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+      const std::string exif = std::string(
+          "Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0", 32);
+      const std::size_t length = exif.size() + 2;
+      write_bytes(seed_path("fuzz_image", "rotated.jpg"),
+                  jpeg.substr(0, 2) + "\xFF\xE1" + char(length >> 8) + char(length & 255) + exif +
+                      jpeg.substr(2));
+      cv::Mat rgba;
+      cv::cvtColor(colour, rgba, cv::COLOR_BGR2BGRA);
+      write_bytes(seed_path("fuzz_image", "alpha.png"), encoded(".png", rgba));
+    }
 
     write_libsvm(work + "/t.svm", table);
     write_bytes(seed_path("fuzz_text_table", "t.svm"),

@@ -10,3 +10,7 @@ std::string test_assets() {
 std::string spec_file(const std::string& name) {
   return std::string(FG_SOURCE_DIR) + "/data/models/" + name + ".spec";
 }
+
+std::string source_file(const std::string& relative) {
+  return std::string(FG_SOURCE_DIR) + "/" + relative;
+}

@@ -83,6 +83,8 @@ Options parse_option_group(std::vector<const char*> words) {
 
 // The asset location the tests read in place.
 std::string test_assets();
+// A file of this checkout, by its path from the source root.
+std::string source_file(const std::string& relative);
 
 // A model spec shipped in data/models/, by name.
 std::string spec_file(const std::string& name);

@@ -144,7 +144,9 @@ std::optional<ImageInfo> read_image_info(const std::string& b) {
     const bool le = b[0] == 'I';
     auto u16 = [&](std::size_t o) { return le ? le16(p + o) : be16(p + o); };
     auto u32 = [&](std::size_t o) { return le ? le32(p + o) : be32(p + o); };
-    const std::uint32_t ifd = u32(4);
+    if (b.size() < 8) return std::nullopt;
+    // In size_t: an offset near 2^32 must not wrap around in 32 bits.
+    const std::size_t ifd = u32(4);
     if (ifd + 2 > b.size()) return std::nullopt;
     const std::uint32_t count = u16(ifd);
     long long w = -1, h = -1;
@@ -266,6 +268,12 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
   if (damage) damage->clear();
   if (bytes.empty()) {
     problem = "empty file (0 bytes)";
+    return {};
+  }
+  // OpenCV hands a file with "DICM" at byte 128 to GDCM, whose reader
+  // aborts the whole process on some damaged files (found by fuzz_image).
+  if (bytes.size() >= 132 && bytes.compare(128, 4, "DICM") == 0) {
+    problem = "DICOM file: not supported (OpenCV's DICOM reader can abort on damaged ones)";
     return {};
   }
   const auto info = read_image_info(bytes);

@@ -51,6 +51,21 @@ TEST_CASE("image: bad files are problems, not crashes; odd formats are converted
   CHECK(problem.find("exceeds the limit") != std::string::npos);
   // The limit applies to real images too.
   CHECK(load_image(fixture_image(), 1000, problem).empty());
+  // TIFF headers whose first directory lies beyond the file: at 2^32 - 1 (the
+  // offset + 2 wrapped around in 32 bits and was read: a crash, found by
+  // fuzz_image), or missing altogether.
+  for (const std::string& tiff : {std::string("II*\0\xFF\xFF\xFF\xFF\x01\0", 10),
+                                  std::string("II*\0", 4), std::string("MM\0*\0\0\x10\0", 8)}) {
+    CHECK(decode_image(tiff, kDefaultMaxPixels, problem).empty());
+    CHECK(problem.find("not an image OpenCV can decode") != std::string::npos);
+  }
+  // DICOM ("DICM" at byte 128) is refused before OpenCV's GDCM reader sees
+  // it: on this damaged one (found by fuzz_image) GDCM aborts the process.
+  const std::string dicom =
+      read_bytes(source_file("tests/fuzz/regressions/fuzz_image/dicom-gdcm-abort"));
+  REQUIRE(dicom.size() == 185);
+  CHECK(decode_image(dicom, kDefaultMaxPixels, problem).empty());
+  CHECK(problem == "DICOM file: not supported (OpenCV's DICOM reader can abort on damaged ones)");
 
   // Grayscale, 16-bit, alpha: all come out 8-bit BGR.
   cv::Mat gray(5, 6, CV_8UC1, cv::Scalar(77));
