@@ -26,9 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(!img.empty() && img.type() == CV_8UC3);
   if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
-    const cv::Mat reference =
-        cv::imdecode(cv::Mat(1, int(size), CV_8U, const_cast<std::uint8_t*>(data)),
-                     cv::IMREAD_COLOR);
+    const cv::Mat reference = cv::imdecode(
+        cv::Mat(1, int(size), CV_8U, const_cast<std::uint8_t*>(data)), cv::IMREAD_COLOR);
     FUZZ_CHECK(reference.size() == img.size() && cv::norm(reference, img, cv::NORM_INF) == 0);
   }
   return 0;
