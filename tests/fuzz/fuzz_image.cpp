@@ -6,14 +6,6 @@
 #include "finegrain/extract/image.hpp"
 #include "fuzz_util.hpp"
 
-// OpenCV's own limit for the formats whose headers decode_image does not
-// read (it allocates before our pixel limit can refuse): 1 M pixels here,
-// set before OpenCV first reads it, so no input can allocate gigabytes.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "1048576", 1);
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::scratch_dir();  // quiet logging
   const std::string bytes(reinterpret_cast<const char*>(data), size);

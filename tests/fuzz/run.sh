@@ -38,6 +38,10 @@ logs=$build/fuzz-logs
 mkdir -p "$logs"
 
 limits=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=30 -print_final_stats=1)
+# OpenCV's own pixel limit (default 2^30), for the formats whose headers
+# decode_image does not read: OpenCV allocates before our limit can refuse.
+# It reads the variable when it is loaded, so it must be in the environment.
+export OPENCV_IO_MAX_IMAGE_PIXELS=1048576
 extra_for() {
   case $1 in
     fuzz_text_table) echo "-max_len=1024" ;;   # dense rows of up to 2^20 values each
