@@ -218,17 +218,20 @@ int exif_orientation(const unsigned char* d, std::size_t n) {
 
 // Reads the header and starts decompression if the image qualifies. No C++
 // object lives in this frame, so a longjmp from libjpeg skips no destructor.
+// too_large: libjpeg read a size over max_pixels from the header (one that
+// read_image_info could not find), refused before anything allocates it.
 bool start_clean_jpeg(jpeg_decompress_struct& info, JpegErrors& errors, const std::string& bytes,
-                      std::uint64_t max_pixels) {
+                      std::uint64_t max_pixels, bool& too_large) {
   if (setjmp(errors.jump)) return false;
   jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
   jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);
   if (jpeg_read_header(&info, TRUE) != JPEG_HEADER_OK) return false;
+  too_large = max_pixels && std::uint64_t(info.image_width) * info.image_height > max_pixels;
+  if (too_large) return false;
   if (info.jpeg_color_space != JCS_YCbCr || info.num_components != 3) return false;
   for (jpeg_saved_marker_ptr m = info.marker_list; m; m = m->next)
     if (exif_orientation(m->data, m->data_length) != 1) return false;
-  if (max_pixels && std::uint64_t(info.image_width) * info.image_height > max_pixels) return false;
   info.out_color_space = JCS_EXT_BGR;
   return jpeg_start_decompress(&info) && !errors.warned && info.output_components == 3;
 }
@@ -243,7 +246,10 @@ bool read_clean_jpeg(jpeg_decompress_struct& info, JpegErrors& errors, unsigned 
   return jpeg_finish_decompress(&info) && !errors.warned;
 }
 
-cv::Mat decode_clean_jpeg(const std::string& bytes, std::uint64_t max_pixels) {
+// The image, or empty: then `problem` says why if the JPEG is refused (over
+// the pixel limit), or is empty when cv::imdecode should decode it.
+cv::Mat decode_clean_jpeg(const std::string& bytes, std::uint64_t max_pixels,
+                          std::string& problem) {
   jpeg_decompress_struct info;
   JpegErrors errors;
   errors.warned = false;
@@ -252,9 +258,15 @@ cv::Mat decode_clean_jpeg(const std::string& bytes, std::uint64_t max_pixels) {
   errors.manager.emit_message = jpeg_message;
   jpeg_create_decompress(&info);
   cv::Mat img;
-  if (start_clean_jpeg(info, errors, bytes, max_pixels)) {
+  bool too_large = false;
+  if (start_clean_jpeg(info, errors, bytes, max_pixels, too_large)) {
     img.create(static_cast<int>(info.output_height), static_cast<int>(info.output_width), CV_8UC3);
     if (!read_clean_jpeg(info, errors, img.data, img.step)) img.release();
+  } else if (too_large) {
+    const std::uint64_t pixels = std::uint64_t(info.image_width) * info.image_height;
+    problem = cat("JPEG image of ", info.image_width, "x", info.image_height, " = ", pixels,
+                  " pixels exceeds the limit of ", max_pixels,
+                  " (possible decompression bomb; raise it with --max-pixels)");
   }
   jpeg_destroy_decompress(&info);
   return img;
@@ -296,8 +308,8 @@ cv::Mat decode_image(const std::string& bytes, std::uint64_t max_pixels, std::st
     return {};
   }
   if (is_jpeg(bytes)) {
-    cv::Mat clean = decode_clean_jpeg(bytes, max_pixels);
-    if (!clean.empty()) return clean;
+    cv::Mat clean = decode_clean_jpeg(bytes, max_pixels, problem);
+    if (!clean.empty() || !problem.empty()) return clean;
   }
   const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat img;

@@ -59,6 +59,15 @@ TEST_CASE("image: bad files are problems, not crashes; odd formats are converted
     CHECK(decode_image(tiff, kDefaultMaxPixels, problem).empty());
     CHECK(problem.find("not an image OpenCV can decode") != std::string::npos);
   }
+  // A JPEG whose size only libjpeg finds in its header (read_image_info's
+  // marker walk stops at its bad APP1 length; found by fuzz_image): refused
+  // before OpenCV allocates it.
+  const std::string hidden =
+      read_bytes(source_file("tests/fuzz/regressions/fuzz_image/jpeg-size-only-libjpeg-reads"));
+  CHECK(decode_image(hidden, 1 << 20, problem).empty());
+  CHECK(problem ==
+        "JPEG image of 8961x57599 = 516144639 pixels exceeds the limit of 1048576 (possible "
+        "decompression bomb; raise it with --max-pixels)");
   // DICOM ("DICM" at byte 128) is refused before OpenCV's GDCM reader sees
   // it: on this damaged one (found by fuzz_image) GDCM aborts the process.
   const std::string dicom =
