@@ -8,7 +8,7 @@
 // in one run.
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
-//                 [--images N] [--size 224] [--threads N] [--reps 3]
+//                 [--images N] [--size 224] [--threads N] [--reps 3] [--chunk N]
 //                 [--peer bench/peer-torch.py] [--python python3]
 //                 [--pools avgmax,bilinear,...]
 //   bench-extract --pool-costs
@@ -17,11 +17,11 @@
 // Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, the
 // share of the end-to-end wall time spent outside setInput + forward, and the
 // end-to-end rate against the first pooling's (the bare and PyTorch figures
-// are the same on each pooling's line). A pooling is a --pool name,
-// optionally with its second-order norm: bilinear, bilinear:matrix-sqrt,
-// compact-bilinear. --pool-costs times each pooling step alone on one
-// thread, on a ReLU'd random map of fire9's shape (512 x 13 x 13), in CPU ms
-// per image (median).
+// are the same on each pooling's line). On a virtual machine, a pass that
+// lost more than 1 % of its time to the hypervisor (steal) is run again. A pooling is a --pool
+// name, optionally with its second-order norm: bilinear, bilinear:matrix-sqrt, compact-bilinear.
+// --pool-costs times each pooling step alone on one thread, on a ReLU'd random map of fire9's shape
+// (512 x 13 x 13), in CPU ms per image (median).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -195,62 +195,120 @@ double process_cpu_ms() {
   return 1e3 * double(t.tv_sec) + 1e-6 * double(t.tv_nsec);
 }
 
+// Seconds of CPU time the hypervisor gave to other guests ("steal" in
+// /proc/stat, summed over the CPUs); 0 where it cannot be read.
+double steal_seconds() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return 0;
+  unsigned long long user, nice, system, idle, iowait, irq, softirq, steal = 0;
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+                              &system, &idle, &iowait, &irq, &softirq, &steal);
+  std::fclose(f);
+  return got == 8 ? double(steal) / double(sysconf(_SC_CLK_TCK)) : 0;
+}
+
+// A pass on a virtual machine whose host takes the CPUs away for part of it
+// measures the host, not the code: runs `pass` again (up to 4 more times)
+// while more than 1 % of its wall time x CPUs went to steal, and returns the
+// last run's result. `repeated` counts the extra runs.
+int repeated_for_steal = 0;
+template <class F>
+auto unstolen(F&& pass) {
+  const double cpus = double(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  for (int attempt = 0;; ++attempt) {
+    const double s0 = steal_seconds();
+    const auto t0 = Clock::now();
+    auto result = pass();
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (steal_seconds() - s0 <= 0.01 * wall * cpus || attempt == 4) return result;
+    ++repeated_for_steal;
+  }
+}
+
 // Bare passes of both convolutions, the peer's pass and the end-to-end
-// passes (one per pooling, all on the network of --conv auto) alternate `reps`
-// times after one unmeasured pass of each (first-touch memory, thread
-// start-up); the medians are reported, as a shared machine's speed drifts by
-// several percent between passes.
+// passes (one per pooling, all on the network of --conv auto) alternate
+// chunk by chunk (`chunk` images each; the PyTorch peer runs that many per
+// pass), over all images, `reps` times, after one unmeasured pass of each
+// (first-touch memory, thread start-up). A shared machine's speed drifts by
+// several percent within seconds, so the finer the alternation, the more
+// alike the conditions each kind of pass sees. Each kind's rate is its
+// images over its summed time in one rep; the medians over reps are
+// reported.
 Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& wino_net,
                Extractor& own, cv::dnn::Net& own_net, const ModelSpec& spec,
-               const std::vector<std::string>& paths, std::size_t batch, int reps, Peer* peer) {
-  // The same batches, decoded and prepared beforehand for the bare runs.
-  std::vector<PreparedBatch> batches;
-  for (std::size_t i = 0; i < paths.size(); i += batch) {
-    std::vector<cv::Mat> imgs;
-    for (std::size_t k = i; k < std::min(paths.size(), i + batch); ++k) {
-      std::string problem;
-      imgs.push_back(load_image(paths[k], kDefaultMaxPixels, problem));
-      if (!problem.empty()) throw Error(cat(paths[k], ": ", problem));
+               const std::vector<std::string>& paths, std::size_t batch, std::size_t chunk,
+               int reps, Peer* peer) {
+  // The chunks' batches, decoded and prepared beforehand for the bare runs.
+  std::vector<std::vector<std::size_t>> chunks;  // image indexes
+  std::vector<std::vector<PreparedBatch>> batches;
+  for (std::size_t c = 0; c < paths.size(); c += chunk) {
+    const std::size_t end = std::min(paths.size(), c + chunk);
+    chunks.emplace_back();
+    batches.emplace_back();
+    for (std::size_t i = c; i < end; i += batch) {
+      std::vector<cv::Mat> imgs;
+      for (std::size_t k = i; k < std::min(end, i + batch); ++k) {
+        std::string problem;
+        imgs.push_back(load_image(paths[k], kDefaultMaxPixels, problem));
+        if (!problem.empty()) throw Error(cat(paths[k], ": ", problem));
+        chunks.back().push_back(k);
+      }
+      batches.back().push_back(wino.prepare(imgs));
     }
-    batches.push_back(wino.prepare(imgs));
   }
   std::vector<cv::Mat> outs;
-  // Images/s of wall time, and CPU ms per image in `cpu_ms`: the CPU time
+  // Seconds of wall time, and process CPU ms in `cpu_ms`: the CPU time
   // counts only this process's work, so on a loaded machine it moves less
   // (with --threads 1 it is the work itself; with more, idle pool threads
   // spinning count too).
-  auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net, std::vector<double>* cpu_ms = nullptr) {
+  auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net, std::size_t c, double* cpu_ms) {
     const auto t0 = Clock::now();
     const double c0 = process_cpu_ms();
-    for (const auto& b : batches) {
+    for (const auto& b : batches[c]) {
       net.setInput(b.blobs[0], spec.input);
       net.forward(outs, ex.layer_nodes());
     }
-    if (cpu_ms) cpu_ms->push_back((process_cpu_ms() - c0) / double(paths.size()));
-    return double(paths.size()) / std::chrono::duration<double>(Clock::now() - t0).count();
+    *cpu_ms = process_cpu_ms() - c0;
+    return std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  std::vector<std::size_t> todo(paths.size());
-  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   double checksum = 0;
-  auto e2e_pass = [&](Extractor& ex) {
+  auto e2e_pass = [&](Extractor& ex, std::size_t c) {
     return extract_files(
-        ex, paths, todo, batch, [&](std::size_t, const float* row) { checksum += row[0]; },
+        ex, paths, chunks[c], batch, [&](std::size_t, const float* row) { checksum += row[0]; },
         [&](std::size_t i, const std::string& p) { throw Error(cat(paths[i], ": ", p)); });
   };
-  bare_pass(wino, wino_net);
-  bare_pass(own, own_net);
-  for (auto& ex : poolings) e2e_pass(ex);
+  double cpu = 0;
+  bare_pass(wino, wino_net, 0, &cpu);
+  bare_pass(own, own_net, 0, &cpu);
+  for (auto& ex : poolings) e2e_pass(ex, 0);
   const std::size_t m = poolings.size();
+  const double n = double(paths.size());
   std::vector<double> w, o, t, w_cpu, o_cpu;
   std::vector<std::vector<double>> e2e(m), outside(m);
   for (int r = 0; r < reps; ++r) {
-    w.push_back(bare_pass(wino, wino_net, &w_cpu));
-    o.push_back(bare_pass(own, own_net, &o_cpu));
-    if (peer) t.push_back(peer->pass());
+    double ws = 0, os = 0, ts = 0, wc = 0, oc = 0;
+    std::vector<double> es(m), fs(m);
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+      const double images = double(chunks[c].size());
+      ws += unstolen([&] { return bare_pass(wino, wino_net, c, &cpu); });
+      wc += cpu;
+      os += unstolen([&] { return bare_pass(own, own_net, c, &cpu); });
+      oc += cpu;
+      if (peer) ts += images / unstolen([&] { return peer->pass(); });
+      for (std::size_t k = 0; k < m; ++k) {
+        const PipelineStats st = unstolen([&] { return e2e_pass(poolings[k], c); });
+        es[k] += st.seconds;
+        fs[k] += st.forward_seconds;
+      }
+    }
+    w.push_back(n / ws);
+    o.push_back(n / os);
+    if (peer) t.push_back(n / ts);
+    w_cpu.push_back(wc / n);
+    o_cpu.push_back(oc / n);
     for (std::size_t k = 0; k < m; ++k) {
-      const PipelineStats st = e2e_pass(poolings[k]);
-      e2e[k].push_back(double(st.images) / st.seconds);
-      outside[k].push_back(1.0 - st.forward_seconds / st.seconds);
+      e2e[k].push_back(n / es[k]);
+      outside[k].push_back(1.0 - fs[k] / es[k]);
     }
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
@@ -344,7 +402,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> models{"vgg16", "squeezenet"};
     std::vector<int> batch_sizes{1, 2, 4, 8, 16};
     std::vector<std::string> pools{"avgmax"};
-    int images = 0, size = 224, threads = 0, reps = 3;
+    int images = 0, size = 224, threads = 0, reps = 3, chunk = 0;
     bool costs = false;
     std::string peer_script, python = "python3";
     for (int i = 1; i < argc; ++i) {
@@ -367,6 +425,8 @@ int main(int argc, char** argv) {
         size = std::atoi(next().c_str());
       else if (a == "--threads")
         threads = std::atoi(next().c_str());
+      else if (a == "--chunk")
+        chunk = std::max(1, std::atoi(next().c_str()));
       else if (a == "--reps")
         reps = std::max(1, std::atoi(next().c_str()));
       else if (a == "--peer")
@@ -376,7 +436,8 @@ int main(int argc, char** argv) {
       else if (a == "-h" || a == "--help") {
         std::printf(
             "usage: bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16] [--images N] "
-            "[--size 224] [--threads N] [--reps 3] [--peer bench/peer-torch.py] [--python "
+            "[--size 224] [--threads N] [--reps 3] [--chunk N] [--peer bench/peer-torch.py] "
+            "[--python "
             "python3] [--pools avgmax,bilinear]\n"
             "       bench-extract --pool-costs [--reps 15]\n");
         return 0;
@@ -405,8 +466,10 @@ int main(int argc, char** argv) {
 
     std::printf(
         "# bench-extract: %d threads (OpenCV), input %dx%d, JPEGs from flowers12, "
-        "median of %d interleaved passes; Winograd kernels: %s\n",
-        cv::getNumThreads(), size, size, reps, to_string(best_winograd_isa()).c_str());
+        "median of %d reps of passes interleaved %s; Winograd kernels: %s\n",
+        cv::getNumThreads(), size, size, reps,
+        chunk > 0 ? cat("every ", chunk, " images").c_str() : "over all images",
+        to_string(best_winograd_isa()).c_str());
     std::printf(
         "# bare = setInput + forward on prepared blobs; e2e = fg-extract's pipeline (decode, "
         "resize, "
@@ -468,11 +531,13 @@ int main(int argc, char** argv) {
       }
       std::vector<std::string> paths(
           all.begin(), all.begin() + std::min<std::size_t>(all.size(), std::size_t(n)));
+      const std::size_t chunk_images =
+          chunk > 0 ? std::min(std::size_t(chunk), paths.size()) : paths.size();
       for (int b : batch_sizes) {
         std::unique_ptr<Peer> peer;
         if (!peer_script.empty()) {
           peer = std::make_unique<Peer>(python, peer_script, m, b, size, cv::getNumThreads(),
-                                        int(paths.size()));
+                                        int(chunk_images));
           if (!peer->ok()) {
             std::printf("# PyTorch peer skipped: %s\n", peer->status().c_str());
             peer_script.clear();
@@ -480,7 +545,7 @@ int main(int argc, char** argv) {
           }
         }
         const Result r = measure(poolings, wino, wino_net, own, own_net, spec, paths,
-                                 std::size_t(b), reps, peer.get());
+                                 std::size_t(b), chunk_images, reps, peer.get());
         const double auto_bare = auto_conv == ConvImpl::winograd ? r.wino_ips : r.opencv_ips;
         auto ratio = [](double a, double b) {
           return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
@@ -498,6 +563,8 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
       }
     }
+    std::printf("# %d passes run again: more than 1%% of their time went to steal\n",
+                repeated_for_steal);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench-extract: error: %s\n", e.what());

@@ -18,9 +18,11 @@ PEER=(--peer "$(dirname "$0")/peer-torch.py" --python "$PYTHON")
 # VGG16 passes take several seconds each: three batch sizes per side.
 "$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --images 16 --reps 3 "${PEER[@]}"
 "$BUILD/bench-extract" --models vgg16 --batches 1,4,16 --images 16 --size 448 --reps 3 "${PEER[@]}"
-"$BUILD/bench-extract" --models squeezenet --batches 1,2,4,8,16 --reps 3 "${PEER[@]}"
+# SqueezeNet's passes alternate every 96 images (about a second each): the
+# machine's speed drifts less between neighbours than between whole passes.
+"$BUILD/bench-extract" --models squeezenet --batches 1,2,4,8,16 --chunk 96 --reps 3 "${PEER[@]}"
 # Second-order pooling against avgmax on the same images, passes interleaved.
-"$BUILD/bench-extract" --models squeezenet --batches 8 --reps 3 \
+"$BUILD/bench-extract" --models squeezenet --batches 8 --chunk 96 --reps 3 \
   --pools avgmax,bilinear,bilinear:matrix-sqrt,compact-bilinear
 
 # Peers from scikit-learn (Debian: python3-sklearn, on OpenBLAS with
