@@ -145,6 +145,7 @@ class Peer {
     if (pid_ > 0) waitpid(pid_, nullptr, 0);
   }
   bool ok() const { return ok_; }
+  pid_t pid() const { return pid_; }
   const std::string& status() const { return status_; }
   double pass() {
     std::fputs("pass\n", in_);
@@ -189,12 +190,6 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-double process_cpu_ms() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return 1e3 * double(t.tv_sec) + 1e-6 * double(t.tv_nsec);
-}
-
 // Seconds of CPU time the hypervisor gave to other guests ("steal" in
 // /proc/stat, summed over the CPUs); 0 where it cannot be read.
 double steal_seconds() {
@@ -207,15 +202,43 @@ double steal_seconds() {
   return got == 8 ? double(steal) / double(sysconf(_SC_CLK_TCK)) : 0;
 }
 
-// A pass on a virtual machine whose host takes the CPUs away for part of it
-// measures the host, not the code: runs `pass` again (up to 4 more times)
-// while more than 1 % of its wall time x CPUs went to steal, and returns the
-// last run's result. `repeated` counts the extra runs.
+// CPU seconds used so far by all threads of process `pid` (0: this one).
+double process_cpu_seconds(pid_t pid) {
+  clockid_t clock = CLOCK_PROCESS_CPUTIME_ID;
+  if (pid > 0 && clock_getcpuclockid(pid, &clock) != 0) return 0;
+  timespec t;
+  if (clock_gettime(clock, &t) != 0) return 0;
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+// Waits (at most 2 s) until this process and `peer` (0: none) used less
+// than 2 ms of CPU in 20 ms between them. Thread pools keep spinning for a
+// while after their work ends — PyTorch's OpenMP threads took ~0.1 s of CPU
+// after each pass, about 5 % of the SqueezeNet pass that came next — so
+// without the wait one side's pass pays for the other's.
+void wait_until_quiet(pid_t peer) {
+  const auto give_up = Clock::now() + std::chrono::seconds(2);
+  auto used = [&] { return process_cpu_seconds(0) + (peer > 0 ? process_cpu_seconds(peer) : 0); };
+  double before = used();
+  while (Clock::now() < give_up) {
+    usleep(20000);
+    const double now = used();
+    if (now - before < 0.002) return;
+    before = now;
+  }
+}
+
+// Runs one timed pass once both processes are quiet. A pass on a virtual
+// machine whose host takes the CPUs away for part of it measures the host,
+// not the code: `pass` runs again (up to 4 more times) while more than 1 %
+// of its wall time x CPUs went to steal; the last run's result is returned.
+// `repeated_for_steal` counts the extra runs.
 int repeated_for_steal = 0;
 template <class F>
-auto unstolen(F&& pass) {
+auto timed_pass(pid_t peer, F&& pass) {
   const double cpus = double(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   for (int attempt = 0;; ++attempt) {
+    wait_until_quiet(peer);
     const double s0 = steal_seconds();
     const auto t0 = Clock::now();
     auto result = pass();
@@ -263,12 +286,12 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
   // spinning count too).
   auto bare_pass = [&](Extractor& ex, cv::dnn::Net& net, std::size_t c, double* cpu_ms) {
     const auto t0 = Clock::now();
-    const double c0 = process_cpu_ms();
+    const double c0 = process_cpu_seconds(0);
     for (const auto& b : batches[c]) {
       net.setInput(b.blobs[0], spec.input);
       net.forward(outs, ex.layer_nodes());
     }
-    *cpu_ms = process_cpu_ms() - c0;
+    *cpu_ms = 1e3 * (process_cpu_seconds(0) - c0);
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
   double checksum = 0;
@@ -283,6 +306,7 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
   for (auto& ex : poolings) e2e_pass(ex, 0);
   const std::size_t m = poolings.size();
   const double n = double(paths.size());
+  const pid_t peer_pid = peer ? peer->pid() : 0;
   std::vector<double> w, o, t, w_cpu, o_cpu;
   std::vector<std::vector<double>> e2e(m), outside(m);
   for (int r = 0; r < reps; ++r) {
@@ -290,13 +314,13 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
     std::vector<double> es(m), fs(m);
     for (std::size_t c = 0; c < chunks.size(); ++c) {
       const double images = double(chunks[c].size());
-      ws += unstolen([&] { return bare_pass(wino, wino_net, c, &cpu); });
+      ws += timed_pass(peer_pid, [&] { return bare_pass(wino, wino_net, c, &cpu); });
       wc += cpu;
-      os += unstolen([&] { return bare_pass(own, own_net, c, &cpu); });
+      os += timed_pass(peer_pid, [&] { return bare_pass(own, own_net, c, &cpu); });
       oc += cpu;
-      if (peer) ts += images / unstolen([&] { return peer->pass(); });
+      if (peer) ts += images / timed_pass(peer_pid, [&] { return peer->pass(); });
       for (std::size_t k = 0; k < m; ++k) {
-        const PipelineStats st = unstolen([&] { return e2e_pass(poolings[k], c); });
+        const PipelineStats st = timed_pass(peer_pid, [&] { return e2e_pass(poolings[k], c); });
         es[k] += st.seconds;
         fs[k] += st.forward_seconds;
       }
