@@ -11,8 +11,18 @@
 
 namespace fg {
 
-// Pipelined extraction over image files: a producer thread decodes and
-// prepares batch k+1 while the network runs batch k. Results arrive in
+// Where the images are decoded and prepared. beside_forwards: a producer
+// thread works ahead while the network runs, on the cores the network
+// leaves free. between_forwards: a few batches' images at once on the
+// network's own threads, between forwards (no thread then takes a core from
+// a forward in mid-layer). automatic: between_forwards when the network's
+// threads (cv::getNumThreads()) take every CPU this process may use, else
+// beside_forwards. Both give the same results.
+enum class Decoding { automatic, beside_forwards, between_forwards };
+Decoding resolve_decoding(Decoding d);
+
+// Extraction over image files, decoding and preparing images while or
+// between the network's forward passes (`decoding`). Results arrive in
 // index order on the calling thread: on_rows(index, rows) with
 // rows_per_image x dim floats, or on_skip(index, problem) for an image that
 // could not be used. `todo` lists the indexes into `paths` to process.
@@ -30,6 +40,7 @@ PipelineStats extract_files(Extractor& extractor, const std::vector<std::string>
                             const std::function<void(std::size_t, const float*)>& on_rows,
                             const std::function<void(std::size_t, const std::string&)>& on_skip,
                             const std::function<void(std::size_t)>& on_progress = {},
-                            OnCorrupt on_corrupt = OnCorrupt::warn);
+                            OnCorrupt on_corrupt = OnCorrupt::warn,
+                            Decoding decoding = Decoding::automatic);
 
 }  // namespace fg

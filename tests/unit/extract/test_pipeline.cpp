@@ -7,6 +7,10 @@
 #include <fstream>
 #include <numeric>
 
+#include <sched.h>
+
+#include <opencv2/core.hpp>
+
 #include "finegrain/core/common.hpp"
 #include "finegrain/extract/pipeline.hpp"
 #include "test_util.hpp"
@@ -34,15 +38,31 @@ TEST_CASE("pipeline: gives every batch size the same rows, in order, and reports
   std::vector<std::vector<float>> reference;
   for (std::size_t batch : {1, 3, 8, 32}) {
     CAPTURE(batch);
-    std::vector<std::vector<float>> rows;
-    std::vector<std::size_t> order, skipped;
+    std::vector<std::vector<float>> rows, between;
+    std::vector<std::size_t> order, skipped, between_order, between_skipped;
     const PipelineStats st = extract_files(
         ex, paths, todo, batch,
         [&](std::size_t i, const float* row) {
           order.push_back(i);
           rows.emplace_back(row, row + ex.dim());
         },
-        [&](std::size_t i, const std::string&) { skipped.push_back(i); });
+        [&](std::size_t i, const std::string&) { skipped.push_back(i); }, {}, OnCorrupt::warn,
+        Decoding::beside_forwards);
+    // Decoding between the forwards gives the same bits: the same batches
+    // go through the same network.
+    const PipelineStats st2 = extract_files(
+        ex, paths, todo, batch,
+        [&](std::size_t i, const float* row) {
+          between_order.push_back(i);
+          between.emplace_back(row, row + ex.dim());
+        },
+        [&](std::size_t i, const std::string&) { between_skipped.push_back(i); }, {},
+        OnCorrupt::warn, Decoding::between_forwards);
+    CHECK(between == rows);
+    CHECK(between_order == order);
+    CHECK(between_skipped == skipped);
+    CHECK(st2.images == st.images);
+    CHECK(st2.skipped == st.skipped);
     CHECK(st.images == 19);
     CHECK(st.skipped == 1);
     CHECK(skipped == std::vector<std::size_t>{7});
@@ -65,11 +85,28 @@ TEST_CASE("pipeline: gives every batch size the same rows, in order, and reports
     CHECK(worst <= 3e-6 * scale);
   }
   // An error thrown by the consumer stops the producer and propagates.
-  CHECK_THROWS_WITH(extract_files(
-                        ex, paths, todo, 1,
-                        [](std::size_t i, const float*) {
-                          if (i == 3) throw Error("stop here");
-                        },
-                        [](std::size_t, const std::string&) {}),
-                    "stop here");
+  for (Decoding d : {Decoding::beside_forwards, Decoding::between_forwards})
+    CHECK_THROWS_WITH(extract_files(
+                          ex, paths, todo, 1,
+                          [](std::size_t i, const float*) {
+                            if (i == 3) throw Error("stop here");
+                          },
+                          [](std::size_t, const std::string&) {}, {}, OnCorrupt::warn, d),
+                      "stop here");
+}
+
+TEST_CASE("pipeline: decodes between forwards when the network takes every usable CPU") {
+  const int threads = cv::getNumThreads();
+  cpu_set_t allowed;
+  REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  const int cpus = CPU_COUNT(&allowed);
+  CHECK(resolve_decoding(Decoding::beside_forwards) == Decoding::beside_forwards);
+  CHECK(resolve_decoding(Decoding::between_forwards) == Decoding::between_forwards);
+  cv::setNumThreads(cpus);
+  CHECK(resolve_decoding(Decoding::automatic) == Decoding::between_forwards);
+  if (cpus > 1) {  // a core left free: a producer thread beside the network
+    cv::setNumThreads(cpus - 1);
+    CHECK(resolve_decoding(Decoding::automatic) == Decoding::beside_forwards);
+  }
+  cv::setNumThreads(threads);
 }
