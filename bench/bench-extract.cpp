@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -251,12 +252,11 @@ auto timed_pass(pid_t peer, F&& pass) {
 // Bare passes of both convolutions, the peer's pass and the end-to-end
 // passes (one per pooling, all on the network of --conv auto) alternate
 // chunk by chunk (`chunk` images each; the PyTorch peer runs that many per
-// pass), over all images, `reps` times, after one unmeasured pass of each
-// (first-touch memory, thread start-up). A shared machine's speed drifts by
-// several percent within seconds, so the finer the alternation, the more
-// alike the conditions each kind of pass sees. Each kind's rate is its
-// images over its summed time in one rep; the medians over reps are
-// reported.
+// pass; their order turning by one per chunk), over all images, `reps` times, after one unmeasured
+// pass of each (first-touch memory, thread start-up). A shared machine's speed drifts by several
+// percent within seconds, so the finer the alternation, the more alike the conditions each kind of
+// pass sees. Each kind's rate is its images over its summed time in one rep; the medians over reps
+// are reported.
 Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& wino_net,
                Extractor& own, cv::dnn::Net& own_net, const ModelSpec& spec,
                const std::vector<std::string>& paths, std::size_t batch, std::size_t chunk,
@@ -314,16 +314,27 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
     std::vector<double> es(m), fs(m);
     for (std::size_t c = 0; c < chunks.size(); ++c) {
       const double images = double(chunks[c].size());
-      ws += timed_pass(peer_pid, [&] { return bare_pass(wino, wino_net, c, &cpu); });
-      wc += cpu;
-      os += timed_pass(peer_pid, [&] { return bare_pass(own, own_net, c, &cpu); });
-      oc += cpu;
-      if (peer) ts += images / timed_pass(peer_pid, [&] { return peer->pass(); });
-      for (std::size_t k = 0; k < m; ++k) {
-        const PipelineStats st = timed_pass(peer_pid, [&] { return e2e_pass(poolings[k], c); });
-        es[k] += st.seconds;
-        fs[k] += st.forward_seconds;
-      }
+      std::vector<std::function<void()>> kinds;
+      kinds.push_back([&] {
+        ws += timed_pass(peer_pid, [&] { return bare_pass(wino, wino_net, c, &cpu); });
+        wc += cpu;
+      });
+      kinds.push_back([&] {
+        os += timed_pass(peer_pid, [&] { return bare_pass(own, own_net, c, &cpu); });
+        oc += cpu;
+      });
+      if (peer)
+        kinds.push_back([&] { ts += images / timed_pass(peer_pid, [&] { return peer->pass(); }); });
+      for (std::size_t k = 0; k < m; ++k)
+        kinds.push_back([&, k] {
+          const PipelineStats st = timed_pass(peer_pid, [&] { return e2e_pass(poolings[k], c); });
+          es[k] += st.seconds;
+          fs[k] += st.forward_seconds;
+        });
+      // The order turns by one kind per chunk, so that no kind always runs
+      // right after the same other one (whatever a pass leaves behind —
+      // caches, clocks — falls on every kind alike).
+      for (std::size_t j = 0; j < kinds.size(); ++j) kinds[(j + c) % kinds.size()]();
     }
     w.push_back(n / ws);
     o.push_back(n / os);
