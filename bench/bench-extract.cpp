@@ -251,12 +251,13 @@ auto timed_pass(pid_t peer, F&& pass) {
 
 // Bare passes of both convolutions, the peer's pass and the end-to-end
 // passes (one per pooling, all on the network of --conv auto) alternate
-// chunk by chunk (`chunk` images each; the PyTorch peer runs that many per
-// pass; their order turning by one per chunk), over all images, `reps` times, after one unmeasured
-// pass of each (first-touch memory, thread start-up). A shared machine's speed drifts by several
-// percent within seconds, so the finer the alternation, the more alike the conditions each kind of
-// pass sees. Each kind's rate is its images over its summed time in one rep; the medians over reps
-// are reported.
+// chunk by chunk (`chunk` images each, the PyTorch peer's pass too; the
+// order turns by one per chunk), over all images, `reps` times, after one
+// unmeasured pass of each (first-touch memory, thread start-up). A shared
+// machine's speed drifts by several percent within seconds, so the finer
+// the alternation, the more alike the conditions each kind of pass sees.
+// Each kind's rate is its images over its summed time in one rep; the
+// medians over reps are reported.
 Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& wino_net,
                Extractor& own, cv::dnn::Net& own_net, const ModelSpec& spec,
                const std::vector<std::string>& paths, std::size_t batch, std::size_t chunk,
