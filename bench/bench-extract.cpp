@@ -14,7 +14,8 @@
 //   bench-extract --pool-costs
 //
 // Prints one line per (model, batch, pooling): the four images/s, the ratios
-// Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare, the
+// Winograd/OpenCV, bare/PyTorch and end-to-end/PyTorch, end-to-end/bare (as
+// a ratio of the rates, and as the median of chunk-by-chunk pairs), the
 // share of the end-to-end wall time spent outside setInput + forward, and the
 // end-to-end rate against the first pooling's (the bare and PyTorch figures
 // are the same on each pooling's line). On a virtual machine, a pass that
@@ -182,6 +183,11 @@ struct Result {
   double wino_ips = 0, opencv_ips = 0, torch_ips = 0;
   double wino_cpu_ms = 0, opencv_cpu_ms = 0;   // process CPU time per image of the bare passes
   std::vector<double> e2e_ips, outside_share;  // per pooling
+  // Per pooling: the median over all chunks and reps of the chunk's bare
+  // time (of --conv auto's convolution) over its end-to-end time. Each pair
+  // ran within seconds on the same images, so a burst of load that falls on
+  // one pass moves one pair, not the figure.
+  std::vector<double> e2e_per_bare_paired;
 };
 
 double median(std::vector<double> v) {
@@ -261,7 +267,7 @@ auto timed_pass(pid_t peer, F&& pass) {
 Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& wino_net,
                Extractor& own, cv::dnn::Net& own_net, const ModelSpec& spec,
                const std::vector<std::string>& paths, std::size_t batch, std::size_t chunk,
-               int reps, Peer* peer) {
+               int reps, Peer* peer, ConvImpl auto_conv) {
   // The chunks' batches, decoded and prepared beforehand for the bare runs.
   std::vector<std::vector<std::size_t>> chunks;  // image indexes
   std::vector<std::vector<PreparedBatch>> batches;
@@ -309,19 +315,23 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
   const double n = double(paths.size());
   const pid_t peer_pid = peer ? peer->pid() : 0;
   std::vector<double> w, o, t, w_cpu, o_cpu;
-  std::vector<std::vector<double>> e2e(m), outside(m);
+  std::vector<std::vector<double>> e2e(m), outside(m), paired(m);
   for (int r = 0; r < reps; ++r) {
     double ws = 0, os = 0, ts = 0, wc = 0, oc = 0;
     std::vector<double> es(m), fs(m);
     for (std::size_t c = 0; c < chunks.size(); ++c) {
       const double images = double(chunks[c].size());
+      double wino_s = 0, own_s = 0;  // this chunk's bare passes
+      std::vector<double> e2e_s(m);  // and end-to-end ones
       std::vector<std::function<void()>> kinds;
       kinds.push_back([&] {
-        ws += timed_pass(peer_pid, [&] { return bare_pass(wino, wino_net, c, &cpu); });
+        wino_s = timed_pass(peer_pid, [&] { return bare_pass(wino, wino_net, c, &cpu); });
+        ws += wino_s;
         wc += cpu;
       });
       kinds.push_back([&] {
-        os += timed_pass(peer_pid, [&] { return bare_pass(own, own_net, c, &cpu); });
+        own_s = timed_pass(peer_pid, [&] { return bare_pass(own, own_net, c, &cpu); });
+        os += own_s;
         oc += cpu;
       });
       if (peer)
@@ -329,6 +339,7 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
       for (std::size_t k = 0; k < m; ++k)
         kinds.push_back([&, k] {
           const PipelineStats st = timed_pass(peer_pid, [&] { return e2e_pass(poolings[k], c); });
+          e2e_s[k] = st.seconds;
           es[k] += st.seconds;
           fs[k] += st.forward_seconds;
         });
@@ -336,6 +347,8 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
       // right after the same other one (whatever a pass leaves behind —
       // caches, clocks — falls on every kind alike).
       for (std::size_t j = 0; j < kinds.size(); ++j) kinds[(j + c) % kinds.size()]();
+      const double auto_bare_s = auto_conv == ConvImpl::winograd ? wino_s : own_s;
+      for (std::size_t k = 0; k < m; ++k) paired[k].push_back(auto_bare_s / e2e_s[k]);
     }
     w.push_back(n / ws);
     o.push_back(n / os);
@@ -348,10 +361,11 @@ Result measure(std::vector<Extractor>& poolings, Extractor& wino, cv::dnn::Net& 
     }
   }
   if (!(checksum == checksum)) std::printf("(nan)\n");
-  Result result{median(w), median(o), median(t), median(w_cpu), median(o_cpu), {}, {}};
+  Result result{median(w), median(o), median(t), median(w_cpu), median(o_cpu), {}, {}, {}};
   for (std::size_t k = 0; k < m; ++k) {
     result.e2e_ips.push_back(median(e2e[k]));
     result.outside_share.push_back(median(outside[k]));
+    result.e2e_per_bare_paired.push_back(median(paired[k]));
   }
   return result;
 }
@@ -516,10 +530,13 @@ int main(int argc, char** argv) {
         "# cpu w, cpu o = process CPU ms per image of the bare Winograd and OpenCV-conv passes "
         "(less exposed to other processes' load than images/s); cpu o/w = their ratio (> 1: "
         "Winograd needs less CPU)\n");
-    std::printf("%-10s %5s %6s %-22s %10s %10s %10s %10s %9s %9s %9s %8s %8s %8s %8s %8s %8s\n",
+    std::printf(
+        "# e2e/bare = the e2e rate over the bare one (of the medians); paired = the median over "
+        "all chunks and reps of each chunk's bare time over its e2e time (passes seconds apart)\n");
+    std::printf("%-10s %5s %6s %-22s %10s %10s %10s %10s %9s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n",
                 "model", "batch", "images", "pooling", "winograd", "opencv", "torch", "e2e",
-                "wino/ocv", "bare/pt", "e2e/pt", "e2e/bare", "outside", "vs first", "cpu w",
-                "cpu o", "cpu o/w");
+                "wino/ocv", "bare/pt", "e2e/pt", "e2e/bare", "paired", "outside", "vs first",
+                "cpu w", "cpu o", "cpu o/w");
     for (const auto& m : models) {
       ModelSpec spec;
       int n = images;
@@ -581,7 +598,7 @@ int main(int argc, char** argv) {
           }
         }
         const Result r = measure(poolings, wino, wino_net, own, own_net, spec, paths,
-                                 std::size_t(b), chunk_images, reps, peer.get());
+                                 std::size_t(b), chunk_images, reps, peer.get(), auto_conv);
         const double auto_bare = auto_conv == ConvImpl::winograd ? r.wino_ips : r.opencv_ips;
         auto ratio = [](double a, double b) {
           return b > 0 ? cat(fixed(a / b, 2), "x") : std::string("-");
@@ -589,13 +606,14 @@ int main(int argc, char** argv) {
         for (std::size_t k = 0; k < pools.size(); ++k)
           std::printf(
               "%-10s %5d %6zu %-22s %10.2f %10.2f %10s %10.2f %9s %9s %9s %7.1f%% %7.1f%% "
-              "%7.1f%% %8.1f %8.1f %7.2fx\n",
+              "%7.1f%% %7.1f%% %8.1f %8.1f %7.2fx\n",
               m.c_str(), b, paths.size(), pools[k].c_str(), r.wino_ips, r.opencv_ips,
               r.torch_ips > 0 ? fixed(r.torch_ips, 2).c_str() : "-", r.e2e_ips[k],
               ratio(r.wino_ips, r.opencv_ips).c_str(), ratio(r.wino_ips, r.torch_ips).c_str(),
               ratio(r.e2e_ips[k], r.torch_ips).c_str(), 100.0 * r.e2e_ips[k] / auto_bare,
-              100.0 * r.outside_share[k], 100.0 * r.e2e_ips[k] / r.e2e_ips[0], r.wino_cpu_ms,
-              r.opencv_cpu_ms, r.wino_cpu_ms > 0 ? r.opencv_cpu_ms / r.wino_cpu_ms : 0.0);
+              100.0 * r.e2e_per_bare_paired[k], 100.0 * r.outside_share[k],
+              100.0 * r.e2e_ips[k] / r.e2e_ips[0], r.wino_cpu_ms, r.opencv_cpu_ms,
+              r.wino_cpu_ms > 0 ? r.opencv_cpu_ms / r.wino_cpu_ms : 0.0);
         std::fflush(stdout);
       }
     }
