@@ -3,9 +3,9 @@
 // weights: no download) and the real SqueezeNet 1.1, at batch 1..16: the
 // bare net.forward() with Winograd and with OpenCV's own convolution, the
 // PyTorch CPU peer (bench/peer-torch.py, same topology, batch, size and
-// threads), and fg-extract's pipeline end to end (decode + preprocess in the
-// producer thread, forward, pooling) for each pooling asked, all interleaved
-// in one run.
+// threads), and fg-extract's pipeline end to end (decode + preprocess,
+// forward, pooling; extract_files as fg-extract runs it) for each pooling
+// asked, all interleaved in one run.
 //
 //   bench-extract [--models vgg16,squeezenet] [--batches 1,2,4,8,16]
 //                 [--images N] [--size 224] [--threads N] [--reps 3] [--chunk N]
