@@ -196,14 +196,20 @@ void jpeg_message(j_common_ptr info, int level) {
 }
 
 // The EXIF orientation in an APP1 segment: 1 (as stored) when the segment
-// is not EXIF or has no orientation tag, 0 when it cannot be read.
+// is not EXIF or has no orientation tag, 0 when it cannot be read or when
+// OpenCV might read it otherwise (then cv::imdecode decides).
 int exif_orientation(const unsigned char* d, std::size_t n) {
-  if (n < 6 || std::memcmp(d, "Exif\0\0", 6) != 0) return 1;
+  if (n < 6) return 1;
+  const bool exif = std::memcmp(d, "Exif\0\0", 6) == 0;
   const unsigned char* tiff = d + 6;
   n -= 6;
-  if (n < 8) return 0;
-  const bool little = tiff[0] == 'I' && tiff[1] == 'I';
-  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 0;
+  const bool little = n >= 2 && tiff[0] == 'I' && tiff[1] == 'I';
+  const bool big = n >= 2 && tiff[0] == 'M' && tiff[1] == 'M';
+  // OpenCV reads a TIFF header after the first 6 bytes of an APP1 segment
+  // without checking that they say "Exif" (a fuzzed "Exib" segment was
+  // rotated): such a segment is left to it.
+  if (!exif) return little || big ? 0 : 1;
+  if (n < 8 || !(little || big)) return 0;
   auto u16 = [&](std::size_t at) { return little ? le16(tiff + at) : be16(tiff + at); };
   const std::size_t ifd = little ? le32(tiff + 4) : be32(tiff + 4);
   if (ifd > n - 2) return 0;

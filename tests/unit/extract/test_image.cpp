@@ -192,13 +192,14 @@ cv::Mat reference_decode(const std::string& bytes) {
 }
 
 // An APP1 EXIF segment (big-endian TIFF, one IFD entry: orientation) put
-// right after the JPEG's SOI marker.
-std::string with_orientation(const std::string& jpeg, int orientation) {
+// right after the JPEG's SOI marker; `prefix` is its first 6 bytes.
+std::string with_orientation(const std::string& jpeg, int orientation,
+                             const std::string& prefix = std::string("Exif\0\0", 6)) {
   const std::string tiff = std::string("MM\0*\0\0\0\x08", 8) + std::string("\0\x01", 2) +
                            std::string("\x01\x12\0\x03\0\0\0\x01", 8) +
                            std::string{'\0', char(orientation), '\0', '\0'} +
                            std::string("\0\0\0\0", 4);
-  const std::string body = std::string("Exif\0\0", 6) + tiff;
+  const std::string body = prefix + tiff;
   const std::size_t length = body.size() + 2;
   const std::string segment = std::string("\xFF\xE1", 2) + char(length >> 8) + char(length & 255);
   return jpeg.substr(0, 2) + segment + body + jpeg.substr(2);
@@ -249,6 +250,17 @@ TEST_CASE("image: JPEGs decode to exactly cv::imdecode's pixels, rotated and gre
     } else {
       CHECK(cv::norm(ours, stored, cv::NORM_INF) == 0);
     }
+  }
+  // OpenCV rotates by a TIFF header after any 6 bytes (found by fuzz_image:
+  // an "Exib" segment); ours must follow it.
+  for (const char* prefix : {"Exib\0\0", "http:/"}) {
+    CAPTURE(prefix);
+    const std::string tagged = with_orientation(jpeg, 6, std::string(prefix, 6));
+    const cv::Mat ours = decode_image(tagged, kDefaultMaxPixels, problem);
+    const cv::Mat theirs = reference_decode(tagged);
+    REQUIRE(problem.empty());
+    REQUIRE(ours.size() == theirs.size());
+    CHECK(cv::norm(ours, theirs, cv::NORM_INF) == 0);
   }
 
   // A greyscale JPEG comes out BGR with equal channels.
