@@ -7,6 +7,10 @@ export FINEGRAIN_ASSETS=${FINEGRAIN_ASSETS:-$(cd "$(dirname "$0")/../.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fg-bench-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export TMPDIR=$TMP
+# OpenBLAS's kernels as OpenBLAS picks them for this CPU, on both sides: some
+# machines set these (this workplace sets OPENBLAS_CORETYPE=Haswell), and they
+# change the kernels of fg-pca and of numpy alike (on an AVX-512 CPU, AVX2 ones).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 echo "# finegrain benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -m1 'model name' /proc/cpuinfo | sed 's/.*: /# CPU: /'
 
@@ -26,11 +30,9 @@ PEER=(--peer "$(dirname "$0")/peer-torch.py" --python "$PYTHON")
   --pools avgmax,bilinear,bilinear:matrix-sqrt,compact-bilinear
 
 # Peers from scikit-learn (Debian: python3-sklearn, on OpenBLAS with
-# libopenblas0-pthread), skipped with one line when not installed. They run
-# as their users run them: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which some
-# machines set and which slow numpy down, are unset for the peer alone.
+# libopenblas0-pthread), skipped with one line when not installed.
 HERE=$(cd "$(dirname "$0")" && pwd)
-peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$HERE/peer-sklearn.py" "$@"; }
+peer() { /usr/bin/python3 "$HERE/peer-sklearn.py" "$@"; }
 SKLEARN=1
 if ! [ -x /usr/bin/python3 ] || ! peer blas > "$TMP/peer.txt" 2>&1; then
   SKLEARN=0
