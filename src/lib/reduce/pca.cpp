@@ -62,7 +62,8 @@ Centered centre_stats(const float* rows, std::size_t n, std::size_t dim) {
   Centered c;
   c.mean.assign(dim, 0.0);
   std::vector<double> ss(dim, 0.0);
-  const std::ptrdiff_t blocks = static_cast<std::ptrdiff_t>((dim + kColumnBlock - 1) / kColumnBlock);
+  const std::ptrdiff_t blocks =
+      static_cast<std::ptrdiff_t>((dim + kColumnBlock - 1) / kColumnBlock);
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t b = 0; b < blocks; ++b) {
     const std::size_t j0 = static_cast<std::size_t>(b) * kColumnBlock;
