@@ -89,10 +89,11 @@ Centered centre_stats(const float* rows, std::size_t n, std::size_t dim) {
 
 // A column-major matrix in memory that the kernel may back with 2 MB pages
 // (madvise MADV_HUGEPAGE, which Linux's default "madvise" mode of transparent
-// huge pages honours). The centred data matrix is hundreds of MB written once:
-// with 4 KB pages its first touch costs one page fault per 4 KB, which was a
-// quarter of the randomized fit on 6,000 x 4,096 (0.22 of 0.9 s, measured in
-// a VM, where faults are dear). Used like an Eigen matrix through map().
+// huge pages honours), for the large matrices written once: the centred data
+// (hundreds of MB) and the randomized method's basis. With 4 KB pages their
+// first touch costs a page fault per 4 KB: a quarter of the randomized fit on
+// 6,000 x 4,096 (0.22 of 0.9 s, measured in a VM, where faults are dear).
+// Used like an Eigen matrix through map().
 template <class Scalar>
 class LargeMatrix {
  public:
@@ -485,7 +486,8 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
   Gaussian gauss(options.seed);
   for (std::size_t j = 0; j < b; ++j)
     for (std::size_t i = 0; i < n; ++i) g(i, j) = static_cast<float>(gauss.next());
-  MatrixD basis(dim, total);  // V: orthonormal columns, block after block
+  LargeMatrix<double> basis_storage(dim, total);
+  auto basis = basis_storage.map();  // V: orthonormal columns, block after block
   // T = V^T X^T X V, gathered from the recurrence (upper triangle, then mirrored).
   MatrixD ritz = MatrixD::Zero(static_cast<Eigen::Index>(total), static_cast<Eigen::Index>(total));
   MatrixD next = multiply(x, true, g, false).cast<double>();  // X^T G
