@@ -270,7 +270,7 @@ void relax_generic(double* const* acc, const double* const* w, std::size_t nb, c
 // gives the bits of the subtraction. On AMD's Zen cores the maxima and
 // subtractions would share the two floating-point adder pipes while the two
 // FMA pipes idle: with the subtraction an FMA, the whole ordinal scoring took
-// 17 % less CPU on a Zen 5 EPYC with the AVX2 kernels (on Intel's cores
+// 15-17 % less CPU on a Zen 5 EPYC with the AVX2 kernels (on Intel's cores
 // additions and FMAs share ports: no gain expected there, none measured).
 __attribute__((target("avx2,fma"))) inline __m256d minus(__m256d g, __m256d w) {
   return _mm256_fnmadd_pd(w, _mm256_set1_pd(1.0), g);

@@ -396,7 +396,7 @@ Decomposition fit_cov(const float* rows, std::size_t n, std::size_t dim,
 Decomposition fit_gram(const float* rows, std::size_t n, std::size_t dim,
                        const std::vector<double>& mean, std::size_t k) {
   LargeMatrix<double> centred = centred_matrix<double>(rows, n, dim, mean);
-  const auto& x = centred.map();
+  const auto x = centred.map();  // a view of the storage above
   MatrixD gram = multiply(x, false, x, true, Part::lower_mirrored);
   std::vector<double> values;
   MatrixD vectors;
@@ -481,7 +481,7 @@ Decomposition fit_randomized(const float* rows, std::size_t n, std::size_t dim,
     return s;
   };
   LargeMatrix<float> centred = centred_matrix<float>(rows, n, dim, mean);
-  const auto& x = centred.map();
+  const auto x = centred.map();  // a view of the storage above
   MatrixF g(n, b);
   Gaussian gauss(options.seed);
   for (std::size_t j = 0; j < b; ++j)
